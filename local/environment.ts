@@ -1,0 +1,67 @@
+import { randomBytes } from 'node:crypto';
+import { LocalEndpoint, startLocalEndpoint } from './endpoint';
+import { provisionFromTemplate, ProvisionedEnvironment } from './provision';
+import { LocalRuntime, LocalRuntimeOptions } from './runtime';
+import { readTemplate, synthesizeLocal } from './template';
+
+/** A whole local pipeline: endpoint, resources from the template, and the runtime. */
+export interface LocalPipeline {
+  readonly endpoint: string;
+  readonly environment: ProvisionedEnvironment;
+  readonly runtime: LocalRuntime;
+  /** Stops the runtime, and the endpoint when this pipeline started it. */
+  stop(): Promise<void>;
+}
+
+/** Options for {@link startLocalPipeline}. */
+export interface LocalPipelineOptions extends LocalRuntimeOptions {
+  /** Use this endpoint instead of starting one. */
+  readonly endpoint?: string;
+  /** Template to provision from; synthesized into `.local/cdk.out` when omitted. */
+  readonly templatePath?: string;
+  readonly region?: string;
+  /** Prefix of physical names. @default random */
+  readonly prefix?: string;
+  /** Start pollers and schedules at once. @default true */
+  readonly startRuntime?: boolean;
+}
+
+/** A short random prefix for physical names, valid for buckets, queues and tables. */
+export function randomPrefix(): string {
+  return `po${randomBytes(3).toString('hex')}`;
+}
+
+/**
+ * Starts (or joins) the local endpoint, synthesizes and provisions the stack's resources from
+ * the template, and starts the runtime that feeds the handlers.
+ */
+export async function startLocalPipeline(options: LocalPipelineOptions = {}): Promise<LocalPipeline> {
+  const log = options.log ?? (() => undefined);
+  const region = options.region ?? 'eu-west-3';
+  let started: LocalEndpoint | undefined;
+  const endpoint = options.endpoint ?? (started = await startLocalEndpoint({ log })).url;
+  try {
+    const templatePath = options.templatePath ?? synthesizeLocal({ region });
+    log(`provisioning from ${templatePath}`);
+    const environment = await provisionFromTemplate(readTemplate(templatePath), {
+      endpoint,
+      region,
+      prefix: options.prefix ?? randomPrefix(),
+      log,
+    });
+    const runtime = new LocalRuntime(environment, options);
+    if (options.startRuntime !== false) runtime.start();
+    return {
+      endpoint,
+      environment,
+      runtime,
+      stop: async () => {
+        await runtime.stop();
+        await started?.stop();
+      },
+    };
+  } catch (error) {
+    await started?.stop();
+    throw error;
+  }
+}

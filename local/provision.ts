@@ -1,0 +1,381 @@
+import {
+  CreateBucketCommand,
+  PutBucketEncryptionCommand,
+  PutBucketLifecycleConfigurationCommand,
+  PutBucketVersioningCommand,
+  PutObjectLockConfigurationCommand,
+  PutPublicAccessBlockCommand,
+  S3Client,
+  type BucketLocationConstraint,
+} from '@aws-sdk/client-s3';
+import {
+  CreateTableCommand,
+  DynamoDBClient,
+  UpdateContinuousBackupsCommand,
+  UpdateTimeToLiveCommand,
+  type CreateTableCommandInput,
+} from '@aws-sdk/client-dynamodb';
+import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { CreateAliasCommand, CreateKeyCommand, EnableKeyRotationCommand, KMSClient } from '@aws-sdk/client-kms';
+import { createHash } from 'node:crypto';
+import { CfnResource, CfnTemplate } from './template';
+import { pseudoParameters, resolveIntrinsics, ResolvedResource, UnresolvedReferenceError } from './intrinsics';
+
+/** Where and how to create the local resources. */
+export interface ProvisionOptions {
+  readonly endpoint: string;
+  readonly region: string;
+  /** Prefix of every physical name, so several environments can share one endpoint. */
+  readonly prefix: string;
+  readonly log?: (line: string) => void;
+}
+
+/** A resource of the template that was not created locally, and why. */
+export interface SkippedResource {
+  readonly logicalId: string;
+  readonly type: string;
+  readonly reason: string;
+}
+
+/** The result of provisioning: physical ids, outputs and what could not be reproduced. */
+export interface ProvisionedEnvironment {
+  readonly endpoint: string;
+  readonly region: string;
+  readonly template: CfnTemplate;
+  readonly resources: ReadonlyMap<string, ResolvedResource & { type: string }>;
+  /** Stack outputs under their CloudFormation output names. */
+  readonly outputs: Record<string, string>;
+  readonly skipped: readonly SkippedResource[];
+  /** Local settings that differ from the deployed ones (e.g. TLS-only policies not applied). */
+  readonly notes: readonly string[];
+  readonly pseudo: Record<string, string>;
+}
+
+const NOT_LOCAL: Record<string, string> = {
+  'AWS::IAM::Role': 'IAM is not enforced by the local endpoint',
+  'AWS::IAM::Policy': 'IAM is not enforced by the local endpoint',
+  'AWS::IAM::ManagedPolicy': 'IAM is not enforced by the local endpoint',
+  'AWS::S3::BucketPolicy':
+    'bucket policies are enforced by moto, and the TLS-only Deny would refuse every plain-HTTP call to the local endpoint',
+  'AWS::SQS::QueuePolicy': 'queue policies (TLS-only) are not applied over plain HTTP locally',
+  'AWS::Logs::LogGroup': 'handlers log to the console locally',
+  'AWS::Glue::Database': 'Glue is not used locally: auditor SQL runs on DuckDB over the log objects',
+  'AWS::Glue::Table': 'Glue is not used locally: auditor SQL runs on DuckDB over the log objects',
+  'AWS::Athena::WorkGroup': 'Athena returns no rows on moto: auditor SQL runs on DuckDB locally',
+  'AWS::Athena::NamedQuery': 'named queries run on DuckDB locally (privacy-ops log query)',
+  'AWS::CloudWatch::Alarm': 'alarms are not evaluated locally',
+  'AWS::SNS::Topic': 'alarm notifications are not delivered locally',
+  'AWS::SNS::TopicPolicy': 'alarm notifications are not delivered locally',
+  'AWS::Lambda::EventSourceMapping': 'run by the local runtime pollers',
+  'AWS::Lambda::Permission': 'invocation permissions are not enforced locally',
+  'AWS::Events::Rule': 'run by the local runtime scheduler',
+  'AWS::Scheduler::Schedule': 'run by the local runtime scheduler',
+  'AWS::CDK::Metadata': 'CDK metadata',
+  'Custom::S3AutoDeleteObjects': 'custom resource',
+};
+
+/** Where the declared name of a resource that is not created locally sits in its properties. */
+const DECLARED_NAME: Record<string, (props: Record<string, unknown>) => unknown> = {
+  'AWS::Glue::Database': (p) => (p.DatabaseInput as { Name?: unknown } | undefined)?.Name,
+  'AWS::Glue::Table': (p) => (p.TableInput as { Name?: unknown } | undefined)?.Name,
+  'AWS::Athena::WorkGroup': (p) => p.Name,
+};
+
+function physicalName(prefix: string, logicalId: string, maxLength: number): string {
+  const slug = logicalId.replace(/[^A-Za-z0-9]/g, '').toLowerCase();
+  const name = `${prefix}-${slug}`;
+  if (name.length <= maxLength) return name;
+  const hash = createHash('sha256').update(name).digest('hex').slice(0, 8);
+  return `${name.slice(0, maxLength - 9)}-${hash}`;
+}
+
+type Resolver = (value: unknown) => unknown;
+
+async function createKey(kms: KMSClient, props: Record<string, unknown>): Promise<ResolvedResource> {
+  const keySpec = (props.KeySpec as string | undefined) ?? 'SYMMETRIC_DEFAULT';
+  const created = await kms.send(
+    new CreateKeyCommand({
+      Description: props.Description as string | undefined,
+      KeySpec: keySpec as never,
+      KeyUsage: ((props.KeyUsage as string | undefined) ?? 'ENCRYPT_DECRYPT') as never,
+    }),
+  );
+  const meta = created.KeyMetadata!;
+  if (props.EnableKeyRotation === true && keySpec === 'SYMMETRIC_DEFAULT') {
+    await kms.send(new EnableKeyRotationCommand({ KeyId: meta.KeyId }));
+  }
+  return { ref: meta.KeyId!, attributes: { Arn: meta.Arn!, KeyId: meta.KeyId! } };
+}
+
+async function createBucket(
+  s3: S3Client,
+  name: string,
+  region: string,
+  props: Record<string, unknown>,
+  notes: string[],
+): Promise<ResolvedResource> {
+  const objectLock = props.ObjectLockEnabled === true;
+  await s3.send(
+    new CreateBucketCommand({
+      Bucket: name,
+      CreateBucketConfiguration: { LocationConstraint: region as BucketLocationConstraint },
+      ObjectLockEnabledForBucket: objectLock || undefined,
+    }),
+  );
+  const versioning = props.VersioningConfiguration as { Status?: string } | undefined;
+  if (versioning?.Status === 'Enabled' || objectLock) {
+    await s3.send(new PutBucketVersioningCommand({ Bucket: name, VersioningConfiguration: { Status: 'Enabled' } }));
+  }
+  const lockConfig = props.ObjectLockConfiguration as
+    | { ObjectLockEnabled?: string; Rule?: { DefaultRetention?: { Mode?: string; Days?: number; Years?: number } } }
+    | undefined;
+  if (objectLock && lockConfig?.Rule?.DefaultRetention) {
+    const r = lockConfig.Rule.DefaultRetention;
+    await s3.send(
+      new PutObjectLockConfigurationCommand({
+        Bucket: name,
+        ObjectLockConfiguration: {
+          ObjectLockEnabled: 'Enabled',
+          Rule: { DefaultRetention: { Mode: r.Mode as never, Days: r.Days, Years: r.Years } },
+        },
+      }),
+    );
+  }
+  const encryption = props.BucketEncryption as
+    | { ServerSideEncryptionConfiguration: Array<{ ServerSideEncryptionByDefault?: { SSEAlgorithm: string; KMSMasterKeyID?: string }; BucketKeyEnabled?: boolean }> }
+    | undefined;
+  if (encryption) {
+    await s3.send(
+      new PutBucketEncryptionCommand({
+        Bucket: name,
+        ServerSideEncryptionConfiguration: {
+          Rules: encryption.ServerSideEncryptionConfiguration.map((rule) => ({
+            ApplyServerSideEncryptionByDefault: rule.ServerSideEncryptionByDefault
+              ? {
+                  SSEAlgorithm: rule.ServerSideEncryptionByDefault.SSEAlgorithm as never,
+                  KMSMasterKeyID: rule.ServerSideEncryptionByDefault.KMSMasterKeyID,
+                }
+              : undefined,
+            BucketKeyEnabled: rule.BucketKeyEnabled,
+          })),
+        },
+      }),
+    );
+  }
+  const pab = props.PublicAccessBlockConfiguration as Record<string, boolean> | undefined;
+  if (pab) {
+    await s3.send(
+      new PutPublicAccessBlockCommand({
+        Bucket: name,
+        PublicAccessBlockConfiguration: {
+          BlockPublicAcls: pab.BlockPublicAcls,
+          BlockPublicPolicy: pab.BlockPublicPolicy,
+          IgnorePublicAcls: pab.IgnorePublicAcls,
+          RestrictPublicBuckets: pab.RestrictPublicBuckets,
+        },
+      }),
+    );
+  }
+  const lifecycle = props.LifecycleConfiguration as { Rules: Array<Record<string, unknown>> } | undefined;
+  if (lifecycle) {
+    await s3.send(
+      new PutBucketLifecycleConfigurationCommand({
+        Bucket: name,
+        LifecycleConfiguration: {
+          Rules: lifecycle.Rules.map((rule) => ({
+            ID: rule.Id as string | undefined,
+            Status: rule.Status as never,
+            Filter: { Prefix: (rule.Prefix as string | undefined) ?? '' },
+            Expiration: rule.ExpirationInDays ? { Days: rule.ExpirationInDays as number } : undefined,
+            NoncurrentVersionExpiration: rule.NoncurrentVersionExpiration
+              ? { NoncurrentDays: (rule.NoncurrentVersionExpiration as { NoncurrentDays: number }).NoncurrentDays }
+              : undefined,
+            AbortIncompleteMultipartUpload: rule.AbortIncompleteMultipartUpload
+              ? { DaysAfterInitiation: (rule.AbortIncompleteMultipartUpload as { DaysAfterInitiation: number }).DaysAfterInitiation }
+              : undefined,
+          })),
+        },
+      }),
+    );
+    notes.push(`${name}: lifecycle rules are stored but never run by the local endpoint`);
+  }
+  if (props.LoggingConfiguration) notes.push(`${name}: server access logging is not produced locally`);
+  return {
+    ref: name,
+    attributes: {
+      Arn: `arn:aws:s3:::${name}`,
+      DomainName: `${name}.s3.amazonaws.com`,
+      RegionalDomainName: `${name}.s3.${region}.amazonaws.com`,
+    },
+  };
+}
+
+async function createQueue(sqs: SQSClient, name: string, props: Record<string, unknown>): Promise<ResolvedResource> {
+  const attributes: Record<string, string> = {};
+  const map: Record<string, string> = {
+    VisibilityTimeout: 'VisibilityTimeout',
+    MessageRetentionPeriod: 'MessageRetentionPeriod',
+    KmsMasterKeyId: 'KmsMasterKeyId',
+    KmsDataKeyReusePeriodSeconds: 'KmsDataKeyReusePeriodSeconds',
+    DelaySeconds: 'DelaySeconds',
+    MaximumMessageSize: 'MaximumMessageSize',
+    ReceiveMessageWaitTimeSeconds: 'ReceiveMessageWaitTimeSeconds',
+    FifoQueue: 'FifoQueue',
+    ContentBasedDeduplication: 'ContentBasedDeduplication',
+    SqsManagedSseEnabled: 'SqsManagedSseEnabled',
+  };
+  for (const [cfn, attr] of Object.entries(map)) if (props[cfn] !== undefined) attributes[attr] = String(props[cfn]);
+  if (props.RedrivePolicy) attributes.RedrivePolicy = JSON.stringify(props.RedrivePolicy);
+  const queueName = props.FifoQueue === true ? `${name}.fifo` : name;
+  const created = await sqs.send(new CreateQueueCommand({ QueueName: queueName, Attributes: attributes }));
+  const url = created.QueueUrl!;
+  const attrs = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['QueueArn'] }));
+  return { ref: url, attributes: { Arn: attrs.Attributes!.QueueArn!, QueueName: queueName, QueueUrl: url } };
+}
+
+async function createTable(ddb: DynamoDBClient, name: string, props: Record<string, unknown>): Promise<ResolvedResource> {
+  const stream = props.StreamSpecification as { StreamViewType: string } | undefined;
+  const sse = props.SSESpecification as { SSEEnabled?: boolean; SSEType?: string; KMSMasterKeyId?: string } | undefined;
+  const input: CreateTableCommandInput = {
+    TableName: name,
+    KeySchema: props.KeySchema as never,
+    AttributeDefinitions: props.AttributeDefinitions as never,
+    BillingMode: ((props.BillingMode as string | undefined) ?? 'PROVISIONED') as never,
+    ProvisionedThroughput: props.ProvisionedThroughput as never,
+    GlobalSecondaryIndexes: props.GlobalSecondaryIndexes as never,
+    LocalSecondaryIndexes: props.LocalSecondaryIndexes as never,
+    StreamSpecification: stream ? { StreamEnabled: true, StreamViewType: stream.StreamViewType as never } : undefined,
+    SSESpecification: sse
+      ? { Enabled: sse.SSEEnabled, SSEType: sse.SSEType as never, KMSMasterKeyId: sse.KMSMasterKeyId }
+      : undefined,
+  };
+  const created = await ddb.send(new CreateTableCommand(input));
+  const ttl = props.TimeToLiveSpecification as { AttributeName: string; Enabled: boolean } | undefined;
+  if (ttl?.Enabled) {
+    await ddb.send(
+      new UpdateTimeToLiveCommand({ TableName: name, TimeToLiveSpecification: { AttributeName: ttl.AttributeName, Enabled: true } }),
+    );
+  }
+  const pitr = props.PointInTimeRecoverySpecification as { PointInTimeRecoveryEnabled?: boolean } | undefined;
+  if (pitr?.PointInTimeRecoveryEnabled) {
+    await ddb.send(
+      new UpdateContinuousBackupsCommand({
+        TableName: name,
+        PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+      }),
+    );
+  }
+  const description = created.TableDescription!;
+  return {
+    ref: name,
+    attributes: { Arn: description.TableArn!, ...(description.LatestStreamArn ? { StreamArn: description.LatestStreamArn } : {}) },
+  };
+}
+
+const ORDER = ['AWS::KMS::Key', 'AWS::KMS::Alias', 'AWS::S3::Bucket', 'AWS::SQS::Queue', 'AWS::DynamoDB::Table', 'AWS::Lambda::Function'];
+
+/**
+ * Creates on the local endpoint every resource of the template that the handlers use — KMS keys,
+ * buckets (versioning, Object Lock default retention, encryption), queues (redrive), tables (keys,
+ * indexes, streams, TTL) — and lists what cannot be reproduced locally. Functions are not created
+ * on the endpoint; they get a physical name and ARN for the local runtime.
+ */
+export async function provisionFromTemplate(template: CfnTemplate, options: ProvisionOptions): Promise<ProvisionedEnvironment> {
+  const { endpoint, region, prefix } = options;
+  const log = options.log ?? (() => undefined);
+  const clientOptions = { endpoint, region, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } };
+  const s3 = new S3Client({ ...clientOptions, forcePathStyle: true });
+  const ddb = new DynamoDBClient(clientOptions);
+  const sqs = new SQSClient(clientOptions);
+  const kms = new KMSClient(clientOptions);
+  const pseudo = pseudoParameters(region);
+  const resources = new Map<string, ResolvedResource & { type: string }>();
+  const skipped: SkippedResource[] = [];
+  const notes: string[] = [];
+
+  const entries = Object.entries(template.Resources);
+  for (const [logicalId, resource] of entries) {
+    if (!ORDER.includes(resource.Type)) {
+      skipped.push({ logicalId, type: resource.Type, reason: NOT_LOCAL[resource.Type] ?? 'no local equivalent' });
+    }
+  }
+  let pending: Array<[string, CfnResource]> = entries
+    .filter(([, r]) => ORDER.includes(r.Type))
+    .sort(([, a], [, b]) => ORDER.indexOf(a.Type) - ORDER.indexOf(b.Type));
+
+  while (pending.length > 0) {
+    const deferred: Array<[string, CfnResource]> = [];
+    let lastError: UnresolvedReferenceError | undefined;
+    for (const [logicalId, resource] of pending) {
+      let props: Record<string, unknown>;
+      try {
+        const resolve: Resolver = (v) => resolveIntrinsics(v, resources, pseudo);
+        props = resource.Type === 'AWS::Lambda::Function' ? {} : ((resolve(resource.Properties ?? {}) as Record<string, unknown>) ?? {});
+      } catch (error) {
+        if (error instanceof UnresolvedReferenceError) {
+          deferred.push([logicalId, resource]);
+          lastError = error;
+          continue;
+        }
+        throw error;
+      }
+      let created: ResolvedResource;
+      switch (resource.Type) {
+        case 'AWS::KMS::Key':
+          created = await createKey(kms, props);
+          break;
+        case 'AWS::KMS::Alias': {
+          const aliasName = `alias/${prefix}-${String(props.AliasName).replace(/^alias\//, '')}`;
+          await kms.send(new CreateAliasCommand({ AliasName: aliasName, TargetKeyId: props.TargetKeyId as string }));
+          created = { ref: aliasName, attributes: {} };
+          break;
+        }
+        case 'AWS::S3::Bucket':
+          created = await createBucket(s3, physicalName(prefix, logicalId, 63), region, props, notes);
+          break;
+        case 'AWS::SQS::Queue':
+          created = await createQueue(sqs, physicalName(prefix, logicalId, 75), props);
+          break;
+        case 'AWS::DynamoDB::Table':
+          created = await createTable(ddb, physicalName(prefix, logicalId, 255), props);
+          break;
+        case 'AWS::Lambda::Function': {
+          const name = physicalName(prefix, logicalId, 64);
+          created = { ref: name, attributes: { Arn: `arn:aws:lambda:${region}:${pseudo['AWS::AccountId']}:function:${name}` } };
+          break;
+        }
+        default:
+          continue;
+      }
+      resources.set(logicalId, { ...created, type: resource.Type });
+      log(`  created ${resource.Type.padEnd(22)} ${logicalId} -> ${created.ref}`);
+    }
+    if (deferred.length === pending.length) {
+      throw new Error(`Cannot provision ${deferred.map(([id]) => id).join(', ')}: ${lastError?.message}`);
+    }
+    pending = deferred;
+  }
+
+  // Resources that exist only in AWS still have a declared name that outputs refer to.
+  for (const [logicalId, resource] of entries) {
+    const declared = DECLARED_NAME[resource.Type]?.(resource.Properties ?? {});
+    if (declared === undefined || resources.has(logicalId)) continue;
+    try {
+      const name = String(resolveIntrinsics(declared, resources, pseudo));
+      resources.set(logicalId, { ref: name, attributes: {}, type: resource.Type });
+    } catch {
+      // refers to something else that is not local either
+    }
+  }
+
+  const outputs: Record<string, string> = {};
+  for (const [name, output] of Object.entries(template.Outputs ?? {})) {
+    try {
+      outputs[name] = String(resolveIntrinsics(output.Value, resources, pseudo));
+    } catch (error) {
+      notes.push(`output ${name} not available locally: ${(error as Error).message}`);
+    }
+  }
+  for (const client of [s3, ddb, sqs, kms]) client.destroy();
+  return { endpoint, region, template, resources, outputs, skipped, notes, pseudo };
+}

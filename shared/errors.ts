@@ -1,0 +1,71 @@
+/**
+ * One error family for the whole pipeline. Every error says whether retrying can help:
+ * a transient error is retried (partial batch response, then the dead-letter queue after the
+ * queue's redrive limit); a permanent error goes to the dead-letter queue at once with its reason.
+ */
+export abstract class PrivacyOpsError extends Error {
+  /** True when retrying the same input later can succeed. */
+  abstract readonly transient: boolean;
+  /** Short machine-readable reason, safe to log (never personal data). */
+  readonly reason: string;
+
+  constructor(reason: string, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.reason = reason;
+    this.name = new.target.name;
+  }
+}
+
+/** Input that can never be processed: invalid, unauthorised, unknown. Not retried. */
+export class PermanentError extends PrivacyOpsError {
+  readonly transient = false;
+}
+
+/** A failure of a dependency that may pass: throttling, 5xx, timeouts. Retried. */
+export class TransientError extends PrivacyOpsError {
+  readonly transient = true;
+}
+
+/** Configuration missing or invalid at start-up: the function must not run. */
+export class ConfigurationError extends PrivacyOpsError {
+  readonly transient = false;
+}
+
+const TRANSIENT_NAMES = new Set([
+  'ThrottlingException',
+  'Throttling',
+  'ThrottledException',
+  'TooManyRequestsException',
+  'ProvisionedThroughputExceededException',
+  'RequestLimitExceeded',
+  'RequestThrottled',
+  'RequestThrottledException',
+  'SlowDown',
+  'ServiceUnavailable',
+  'ServiceUnavailableException',
+  'InternalError',
+  'InternalFailure',
+  'InternalServerError',
+  'KMSInternalException',
+  'TimeoutError',
+  'RequestTimeout',
+  'RequestTimeoutException',
+  'TransactionInProgressException',
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'EPIPE',
+  'ETIMEDOUT',
+]);
+
+/** Whether an error (ours or from the AWS SDK) can pass on retry. Unknown errors count as transient. */
+export function isTransient(error: unknown): boolean {
+  if (error instanceof PrivacyOpsError) return error.transient;
+  if (typeof error !== 'object' || error === null) return true;
+  const e = error as { name?: string; code?: string; $metadata?: { httpStatusCode?: number }; $retryable?: unknown };
+  if (e.$retryable) return true;
+  if (e.name && TRANSIENT_NAMES.has(e.name)) return true;
+  if (e.code && TRANSIENT_NAMES.has(e.code)) return true;
+  const status = e.$metadata?.httpStatusCode;
+  if (status !== undefined) return status >= 500 || status === 429;
+  return true;
+}
