@@ -7,13 +7,21 @@ import { createSqsClient } from '../shared/aws/sqs';
 
 const logger = new Logger();
 const sqs = createSqsClient();
-const uploadQueueUrl = requireEnv('DOCUMENT_UPLOAD_QUEUE_URL');
+const routes: Record<string, string> = {
+  'privacy.document.uploaded.v1': requireEnv('DOCUMENT_UPLOAD_QUEUE_URL'),
+  'privacy.account.closed.v1': requireEnv('ACCOUNT_CLOSURE_QUEUE_URL'),
+  'privacy.erasure.requested.v1': requireEnv('ERASURE_REQUEST_QUEUE_URL'),
+  'privacy.access.requested.v1': requireEnv('ACCESS_REQUEST_QUEUE_URL'),
+  'privacy.legal-hold.placed.v1': requireEnv('LEGAL_HOLD_QUEUE_URL'),
+  'privacy.legal-hold.released.v1': requireEnv('LEGAL_HOLD_QUEUE_URL'),
+};
 const processor = new BatchProcessor(EventType.SQS);
 
 const recordHandler = async (record: SQSRecord): Promise<void> => {
   const event = JSON.parse(record.body) as { type?: string };
-  if (event.type !== 'privacy.document.uploaded.v1') throw new Error(`unsupported type`);
-  await sqs.send(new SendMessageCommand({ QueueUrl: uploadQueueUrl, MessageBody: record.body }));
+  const queueUrl = event.type ? routes[event.type] : undefined;
+  if (!queueUrl) throw new Error(`unsupported type`);
+  await sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: record.body }));
   logger.info('forwarded', { messageId: record.messageId });
 };
 

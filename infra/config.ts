@@ -29,7 +29,10 @@ function isAllowedRegion(region: string): region is AllowedRegion {
  * Resolves the region: `-c region=…` first, then the environment (`CDK_DEFAULT_REGION`,
  * `AWS_REGION`, `AWS_DEFAULT_REGION`), else eu-west-3. Anything outside the EU pair is refused.
  */
-export function resolveRegion(context: (key: string) => unknown, env: NodeJS.ProcessEnv = process.env): AllowedRegion {
+export function resolveRegion(
+  context: (key: string) => unknown,
+  env: NodeJS.ProcessEnv = process.env,
+): AllowedRegion {
   const fromContext = context('region');
   const candidates: Array<[string, unknown]> = [
     ['context "region"', fromContext],
@@ -52,7 +55,10 @@ export function resolveRegion(context: (key: string) => unknown, env: NodeJS.Pro
 }
 
 /** Reads and validates the whole deployment configuration from context. */
-export function loadDeploymentConfig(context: (key: string) => unknown, env: NodeJS.ProcessEnv = process.env): DeploymentConfig {
+export function loadDeploymentConfig(
+  context: (key: string) => unknown,
+  env: NodeJS.ProcessEnv = process.env,
+): DeploymentConfig {
   const region = resolveRegion(context, env);
   const rawDays = context('logRetentionDays');
   const logRetentionDays = rawDays === undefined ? 3653 : Number(rawDays);

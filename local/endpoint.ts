@@ -45,25 +45,41 @@ function commandWorks(command: string, args: string[]): boolean {
  * Finds how to start moto: `MOTO_SERVER` if set, the project's own virtualenv, the machine's
  * `moto_server`, `python3 -m moto.server`; otherwise installs `moto[server]` into `.local/venv`.
  */
-export function resolveMotoCommand(log: (line: string) => void = () => undefined): { command: string; args: string[] } {
+export function resolveMotoCommand(log: (line: string) => void = () => undefined): {
+  command: string;
+  args: string[];
+} {
   if (process.env.MOTO_SERVER) return { command: process.env.MOTO_SERVER, args: [] };
   const venvServer = path.join(VENV, 'bin', 'moto_server');
   if (existsSync(venvServer)) return { command: venvServer, args: [] };
   if (commandWorks('moto_server', ['--help'])) return { command: 'moto_server', args: [] };
-  if (commandWorks('python3', ['-c', 'import moto.server'])) return { command: 'python3', args: ['-m', 'moto.server'] };
+  if (commandWorks('python3', ['-c', 'import moto.server']))
+    return { command: 'python3', args: ['-m', 'moto.server'] };
   log('moto not found: installing moto[server] into .local/venv (needs Python 3 and PyPI)');
   mkdirSync(path.dirname(VENV), { recursive: true });
   if (!commandWorks('python3', ['-m', 'venv', VENV])) {
-    throw new LocalEndpointError('Cannot create .local/venv: install Python 3 (with venv) or moto ("pip install \'moto[server]\'")');
+    throw new LocalEndpointError(
+      'Cannot create .local/venv: install Python 3 (with venv) or moto ("pip install \'moto[server]\'")',
+    );
   }
-  const pip = spawnSync(path.join(VENV, 'bin', 'pip'), ['install', '--quiet', 'moto[server]==5.2.1'], { stdio: 'inherit' });
+  const pip = spawnSync(
+    path.join(VENV, 'bin', 'pip'),
+    ['install', '--quiet', 'moto[server]==5.2.1'],
+    { stdio: 'inherit' },
+  );
   if (pip.status !== 0 || !existsSync(venvServer)) {
-    throw new LocalEndpointError('Installing moto[server] failed: install it by hand with pip install "moto[server]"');
+    throw new LocalEndpointError(
+      'Installing moto[server] failed: install it by hand with pip install "moto[server]"',
+    );
   }
   return { command: venvServer, args: [] };
 }
 
-async function waitUntilAnswering(url: string, child: ChildProcess, timeoutMs: number): Promise<void> {
+async function waitUntilAnswering(
+  url: string,
+  child: ChildProcess,
+  timeoutMs: number,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let exited = false;
   child.once('exit', () => (exited = true));
@@ -81,7 +97,9 @@ async function waitUntilAnswering(url: string, child: ChildProcess, timeoutMs: n
 }
 
 /** Starts moto on a free loopback port and waits until it answers. */
-export async function startLocalEndpoint(options: { log?: (line: string) => void; timeoutMs?: number } = {}): Promise<LocalEndpoint> {
+export async function startLocalEndpoint(
+  options: { log?: (line: string) => void; timeoutMs?: number } = {},
+): Promise<LocalEndpoint> {
   const log = options.log ?? (() => undefined);
   const { command, args } = resolveMotoCommand(log);
   const port = await freePort();

@@ -35,7 +35,9 @@ export function randomPrefix(): string {
  * Starts (or joins) the local endpoint, synthesizes and provisions the stack's resources from
  * the template, and starts the runtime that feeds the handlers.
  */
-export async function startLocalPipeline(options: LocalPipelineOptions = {}): Promise<LocalPipeline> {
+export async function startLocalPipeline(
+  options: LocalPipelineOptions = {},
+): Promise<LocalPipeline> {
   const log = options.log ?? (() => undefined);
   const region = options.region ?? 'eu-west-3';
   let started: LocalEndpoint | undefined;

@@ -7,7 +7,9 @@ export function matchesPattern(pattern: unknown, value: unknown): boolean {
   if (Array.isArray(pattern)) return pattern.some((p) => matchesRule(p, value));
   if (pattern !== null && typeof pattern === 'object') {
     if (value === null || typeof value !== 'object') {
-      return Object.values(pattern).every((p) => Array.isArray(p) && p.some((r) => isExistsFalse(r)));
+      return Object.values(pattern).every(
+        (p) => Array.isArray(p) && p.some((r) => isExistsFalse(r)),
+      );
     }
     return Object.entries(pattern as Record<string, unknown>).every(([key, sub]) =>
       matchesPattern(sub, (value as Record<string, unknown>)[key]),
@@ -17,7 +19,9 @@ export function matchesPattern(pattern: unknown, value: unknown): boolean {
 }
 
 function isExistsFalse(rule: unknown): boolean {
-  return typeof rule === 'object' && rule !== null && (rule as { exists?: boolean }).exists === false;
+  return (
+    typeof rule === 'object' && rule !== null && (rule as { exists?: boolean }).exists === false
+  );
 }
 
 function matchesRule(rule: unknown, value: unknown): boolean {
@@ -30,7 +34,9 @@ function matchesRule(rule: unknown, value: unknown): boolean {
   if ('prefix' in r) return typeof value === 'string' && value.startsWith(String(r.prefix));
   if ('suffix' in r) return typeof value === 'string' && value.endsWith(String(r.suffix));
   if ('anything-but' in r) {
-    const excluded = Array.isArray(r['anything-but']) ? (r['anything-but'] as unknown[]) : [r['anything-but']];
+    const excluded = Array.isArray(r['anything-but'])
+      ? (r['anything-but'] as unknown[])
+      : [r['anything-but']];
     return !excluded.includes(value);
   }
   if ('numeric' in r) {
@@ -39,7 +45,15 @@ function matchesRule(rule: unknown, value: unknown): boolean {
     for (let i = 0; i < ops.length; i += 2) {
       const bound = Number(ops[i + 1]);
       const ok =
-        ops[i] === '=' ? n === bound : ops[i] === '<' ? n < bound : ops[i] === '<=' ? n <= bound : ops[i] === '>' ? n > bound : n >= bound;
+        ops[i] === '='
+          ? n === bound
+          : ops[i] === '<'
+            ? n < bound
+            : ops[i] === '<='
+              ? n <= bound
+              : ops[i] === '>'
+                ? n > bound
+                : n >= bound;
       if (!ok) return false;
     }
     return true;
@@ -48,7 +62,10 @@ function matchesRule(rule: unknown, value: unknown): boolean {
 }
 
 /** Whether a record passes any of the FilterCriteria's filters (no criteria: everything passes). */
-export function passesFilterCriteria(criteria: { Filters?: Array<{ Pattern: string }> } | undefined, record: Record<string, unknown>): boolean {
+export function passesFilterCriteria(
+  criteria: { Filters?: Array<{ Pattern: string }> } | undefined,
+  record: Record<string, unknown>,
+): boolean {
   const filters = criteria?.Filters ?? [];
   if (filters.length === 0) return true;
   let subject = record;

@@ -11,14 +11,20 @@ export interface ResolvedResource {
 
 /** Raised when a value refers to something that does not exist locally (yet). */
 export class UnresolvedReferenceError extends Error {
-  constructor(readonly logicalId: string, detail: string) {
+  constructor(
+    readonly logicalId: string,
+    detail: string,
+  ) {
     super(`cannot resolve ${detail}`);
     this.name = 'UnresolvedReferenceError';
   }
 }
 
 /** The pseudo parameters of the local environment. */
-export function pseudoParameters(region: string, accountId = '123456789012'): Record<string, string> {
+export function pseudoParameters(
+  region: string,
+  accountId = '123456789012',
+): Record<string, string> {
   return {
     'AWS::Region': region,
     'AWS::AccountId': accountId,
@@ -71,13 +77,17 @@ export function resolveIntrinsics(
         return String(resolveIntrinsics(source, resources, pseudo)).split(sep);
       }
       case 'Fn::Sub': {
-        const [template, vars] = Array.isArray(arg) ? (arg as [string, Record<string, unknown>]) : [arg as string, {}];
+        const [template, vars] = Array.isArray(arg)
+          ? (arg as [string, Record<string, unknown>])
+          : [arg as string, {}];
         const resolvedVars = resolveIntrinsics(vars, resources, pseudo) as Record<string, unknown>;
         return template.replace(/\$\{([^}]+)\}/g, (_m, name: string) => {
           if (name in resolvedVars) return String(resolvedVars[name]);
           if (name in pseudo) return pseudo[name];
           const [id, attr] = name.split('.');
-          return String(resolveIntrinsics(attr ? { 'Fn::GetAtt': [id, attr] } : { Ref: id }, resources, pseudo));
+          return String(
+            resolveIntrinsics(attr ? { 'Fn::GetAtt': [id, attr] } : { Ref: id }, resources, pseudo),
+          );
         });
       }
       default:

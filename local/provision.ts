@@ -16,10 +16,20 @@ import {
   type CreateTableCommandInput,
 } from '@aws-sdk/client-dynamodb';
 import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { CreateAliasCommand, CreateKeyCommand, EnableKeyRotationCommand, KMSClient } from '@aws-sdk/client-kms';
+import {
+  CreateAliasCommand,
+  CreateKeyCommand,
+  EnableKeyRotationCommand,
+  KMSClient,
+} from '@aws-sdk/client-kms';
 import { createHash } from 'node:crypto';
 import { CfnResource, CfnTemplate } from './template';
-import { pseudoParameters, resolveIntrinsics, ResolvedResource, UnresolvedReferenceError } from './intrinsics';
+import {
+  pseudoParameters,
+  resolveIntrinsics,
+  ResolvedResource,
+  UnresolvedReferenceError,
+} from './intrinsics';
 
 /** Where and how to create the local resources. */
 export interface ProvisionOptions {
@@ -59,7 +69,8 @@ const NOT_LOCAL: Record<string, string> = {
     'bucket policies are enforced by moto, and the TLS-only Deny would refuse every plain-HTTP call to the local endpoint',
   'AWS::SQS::QueuePolicy': 'queue policies (TLS-only) are not applied over plain HTTP locally',
   'AWS::Logs::LogGroup': 'handlers log to the console locally',
-  'AWS::Glue::Database': 'Glue is not used locally: auditor SQL runs on DuckDB over the log objects',
+  'AWS::Glue::Database':
+    'Glue is not used locally: auditor SQL runs on DuckDB over the log objects',
   'AWS::Glue::Table': 'Glue is not used locally: auditor SQL runs on DuckDB over the log objects',
   'AWS::Athena::WorkGroup': 'Athena returns no rows on moto: auditor SQL runs on DuckDB locally',
   'AWS::Athena::NamedQuery': 'named queries run on DuckDB locally (privacy-ops log query)',
@@ -91,7 +102,10 @@ function physicalName(prefix: string, logicalId: string, maxLength: number): str
 
 type Resolver = (value: unknown) => unknown;
 
-async function createKey(kms: KMSClient, props: Record<string, unknown>): Promise<ResolvedResource> {
+async function createKey(
+  kms: KMSClient,
+  props: Record<string, unknown>,
+): Promise<ResolvedResource> {
   const keySpec = (props.KeySpec as string | undefined) ?? 'SYMMETRIC_DEFAULT';
   const created = await kms.send(
     new CreateKeyCommand({
@@ -124,10 +138,18 @@ async function createBucket(
   );
   const versioning = props.VersioningConfiguration as { Status?: string } | undefined;
   if (versioning?.Status === 'Enabled' || objectLock) {
-    await s3.send(new PutBucketVersioningCommand({ Bucket: name, VersioningConfiguration: { Status: 'Enabled' } }));
+    await s3.send(
+      new PutBucketVersioningCommand({
+        Bucket: name,
+        VersioningConfiguration: { Status: 'Enabled' },
+      }),
+    );
   }
   const lockConfig = props.ObjectLockConfiguration as
-    | { ObjectLockEnabled?: string; Rule?: { DefaultRetention?: { Mode?: string; Days?: number; Years?: number } } }
+    | {
+        ObjectLockEnabled?: string;
+        Rule?: { DefaultRetention?: { Mode?: string; Days?: number; Years?: number } };
+      }
     | undefined;
   if (objectLock && lockConfig?.Rule?.DefaultRetention) {
     const r = lockConfig.Rule.DefaultRetention;
@@ -142,7 +164,12 @@ async function createBucket(
     );
   }
   const encryption = props.BucketEncryption as
-    | { ServerSideEncryptionConfiguration: Array<{ ServerSideEncryptionByDefault?: { SSEAlgorithm: string; KMSMasterKeyID?: string }; BucketKeyEnabled?: boolean }> }
+    | {
+        ServerSideEncryptionConfiguration: Array<{
+          ServerSideEncryptionByDefault?: { SSEAlgorithm: string; KMSMasterKeyID?: string };
+          BucketKeyEnabled?: boolean;
+        }>;
+      }
     | undefined;
   if (encryption) {
     await s3.send(
@@ -176,7 +203,8 @@ async function createBucket(
       }),
     );
   }
-  const lifecycle = props.LifecycleConfiguration as { Rules: Array<Record<string, unknown>> } | undefined;
+  const lifecycle = props.LifecycleConfiguration as
+    { Rules: Array<Record<string, unknown>> } | undefined;
   if (lifecycle) {
     await s3.send(
       new PutBucketLifecycleConfigurationCommand({
@@ -186,12 +214,21 @@ async function createBucket(
             ID: rule.Id as string | undefined,
             Status: rule.Status as never,
             Filter: { Prefix: (rule.Prefix as string | undefined) ?? '' },
-            Expiration: rule.ExpirationInDays ? { Days: rule.ExpirationInDays as number } : undefined,
+            Expiration: rule.ExpirationInDays
+              ? { Days: rule.ExpirationInDays as number }
+              : undefined,
             NoncurrentVersionExpiration: rule.NoncurrentVersionExpiration
-              ? { NoncurrentDays: (rule.NoncurrentVersionExpiration as { NoncurrentDays: number }).NoncurrentDays }
+              ? {
+                  NoncurrentDays: (rule.NoncurrentVersionExpiration as { NoncurrentDays: number })
+                    .NoncurrentDays,
+                }
               : undefined,
             AbortIncompleteMultipartUpload: rule.AbortIncompleteMultipartUpload
-              ? { DaysAfterInitiation: (rule.AbortIncompleteMultipartUpload as { DaysAfterInitiation: number }).DaysAfterInitiation }
+              ? {
+                  DaysAfterInitiation: (
+                    rule.AbortIncompleteMultipartUpload as { DaysAfterInitiation: number }
+                  ).DaysAfterInitiation,
+                }
               : undefined,
           })),
         },
@@ -199,7 +236,8 @@ async function createBucket(
     );
     notes.push(`${name}: lifecycle rules are stored but never run by the local endpoint`);
   }
-  if (props.LoggingConfiguration) notes.push(`${name}: server access logging is not produced locally`);
+  if (props.LoggingConfiguration)
+    notes.push(`${name}: server access logging is not produced locally`);
   return {
     ref: name,
     attributes: {
@@ -210,7 +248,11 @@ async function createBucket(
   };
 }
 
-async function createQueue(sqs: SQSClient, name: string, props: Record<string, unknown>): Promise<ResolvedResource> {
+async function createQueue(
+  sqs: SQSClient,
+  name: string,
+  props: Record<string, unknown>,
+): Promise<ResolvedResource> {
   const attributes: Record<string, string> = {};
   const map: Record<string, string> = {
     VisibilityTimeout: 'VisibilityTimeout',
@@ -224,18 +266,31 @@ async function createQueue(sqs: SQSClient, name: string, props: Record<string, u
     ContentBasedDeduplication: 'ContentBasedDeduplication',
     SqsManagedSseEnabled: 'SqsManagedSseEnabled',
   };
-  for (const [cfn, attr] of Object.entries(map)) if (props[cfn] !== undefined) attributes[attr] = String(props[cfn]);
+  for (const [cfn, attr] of Object.entries(map))
+    if (props[cfn] !== undefined) attributes[attr] = String(props[cfn]);
   if (props.RedrivePolicy) attributes.RedrivePolicy = JSON.stringify(props.RedrivePolicy);
   const queueName = props.FifoQueue === true ? `${name}.fifo` : name;
-  const created = await sqs.send(new CreateQueueCommand({ QueueName: queueName, Attributes: attributes }));
+  const created = await sqs.send(
+    new CreateQueueCommand({ QueueName: queueName, Attributes: attributes }),
+  );
   const url = created.QueueUrl!;
-  const attrs = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['QueueArn'] }));
-  return { ref: url, attributes: { Arn: attrs.Attributes!.QueueArn!, QueueName: queueName, QueueUrl: url } };
+  const attrs = await sqs.send(
+    new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['QueueArn'] }),
+  );
+  return {
+    ref: url,
+    attributes: { Arn: attrs.Attributes!.QueueArn!, QueueName: queueName, QueueUrl: url },
+  };
 }
 
-async function createTable(ddb: DynamoDBClient, name: string, props: Record<string, unknown>): Promise<ResolvedResource> {
+async function createTable(
+  ddb: DynamoDBClient,
+  name: string,
+  props: Record<string, unknown>,
+): Promise<ResolvedResource> {
   const stream = props.StreamSpecification as { StreamViewType: string } | undefined;
-  const sse = props.SSESpecification as { SSEEnabled?: boolean; SSEType?: string; KMSMasterKeyId?: string } | undefined;
+  const sse = props.SSESpecification as
+    { SSEEnabled?: boolean; SSEType?: string; KMSMasterKeyId?: string } | undefined;
   const input: CreateTableCommandInput = {
     TableName: name,
     KeySchema: props.KeySchema as never,
@@ -244,19 +299,30 @@ async function createTable(ddb: DynamoDBClient, name: string, props: Record<stri
     ProvisionedThroughput: props.ProvisionedThroughput as never,
     GlobalSecondaryIndexes: props.GlobalSecondaryIndexes as never,
     LocalSecondaryIndexes: props.LocalSecondaryIndexes as never,
-    StreamSpecification: stream ? { StreamEnabled: true, StreamViewType: stream.StreamViewType as never } : undefined,
+    StreamSpecification: stream
+      ? { StreamEnabled: true, StreamViewType: stream.StreamViewType as never }
+      : undefined,
     SSESpecification: sse
-      ? { Enabled: sse.SSEEnabled, SSEType: sse.SSEType as never, KMSMasterKeyId: sse.KMSMasterKeyId }
+      ? {
+          Enabled: sse.SSEEnabled,
+          SSEType: sse.SSEType as never,
+          KMSMasterKeyId: sse.KMSMasterKeyId,
+        }
       : undefined,
   };
   const created = await ddb.send(new CreateTableCommand(input));
-  const ttl = props.TimeToLiveSpecification as { AttributeName: string; Enabled: boolean } | undefined;
+  const ttl = props.TimeToLiveSpecification as
+    { AttributeName: string; Enabled: boolean } | undefined;
   if (ttl?.Enabled) {
     await ddb.send(
-      new UpdateTimeToLiveCommand({ TableName: name, TimeToLiveSpecification: { AttributeName: ttl.AttributeName, Enabled: true } }),
+      new UpdateTimeToLiveCommand({
+        TableName: name,
+        TimeToLiveSpecification: { AttributeName: ttl.AttributeName, Enabled: true },
+      }),
     );
   }
-  const pitr = props.PointInTimeRecoverySpecification as { PointInTimeRecoveryEnabled?: boolean } | undefined;
+  const pitr = props.PointInTimeRecoverySpecification as
+    { PointInTimeRecoveryEnabled?: boolean } | undefined;
   if (pitr?.PointInTimeRecoveryEnabled) {
     await ddb.send(
       new UpdateContinuousBackupsCommand({
@@ -268,11 +334,21 @@ async function createTable(ddb: DynamoDBClient, name: string, props: Record<stri
   const description = created.TableDescription!;
   return {
     ref: name,
-    attributes: { Arn: description.TableArn!, ...(description.LatestStreamArn ? { StreamArn: description.LatestStreamArn } : {}) },
+    attributes: {
+      Arn: description.TableArn!,
+      ...(description.LatestStreamArn ? { StreamArn: description.LatestStreamArn } : {}),
+    },
   };
 }
 
-const ORDER = ['AWS::KMS::Key', 'AWS::KMS::Alias', 'AWS::S3::Bucket', 'AWS::SQS::Queue', 'AWS::DynamoDB::Table', 'AWS::Lambda::Function'];
+const ORDER = [
+  'AWS::KMS::Key',
+  'AWS::KMS::Alias',
+  'AWS::S3::Bucket',
+  'AWS::SQS::Queue',
+  'AWS::DynamoDB::Table',
+  'AWS::Lambda::Function',
+];
 
 /**
  * Creates on the local endpoint every resource of the template that the handlers use — KMS keys,
@@ -280,10 +356,17 @@ const ORDER = ['AWS::KMS::Key', 'AWS::KMS::Alias', 'AWS::S3::Bucket', 'AWS::SQS:
  * indexes, streams, TTL) — and lists what cannot be reproduced locally. Functions are not created
  * on the endpoint; they get a physical name and ARN for the local runtime.
  */
-export async function provisionFromTemplate(template: CfnTemplate, options: ProvisionOptions): Promise<ProvisionedEnvironment> {
+export async function provisionFromTemplate(
+  template: CfnTemplate,
+  options: ProvisionOptions,
+): Promise<ProvisionedEnvironment> {
   const { endpoint, region, prefix } = options;
   const log = options.log ?? (() => undefined);
-  const clientOptions = { endpoint, region, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } };
+  const clientOptions = {
+    endpoint,
+    region,
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  };
   const s3 = new S3Client({ ...clientOptions, forcePathStyle: true });
   const ddb = new DynamoDBClient(clientOptions);
   const sqs = new SQSClient(clientOptions);
@@ -296,7 +379,11 @@ export async function provisionFromTemplate(template: CfnTemplate, options: Prov
   const entries = Object.entries(template.Resources);
   for (const [logicalId, resource] of entries) {
     if (!ORDER.includes(resource.Type)) {
-      skipped.push({ logicalId, type: resource.Type, reason: NOT_LOCAL[resource.Type] ?? 'no local equivalent' });
+      skipped.push({
+        logicalId,
+        type: resource.Type,
+        reason: NOT_LOCAL[resource.Type] ?? 'no local equivalent',
+      });
     }
   }
   let pending: Array<[string, CfnResource]> = entries
@@ -310,7 +397,10 @@ export async function provisionFromTemplate(template: CfnTemplate, options: Prov
       let props: Record<string, unknown>;
       try {
         const resolve: Resolver = (v) => resolveIntrinsics(v, resources, pseudo);
-        props = resource.Type === 'AWS::Lambda::Function' ? {} : ((resolve(resource.Properties ?? {}) as Record<string, unknown>) ?? {});
+        props =
+          resource.Type === 'AWS::Lambda::Function'
+            ? {}
+            : ((resolve(resource.Properties ?? {}) as Record<string, unknown>) ?? {});
       } catch (error) {
         if (error instanceof UnresolvedReferenceError) {
           deferred.push([logicalId, resource]);
@@ -326,12 +416,23 @@ export async function provisionFromTemplate(template: CfnTemplate, options: Prov
           break;
         case 'AWS::KMS::Alias': {
           const aliasName = `alias/${prefix}-${String(props.AliasName).replace(/^alias\//, '')}`;
-          await kms.send(new CreateAliasCommand({ AliasName: aliasName, TargetKeyId: props.TargetKeyId as string }));
+          await kms.send(
+            new CreateAliasCommand({
+              AliasName: aliasName,
+              TargetKeyId: props.TargetKeyId as string,
+            }),
+          );
           created = { ref: aliasName, attributes: {} };
           break;
         }
         case 'AWS::S3::Bucket':
-          created = await createBucket(s3, physicalName(prefix, logicalId, 63), region, props, notes);
+          created = await createBucket(
+            s3,
+            physicalName(prefix, logicalId, 63),
+            region,
+            props,
+            notes,
+          );
           break;
         case 'AWS::SQS::Queue':
           created = await createQueue(sqs, physicalName(prefix, logicalId, 75), props);
@@ -341,7 +442,12 @@ export async function provisionFromTemplate(template: CfnTemplate, options: Prov
           break;
         case 'AWS::Lambda::Function': {
           const name = physicalName(prefix, logicalId, 64);
-          created = { ref: name, attributes: { Arn: `arn:aws:lambda:${region}:${pseudo['AWS::AccountId']}:function:${name}` } };
+          created = {
+            ref: name,
+            attributes: {
+              Arn: `arn:aws:lambda:${region}:${pseudo['AWS::AccountId']}:function:${name}`,
+            },
+          };
           break;
         }
         default:
@@ -351,7 +457,9 @@ export async function provisionFromTemplate(template: CfnTemplate, options: Prov
       log(`  created ${resource.Type.padEnd(22)} ${logicalId} -> ${created.ref}`);
     }
     if (deferred.length === pending.length) {
-      throw new Error(`Cannot provision ${deferred.map(([id]) => id).join(', ')}: ${lastError?.message}`);
+      throw new Error(
+        `Cannot provision ${deferred.map(([id]) => id).join(', ')}: ${lastError?.message}`,
+      );
     }
     pending = deferred;
   }

@@ -88,7 +88,11 @@ function parseRate(expression: string): number | undefined {
   const m = /^rate\((\d+)\s+(minute|minutes|hour|hours|day|days)\)$/.exec(expression.trim());
   if (!m) return undefined;
   const n = Number(m[1]);
-  const unit = m[2].startsWith('minute') ? 60_000 : m[2].startsWith('hour') ? 3_600_000 : 86_400_000;
+  const unit = m[2].startsWith('minute')
+    ? 60_000
+    : m[2].startsWith('hour')
+      ? 3_600_000
+      : 86_400_000;
   return n * unit;
 }
 
@@ -135,7 +139,9 @@ function toLambdaStreamRecord(record: StreamRecord, arn: string, region: string)
     eventSourceARN: arn,
     ...(record.userIdentity ? { userIdentity: record.userIdentity } : {}),
     dynamodb: {
-      ApproximateCreationDateTime: d.ApproximateCreationDateTime ? Math.floor(new Date(d.ApproximateCreationDateTime).getTime() / 1000) : undefined,
+      ApproximateCreationDateTime: d.ApproximateCreationDateTime
+        ? Math.floor(new Date(d.ApproximateCreationDateTime).getTime() / 1000)
+        : undefined,
       Keys: d.Keys as never,
       NewImage: d.NewImage as never,
       OldImage: d.OldImage as never,
@@ -157,7 +163,12 @@ export class LocalRuntime {
   readonly functions: ReadonlyMap<string, LocalFunction>;
   readonly mappings: readonly LocalEventSourceMapping[];
   readonly schedules: readonly LocalSchedule[];
-  readonly stats: RuntimeStats = { invocations: {}, errors: {}, failedItems: {}, deliveredRecords: {} };
+  readonly stats: RuntimeStats = {
+    invocations: {},
+    errors: {},
+    failedItems: {},
+    deliveredRecords: {},
+  };
 
   private readonly handlers = new Map<string, Handler>();
   private readonly sqs: SQSClient;
@@ -182,24 +193,35 @@ export class LocalRuntime {
       const entry = resource.Metadata?.[ENTRY_METADATA_KEY];
       if (typeof entry !== 'string') continue; // CDK-internal functions (custom resources) are not ours
       const props = resource.Properties ?? {};
-      const vars = ((props.Environment as { Variables?: unknown } | undefined)?.Variables ?? {}) as Record<string, unknown>;
+      const vars = ((props.Environment as { Variables?: unknown } | undefined)?.Variables ??
+        {}) as Record<string, unknown>;
       const physical = resources.get(logicalId)!;
       functions.set(logicalId, {
         logicalId,
         name: physical.ref,
         arn: physical.attributes.Arn,
         entry,
-        environment: Object.fromEntries(Object.entries(resolve(vars) as Record<string, unknown>).map(([k, v]) => [k, String(v)])),
+        environment: Object.fromEntries(
+          Object.entries(resolve(vars) as Record<string, unknown>).map(([k, v]) => [k, String(v)]),
+        ),
         timeoutSeconds: Number(props.Timeout ?? 3),
       });
     }
     this.functions = functions;
 
-    const byArn = new Map<string, { logicalId: string; kind: 'sqs' | 'dynamodb-stream'; source: string }>();
+    const byArn = new Map<
+      string,
+      { logicalId: string; kind: 'sqs' | 'dynamodb-stream'; source: string }
+    >();
     for (const [logicalId, r] of resources) {
-      if (r.type === 'AWS::SQS::Queue') byArn.set(r.attributes.Arn, { logicalId, kind: 'sqs', source: r.ref });
+      if (r.type === 'AWS::SQS::Queue')
+        byArn.set(r.attributes.Arn, { logicalId, kind: 'sqs', source: r.ref });
       if (r.type === 'AWS::DynamoDB::Table' && r.attributes.StreamArn) {
-        byArn.set(r.attributes.StreamArn, { logicalId, kind: 'dynamodb-stream', source: r.attributes.StreamArn });
+        byArn.set(r.attributes.StreamArn, {
+          logicalId,
+          kind: 'dynamodb-stream',
+          source: r.attributes.StreamArn,
+        });
       }
     }
     const functionByRef = (value: unknown): string | undefined => {
@@ -226,14 +248,20 @@ export class LocalRuntime {
           source: source.source,
           batchSize: Number(props.BatchSize ?? (source.kind === 'sqs' ? 10 : 100)),
           batchingWindowSeconds: Number(props.MaximumBatchingWindowInSeconds ?? 0),
-          reportBatchItemFailures: ((props.FunctionResponseTypes as string[] | undefined) ?? []).includes('ReportBatchItemFailures'),
+          reportBatchItemFailures: (
+            (props.FunctionResponseTypes as string[] | undefined) ?? []
+          ).includes('ReportBatchItemFailures'),
           filterCriteria: props.FilterCriteria as LocalEventSourceMapping['filterCriteria'],
           startingPosition: props.StartingPosition as string | undefined,
-          maximumRetryAttempts: props.MaximumRetryAttempts === undefined ? undefined : Number(props.MaximumRetryAttempts),
+          maximumRetryAttempts:
+            props.MaximumRetryAttempts === undefined
+              ? undefined
+              : Number(props.MaximumRetryAttempts),
         });
       }
       if (resource.Type === 'AWS::Events::Rule' && typeof props.ScheduleExpression === 'string') {
-        for (const target of (props.Targets as Array<{ Arn: unknown; Input?: string }> | undefined) ?? []) {
+        for (const target of (props.Targets as
+          Array<{ Arn: unknown; Input?: string }> | undefined) ?? []) {
           const functionLogicalId = functionByRef(target.Arn);
           if (!functionLogicalId) continue;
           schedules.push({
@@ -261,7 +289,11 @@ export class LocalRuntime {
     this.mappings = mappings;
     this.schedules = schedules;
 
-    const clientOptions = { endpoint, region, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } };
+    const clientOptions = {
+      endpoint,
+      region,
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    };
     this.sqs = new SQSClient(clientOptions);
     this.streams = new DynamoDBStreamsClient(clientOptions);
     this.applyProcessEnvironment();
@@ -278,7 +310,9 @@ export class LocalRuntime {
       for (const [k, v] of Object.entries(f.environment)) {
         if (k.startsWith('POWERTOOLS_SERVICE_NAME')) continue;
         if (merged[k] !== undefined && merged[k] !== v) {
-          throw new Error(`Functions disagree on environment variable ${k} ("${merged[k]}" vs "${v}"); the local runtime shares one process`);
+          throw new Error(
+            `Functions disagree on environment variable ${k} ("${merged[k]}" vs "${v}"); the local runtime shares one process`,
+          );
         }
         merged[k] = v;
       }
@@ -299,9 +333,17 @@ export class LocalRuntime {
   /** Finds a function by logical id, physical name, or entry (`functions/intake.ts` or `intake`). */
   findFunction(ref: string): LocalFunction {
     for (const f of this.functions.values()) {
-      if (f.logicalId === ref || f.name === ref || f.entry === ref || f.entry === `functions/${ref}.ts`) return f;
+      if (
+        f.logicalId === ref ||
+        f.name === ref ||
+        f.entry === ref ||
+        f.entry === `functions/${ref}.ts`
+      )
+        return f;
     }
-    throw new Error(`No function ${ref} in the template (have: ${[...this.functions.values()].map((f) => f.entry).join(', ')})`);
+    throw new Error(
+      `No function ${ref} in the template (have: ${[...this.functions.values()].map((f) => f.entry).join(', ')})`,
+    );
   }
 
   private handlerOf(fn: LocalFunction): Handler {
@@ -309,7 +351,8 @@ export class LocalRuntime {
     if (!handler) {
       // eslint-disable-next-line @typescript-eslint/no-require-imports
       const mod = require(path.join(PROJECT_ROOT, fn.entry)) as { handler?: Handler };
-      if (typeof mod.handler !== 'function') throw new Error(`${fn.entry} does not export a handler`);
+      if (typeof mod.handler !== 'function')
+        throw new Error(`${fn.entry} does not export a handler`);
       handler = mod.handler;
       this.handlers.set(fn.logicalId, handler);
     }
@@ -331,7 +374,8 @@ export class LocalRuntime {
       awsRequestId: requestId,
       logGroupName: `/aws/lambda/${fn.name}`,
       logStreamName: 'local',
-      getRemainingTimeInMillis: () => Math.max(0, fn.timeoutSeconds * 1000 - (Date.now() - started)),
+      getRemainingTimeInMillis: () =>
+        Math.max(0, fn.timeoutSeconds * 1000 - (Date.now() - started)),
       done: () => undefined,
       fail: () => undefined,
       succeed: () => undefined,
@@ -366,12 +410,21 @@ export class LocalRuntime {
     for (const s of this.schedules) {
       const fn = this.functions.get(s.functionLogicalId)!;
       if (s.periodMs === undefined) {
-        this.log(`  schedule ${s.expression} -> ${fn.entry}: not a rate, not run locally (invoke it by hand)`);
+        this.log(
+          `  schedule ${s.expression} -> ${fn.entry}: not a rate, not run locally (invoke it by hand)`,
+        );
         continue;
       }
       const timer = setInterval(() => {
-        this.invoke(fn.logicalId, s.input ?? { source: 'aws.events', 'detail-type': 'Scheduled Event', time: new Date().toISOString() }).catch(
-          (error: unknown) => this.log(`  schedule ${fn.entry} failed: ${(error as Error).message}`),
+        this.invoke(
+          fn.logicalId,
+          s.input ?? {
+            source: 'aws.events',
+            'detail-type': 'Scheduled Event',
+            time: new Date().toISOString(),
+          },
+        ).catch((error: unknown) =>
+          this.log(`  schedule ${fn.entry} failed: ${(error as Error).message}`),
         );
       }, s.periodMs);
       timer.unref();
@@ -409,7 +462,12 @@ export class LocalRuntime {
           const messages = received.Messages ?? [];
           batch.push(...messages);
           if (messages.length === 0 && batch.length > 0) await sleep(50);
-        } while (this.running && batch.length > 0 && batch.length < m.batchSize && Date.now() < windowEnds);
+        } while (
+          this.running &&
+          batch.length > 0 &&
+          batch.length < m.batchSize &&
+          Date.now() < windowEnds
+        );
         if (batch.length === 0) continue;
         await this.deliverSqsBatch(m, fn, batch);
       } catch (error) {
@@ -420,26 +478,36 @@ export class LocalRuntime {
     }
   }
 
-  private async deliverSqsBatch(m: LocalEventSourceMapping, fn: LocalFunction, batch: Message[]): Promise<void> {
+  private async deliverSqsBatch(
+    m: LocalEventSourceMapping,
+    fn: LocalFunction,
+    batch: Message[],
+  ): Promise<void> {
     const key = fn.entry.replace(/^functions\/|\.ts$/g, '');
-    const records = batch.map((msg) => toLambdaSqsRecord(msg, m.sourceArn, this.environment.region));
+    const records = batch.map((msg) =>
+      toLambdaSqsRecord(msg, m.sourceArn, this.environment.region),
+    );
     // Event filtering: records that do not match are deleted without invoking, as Lambda does.
-    const passing = records.filter((r) => passesFilterCriteria(m.filterCriteria, r as unknown as Record<string, unknown>));
+    const passing = records.filter((r) =>
+      passesFilterCriteria(m.filterCriteria, r as unknown as Record<string, unknown>),
+    );
     const dropped = records.filter((r) => !passing.includes(r));
     let failed = new Set<string>();
     if (passing.length > 0) {
       this.stats.deliveredRecords[key] = (this.stats.deliveredRecords[key] ?? 0) + passing.length;
       try {
         const response = (await this.invoke(fn.logicalId, { Records: passing })) as
-          | { batchItemFailures?: Array<{ itemIdentifier: string }> }
-          | undefined;
+          { batchItemFailures?: Array<{ itemIdentifier: string }> } | undefined;
         if (m.reportBatchItemFailures && response?.batchItemFailures) {
           failed = new Set(response.batchItemFailures.map((f) => f.itemIdentifier));
           // An unknown or empty identifier fails the whole batch, as in Lambda.
-          if ([...failed].some((id) => !passing.some((r) => r.messageId === id))) failed = new Set(passing.map((r) => r.messageId));
+          if ([...failed].some((id) => !passing.some((r) => r.messageId === id)))
+            failed = new Set(passing.map((r) => r.messageId));
         }
       } catch (error) {
-        this.log(`  ${fn.entry} failed its batch of ${passing.length}: ${(error as Error).message}`);
+        this.log(
+          `  ${fn.entry} failed its batch of ${passing.length}: ${(error as Error).message}`,
+        );
         failed = new Set(passing.map((r) => r.messageId));
       }
     }
@@ -461,7 +529,13 @@ export class LocalRuntime {
         await this.sqs.send(
           new ChangeMessageVisibilityBatchCommand({
             QueueUrl: m.source,
-            Entries: retry.slice(i, i + 10).map((r, j) => ({ Id: String(j), ReceiptHandle: r.receiptHandle, VisibilityTimeout: retryAfter })),
+            Entries: retry
+              .slice(i, i + 10)
+              .map((r, j) => ({
+                Id: String(j),
+                ReceiptHandle: r.receiptHandle,
+                VisibilityTimeout: retryAfter,
+              })),
           }),
         );
       }
@@ -474,11 +548,17 @@ export class LocalRuntime {
     const startType = m.startingPosition === 'LATEST' ? 'LATEST' : 'TRIM_HORIZON';
     while (this.running) {
       try {
-        const description = await this.streams.send(new DescribeStreamCommand({ StreamArn: m.source }));
+        const description = await this.streams.send(
+          new DescribeStreamCommand({ StreamArn: m.source }),
+        );
         for (const shard of description.StreamDescription?.Shards ?? []) {
           if (!iterators.has(shard.ShardId!)) {
             const it = await this.streams.send(
-              new GetShardIteratorCommand({ StreamArn: m.source, ShardId: shard.ShardId!, ShardIteratorType: startType }),
+              new GetShardIteratorCommand({
+                StreamArn: m.source,
+                ShardId: shard.ShardId!,
+                ShardIteratorType: startType,
+              }),
             );
             iterators.set(shard.ShardId!, it.ShardIterator);
           }
@@ -486,11 +566,15 @@ export class LocalRuntime {
         let any = false;
         for (const [shardId, iterator] of iterators) {
           if (!iterator) continue;
-          const page = await this.streams.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: m.batchSize }));
+          const page = await this.streams.send(
+            new GetRecordsCommand({ ShardIterator: iterator, Limit: m.batchSize }),
+          );
           iterators.set(shardId, page.NextShardIterator);
           const records = (page.Records ?? [])
             .map((r) => toLambdaStreamRecord(r, m.sourceArn, this.environment.region))
-            .filter((r) => passesFilterCriteria(m.filterCriteria, r as unknown as Record<string, unknown>));
+            .filter((r) =>
+              passesFilterCriteria(m.filterCriteria, r as unknown as Record<string, unknown>),
+            );
           if (records.length === 0) continue;
           any = true;
           await this.deliverStreamBatch(m, fn, records);
@@ -505,28 +589,41 @@ export class LocalRuntime {
     }
   }
 
-  private async deliverStreamBatch(m: LocalEventSourceMapping, fn: LocalFunction, records: DynamoDBRecord[]): Promise<void> {
+  private async deliverStreamBatch(
+    m: LocalEventSourceMapping,
+    fn: LocalFunction,
+    records: DynamoDBRecord[],
+  ): Promise<void> {
     const key = fn.entry.replace(/^functions\/|\.ts$/g, '');
-    const maxAttempts = m.maximumRetryAttempts === undefined || m.maximumRetryAttempts < 0 ? 10 : m.maximumRetryAttempts + 1;
+    const maxAttempts =
+      m.maximumRetryAttempts === undefined || m.maximumRetryAttempts < 0
+        ? 10
+        : m.maximumRetryAttempts + 1;
     let remaining = records;
     for (let attempt = 1; attempt <= maxAttempts && remaining.length > 0; attempt += 1) {
       this.stats.deliveredRecords[key] = (this.stats.deliveredRecords[key] ?? 0) + remaining.length;
       try {
         const response = (await this.invoke(fn.logicalId, { Records: remaining })) as
-          | { batchItemFailures?: Array<{ itemIdentifier: string }> }
-          | undefined;
-        const first = m.reportBatchItemFailures ? response?.batchItemFailures?.[0]?.itemIdentifier : undefined;
+          { batchItemFailures?: Array<{ itemIdentifier: string }> } | undefined;
+        const first = m.reportBatchItemFailures
+          ? response?.batchItemFailures?.[0]?.itemIdentifier
+          : undefined;
         if (!first) return;
         // Streams resume from the first failed sequence number, as Lambda does.
         const index = remaining.findIndex((r) => r.dynamodb?.SequenceNumber === first);
         remaining = index < 0 ? remaining : remaining.slice(index);
       } catch (error) {
-        this.log(`  ${fn.entry} failed a stream batch (attempt ${attempt}): ${(error as Error).message}`);
+        this.log(
+          `  ${fn.entry} failed a stream batch (attempt ${attempt}): ${(error as Error).message}`,
+        );
       }
       this.stats.failedItems[key] = (this.stats.failedItems[key] ?? 0) + remaining.length;
       await sleep(100 * attempt);
     }
-    if (remaining.length > 0) this.log(`  ${fn.entry}: dropped ${remaining.length} stream records after ${maxAttempts} attempts`);
+    if (remaining.length > 0)
+      this.log(
+        `  ${fn.entry}: dropped ${remaining.length} stream records after ${maxAttempts} attempts`,
+      );
   }
 
   /**
@@ -544,11 +641,20 @@ export class LocalRuntime {
           const attrs = await this.sqs.send(
             new GetQueueAttributesCommand({
               QueueUrl: m.source,
-              AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible', 'ApproximateNumberOfMessagesDelayed'],
+              AttributeNames: [
+                'ApproximateNumberOfMessages',
+                'ApproximateNumberOfMessagesNotVisible',
+                'ApproximateNumberOfMessagesDelayed',
+              ],
             }),
           );
           const a = attrs.Attributes ?? {};
-          if (Number(a.ApproximateNumberOfMessages ?? 0) + Number(a.ApproximateNumberOfMessagesNotVisible ?? 0) + Number(a.ApproximateNumberOfMessagesDelayed ?? 0) > 0) {
+          if (
+            Number(a.ApproximateNumberOfMessages ?? 0) +
+              Number(a.ApproximateNumberOfMessagesNotVisible ?? 0) +
+              Number(a.ApproximateNumberOfMessagesDelayed ?? 0) >
+            0
+          ) {
             busy = true;
             break;
           }

@@ -30,13 +30,17 @@ async function main(argv: string[]): Promise<number> {
   const { environment } = pipeline;
   say('2/4 not reproduced locally:');
   const byReason = new Map<string, string[]>();
-  for (const s of environment.skipped) byReason.set(s.reason, [...(byReason.get(s.reason) ?? []), s.type]);
+  for (const s of environment.skipped)
+    byReason.set(s.reason, [...(byReason.get(s.reason) ?? []), s.type]);
   for (const [reason, types] of byReason) say(`  - ${[...new Set(types)].join(', ')}: ${reason}`);
   for (const note of environment.notes) say(`  - ${note}`);
 
   const outputsFile = path.resolve(__dirname, '..', '.local', 'outputs.json');
   mkdirSync(path.dirname(outputsFile), { recursive: true });
-  writeFileSync(outputsFile, JSON.stringify({ endpoint: pipeline.endpoint, region, ...environment.outputs }, null, 2) + '\n');
+  writeFileSync(
+    outputsFile,
+    JSON.stringify({ endpoint: pipeline.endpoint, region, ...environment.outputs }, null, 2) + '\n',
+  );
   say(`3/4 wrote ${path.relative(process.cwd(), outputsFile)}`);
 
   say('4/4 starting the handlers:');
@@ -49,7 +53,8 @@ async function main(argv: string[]): Promise<number> {
     say(`  events sent:            ${summary.sent}`);
     say(`  processing-log objects: ${summary.logObjects}`);
     say(`  processing-log records: ${summary.logRecords.length}`);
-    for (const r of summary.logRecords) say(`    ${r.time} ${r.tenant} ${r.operation} ${r.outcome}`);
+    for (const r of summary.logRecords)
+      say(`    ${r.time} ${r.tenant} ${r.operation} ${r.outcome}`);
     say(`  invocations:            ${JSON.stringify(pipeline.runtime.stats.invocations)}`);
     say(summary.ok ? '\ndemo OK' : '\ndemo FAILED');
     await stop(summary.ok ? 0 : 1);

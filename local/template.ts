@@ -25,7 +25,9 @@ export const LOCAL_CDK_OUT = path.resolve(__dirname, '..', '.local', 'cdk.out');
  * asset bundling skipped (the local runtime runs handlers from source), and returns the path of
  * the stack's template. The template is the single description of what runs locally.
  */
-export function synthesizeLocal(options: { region?: string; outdir?: string; context?: Record<string, unknown> } = {}): string {
+export function synthesizeLocal(
+  options: { region?: string; outdir?: string; context?: Record<string, unknown> } = {},
+): string {
   const outdir = options.outdir ?? LOCAL_CDK_OUT;
   mkdirSync(outdir, { recursive: true });
   const app = new App({

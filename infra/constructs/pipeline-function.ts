@@ -73,6 +73,9 @@ export class PipelineFunction extends Construct {
         externalModules: [],
       },
     });
-    (this.function.node.defaultChild as lambda.CfnFunction).addMetadata(ENTRY_METADATA_KEY, props.entry);
+    (this.function.node.defaultChild as lambda.CfnFunction).addMetadata(
+      ENTRY_METADATA_KEY,
+      props.entry,
+    );
   }
 }

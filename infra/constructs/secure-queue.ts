@@ -28,7 +28,8 @@ export class SecureQueue extends Construct {
   constructor(scope: Construct, id: string, props: SecureQueueProps) {
     super(scope, id);
     const maxReceiveCount = props.maxReceiveCount ?? 5;
-    if (maxReceiveCount < 5) throw new Error(`${id}: maxReceiveCount must be at least 5, got ${maxReceiveCount}`);
+    if (maxReceiveCount < 5)
+      throw new Error(`${id}: maxReceiveCount must be at least 5, got ${maxReceiveCount}`);
     this.deadLetterQueue =
       props.deadLetterQueue ??
       new sqs.Queue(this, 'DeadLetterQueue', {

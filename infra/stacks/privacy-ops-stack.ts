@@ -1,12 +1,16 @@
 import { CfnOutput, Duration, RemovalPolicy, Stack, StackProps } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as kms from 'aws-cdk-lib/aws-kms';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as eventsTargets from 'aws-cdk-lib/aws-events-targets';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as lambdaEventSources from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { DeploymentConfig } from '../config';
 import { PipelineFunction } from '../constructs/pipeline-function';
 import { SecureBucket } from '../constructs/secure-bucket';
+import { QueueFedFunction } from '../constructs/queue-fed-function';
 import { SecureQueue } from '../constructs/secure-queue';
 
 /** Properties of the {@link PrivacyOpsStack}. */
@@ -60,7 +64,11 @@ export class PrivacyOpsStack extends Stack {
       encryptionKey: dataKey,
       serverAccessLogsBucket: accessLogs,
       lifecycleRules: [
-        { id: 'abandoned-uploads', expiration: Duration.days(7), noncurrentVersionExpiration: Duration.days(1) },
+        {
+          id: 'abandoned-uploads',
+          expiration: Duration.days(7),
+          noncurrentVersionExpiration: Duration.days(1),
+        },
       ],
     }).bucket;
     const vault = new SecureBucket(this, 'VaultBucket', {
@@ -70,7 +78,13 @@ export class PrivacyOpsStack extends Stack {
     const exportBucket = new SecureBucket(this, 'ExportBucket', {
       encryptionKey: dataKey,
       serverAccessLogsBucket: accessLogs,
-      lifecycleRules: [{ id: 'expire-exports', expiration: Duration.days(30), noncurrentVersionExpiration: Duration.days(1) }],
+      lifecycleRules: [
+        {
+          id: 'expire-exports',
+          expiration: Duration.days(30),
+          noncurrentVersionExpiration: Duration.days(1),
+        },
+      ],
     }).bucket;
     const logBucket = new SecureBucket(this, 'LogBucket', {
       encryptionKey: logKey,
@@ -110,7 +124,10 @@ export class PrivacyOpsStack extends Stack {
       billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
       encryption: dynamodb.TableEncryption.CUSTOMER_MANAGED,
       encryptionKey: documentsKey,
-      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true, recoveryPeriodInDays: 1 },
+      pointInTimeRecoverySpecification: {
+        pointInTimeRecoveryEnabled: true,
+        recoveryPeriodInDays: 1,
+      },
       removalPolicy: RemovalPolicy.RETAIN,
     });
 
@@ -119,61 +136,165 @@ export class PrivacyOpsStack extends Stack {
       encryptionKey: dataKey,
       visibilityTimeout: Duration.seconds(CONSUMER_TIMEOUT.toSeconds() * 6),
     });
-    const uploadQueue = new SecureQueue(this, 'DocumentUploadQueue', {
-      encryptionKey: dataKey,
-      visibilityTimeout: Duration.seconds(CONSUMER_TIMEOUT.toSeconds() * 6),
-      deadLetterQueue: ingress.deadLetterQueue,
-    });
+    const deadLetterQueue = ingress.deadLetterQueue;
 
-    // --- Functions --------------------------------------------------------------------------
+    // --- Functions: one per operation -------------------------------------------------------
+    // Environment names are shared by all functions (the local runtime runs them in one process).
+    const common = {
+      LOG_BUCKET_NAME: logBucket.bucketName,
+      PSEUDONYM_KEY_ID: pseudonymKey.keyArn,
+      IDEMPOTENCY_TABLE_NAME: idempotencyTable.tableName,
+    };
+    const withLog = (fn: lambda.IFunction) => {
+      logBucket.grantPut(fn);
+      pseudonymKey.grant(fn, 'kms:GenerateMac');
+      idempotencyTable.grantReadWriteData(fn);
+    };
+    const vaultEnv = {
+      VAULT_BUCKET_NAME: vault.bucketName,
+      KEY_STORE_TABLE_NAME: keyStore.tableName,
+      DOCUMENTS_KEY_ID: documentsKey.keyArn,
+      RETENTION_TABLE_NAME: retentionTable.tableName,
+    };
+    const consumer = (id: string, entry: string, environment: Record<string, string>) =>
+      new QueueFedFunction(this, id, {
+        entry,
+        serviceName: entry.replace(/^functions\/|\.ts$/g, ''),
+        timeout: CONSUMER_TIMEOUT,
+        queueKey: dataKey,
+        deadLetterQueue,
+        environment: { ...common, ...environment },
+      });
+
+    const documentUpload = consumer('DocumentUpload', 'functions/document-upload.ts', {
+      ...vaultEnv,
+      UPLOAD_BUCKET_NAME: upload.bucketName,
+    });
+    const accountClosure = consumer('AccountClosure', 'functions/account-closure.ts', {
+      ...vaultEnv,
+      EXPORT_BUCKET_NAME: exportBucket.bucketName,
+    });
+    const erasureRequest = consumer('ErasureRequest', 'functions/erasure-request.ts', vaultEnv);
+    const accessRequest = consumer('AccessRequest', 'functions/access-request.ts', {
+      ...vaultEnv,
+      EXPORT_BUCKET_NAME: exportBucket.bucketName,
+    });
+    const legalHold = consumer('LegalHold', 'functions/legal-hold.ts', vaultEnv);
+
     const intake = new PipelineFunction(this, 'Intake', {
       entry: 'functions/intake.ts',
       serviceName: 'intake',
       timeout: CONSUMER_TIMEOUT,
       environment: {
-        DEAD_LETTER_QUEUE_URL: ingress.deadLetterQueue.queueUrl,
-        DOCUMENT_UPLOAD_QUEUE_URL: uploadQueue.queue.queueUrl,
+        ...common,
         UPLOAD_BUCKET_NAME: upload.bucketName,
-        LOG_BUCKET_NAME: logBucket.bucketName,
+        DEAD_LETTER_QUEUE_URL: deadLetterQueue.queueUrl,
+        DOCUMENT_UPLOAD_QUEUE_URL: documentUpload.queue.queueUrl,
+        ACCOUNT_CLOSURE_QUEUE_URL: accountClosure.queue.queueUrl,
+        ERASURE_REQUEST_QUEUE_URL: erasureRequest.queue.queueUrl,
+        ACCESS_REQUEST_QUEUE_URL: accessRequest.queue.queueUrl,
+        LEGAL_HOLD_QUEUE_URL: legalHold.queue.queueUrl,
       },
     }).function;
-    ingress.deadLetterQueue.grantSendMessages(intake);
-    uploadQueue.queue.grantSendMessages(intake);
-    logBucket.grantPut(intake);
+    withLog(intake);
+    deadLetterQueue.grantSendMessages(intake);
+    for (const op of [documentUpload, accountClosure, erasureRequest, accessRequest, legalHold]) {
+      op.queue.grantSendMessages(intake);
+    }
     intake.addEventSource(
       new lambdaEventSources.SqsEventSource(ingress.queue, {
         batchSize: 10,
         maxBatchingWindow: Duration.seconds(1),
         reportBatchItemFailures: true,
+        maxConcurrency: 10,
       }),
     );
 
-    const documentUpload = new PipelineFunction(this, 'DocumentUpload', {
-      entry: 'functions/document-upload.ts',
-      serviceName: 'document-upload',
-      timeout: CONSUMER_TIMEOUT,
-      environment: {
-        UPLOAD_BUCKET_NAME: upload.bucketName,
-        VAULT_BUCKET_NAME: vault.bucketName,
-        LOG_BUCKET_NAME: logBucket.bucketName,
-        RETENTION_TABLE_NAME: retentionTable.tableName,
-      },
+    const retentionExpiry = new PipelineFunction(this, 'RetentionExpiry', {
+      entry: 'functions/retention-expiry.ts',
+      serviceName: 'retention-expiry',
+      timeout: Duration.minutes(5),
+      environment: { ...common, ...vaultEnv },
     }).function;
-    upload.grantRead(documentUpload);
-    upload.grantDelete(documentUpload);
-    vault.grantPut(documentUpload);
-    logBucket.grantPut(documentUpload);
-    retentionTable.grantWriteData(documentUpload);
-    documentUpload.addEventSource(
-      new lambdaEventSources.SqsEventSource(uploadQueue.queue, {
-        batchSize: 10,
-        maxBatchingWindow: Duration.seconds(1),
+    // Only deletions made by TTL (service principal dynamodb.amazonaws.com) reach the handler.
+    retentionExpiry.addEventSource(
+      new lambdaEventSources.DynamoEventSource(retentionTable, {
+        startingPosition: lambda.StartingPosition.TRIM_HORIZON,
+        batchSize: 100,
+        maxBatchingWindow: Duration.seconds(5),
         reportBatchItemFailures: true,
+        retryAttempts: 10,
+        bisectBatchOnError: true,
+        filters: [
+          lambda.FilterCriteria.filter({
+            eventName: lambda.FilterRule.isEqual('REMOVE'),
+            userIdentity: {
+              type: lambda.FilterRule.isEqual('Service'),
+              principalId: lambda.FilterRule.isEqual('dynamodb.amazonaws.com'),
+            },
+          }),
+        ],
       }),
     );
-    void idempotencyTable;
-    void keyStore;
-    void pseudonymKey;
+
+    const retentionSweep = new PipelineFunction(this, 'RetentionSweep', {
+      entry: 'functions/retention-sweep.ts',
+      serviceName: 'retention-sweep',
+      timeout: Duration.minutes(15),
+      reservedConcurrentExecutions: 1,
+      environment: { ...common, ...vaultEnv },
+    }).function;
+    new events.Rule(this, 'RetentionSweepSchedule', {
+      description:
+        'privacy-ops: expire retention items TTL has not removed yet (bound: one hour after expiry)',
+      schedule: events.Schedule.rate(Duration.hours(1)),
+      targets: [new eventsTargets.LambdaFunction(retentionSweep, { retryAttempts: 2 })],
+    });
+
+    // Grants per operation: each function gets what its environment names, nothing more.
+    const upFn = documentUpload.pipelineFunction.function;
+    withLog(upFn);
+    upload.grantRead(upFn);
+    upload.grantDelete(upFn);
+    vault.grantPut(upFn);
+    retentionTable.grantReadWriteData(upFn);
+    keyStore.grantReadWriteData(upFn);
+    documentsKey.grant(upFn, 'kms:Decrypt', 'kms:GenerateDataKey');
+
+    const closeFn = accountClosure.pipelineFunction.function;
+    withLog(closeFn);
+    vault.grantRead(closeFn);
+    exportBucket.grantPut(closeFn);
+    retentionTable.grantReadWriteData(closeFn);
+    keyStore.grantReadData(closeFn);
+    documentsKey.grant(closeFn, 'kms:Decrypt');
+
+    const eraseFn = erasureRequest.pipelineFunction.function;
+    withLog(eraseFn);
+    vault.grantRead(eraseFn);
+    vault.grantDelete(eraseFn);
+    retentionTable.grantReadWriteData(eraseFn);
+    keyStore.grantReadWriteData(eraseFn);
+
+    const accessFn = accessRequest.pipelineFunction.function;
+    withLog(accessFn);
+    vault.grantRead(accessFn);
+    exportBucket.grantPut(accessFn);
+    retentionTable.grantReadWriteData(accessFn);
+    keyStore.grantReadData(accessFn);
+    documentsKey.grant(accessFn, 'kms:Decrypt');
+
+    const holdFn = legalHold.pipelineFunction.function;
+    withLog(holdFn);
+    retentionTable.grantReadWriteData(holdFn);
+
+    for (const fn of [retentionExpiry, retentionSweep]) {
+      withLog(fn);
+      vault.grantRead(fn);
+      vault.grantDelete(fn);
+      retentionTable.grantReadWriteData(fn);
+      keyStore.grantReadWriteData(fn);
+    }
 
     // --- Outputs (names fixed by the wire contract, EVENTS.md) ------------------------------
     const outputs: Record<string, string> = {

@@ -8,6 +8,8 @@ export function createDynamoClient(env: NodeJS.ProcessEnv = process.env): Dynamo
 }
 
 /** A DynamoDB document client over `client` (undefined attributes are dropped, not stored). */
-export function createDynamoDocumentClient(client: DynamoDBClient = createDynamoClient()): DynamoDBDocumentClient {
+export function createDynamoDocumentClient(
+  client: DynamoDBClient = createDynamoClient(),
+): DynamoDBDocumentClient {
   return DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
 }

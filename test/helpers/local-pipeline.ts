@@ -5,10 +5,13 @@ import { LocalPipeline, LocalPipelineOptions, startLocalPipeline } from '../../l
  * resources under a random prefix. Failed messages become visible again after one second so that
  * retry paths run in test time.
  */
-export async function startTestPipeline(options: LocalPipelineOptions = {}): Promise<LocalPipeline> {
+export async function startTestPipeline(
+  options: LocalPipelineOptions = {},
+): Promise<LocalPipeline> {
   const endpoint = process.env.PRIVACY_OPS_TEST_ENDPOINT;
   const templatePath = process.env.PRIVACY_OPS_TEST_TEMPLATE;
-  if (!endpoint || !templatePath) throw new Error('Integration tests need the global setup (jest --selectProjects integration)');
+  if (!endpoint || !templatePath)
+    throw new Error('Integration tests need the global setup (jest --selectProjects integration)');
   return startLocalPipeline({
     endpoint,
     templatePath,

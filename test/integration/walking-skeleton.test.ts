@@ -17,7 +17,11 @@ describe('walking skeleton: one event end to end through the local endpoint', ()
 
   beforeAll(async () => {
     pipeline = await startTestPipeline();
-    const clientOptions = { endpoint: pipeline.endpoint, region: 'eu-west-3', credentials: { accessKeyId: 'l', secretAccessKey: 'l' } };
+    const clientOptions = {
+      endpoint: pipeline.endpoint,
+      region: 'eu-west-3',
+      credentials: { accessKeyId: 'l', secretAccessKey: 'l' },
+    };
     s3 = new S3Client({ ...clientOptions, forcePathStyle: true });
     sqs = new SQSClient(clientOptions);
   });
@@ -59,16 +63,30 @@ describe('walking skeleton: one event end to end through the local endpoint', ()
       },
     };
     // Act
-    await sqs.send(new SendMessageCommand({ QueueUrl: outputs.IngressQueueUrl, MessageBody: JSON.stringify(event) }));
+    await sqs.send(
+      new SendMessageCommand({
+        QueueUrl: outputs.IngressQueueUrl,
+        MessageBody: JSON.stringify(event),
+      }),
+    );
     await pipeline.runtime.waitForIdle(60_000);
     // Assess
     const listed = await s3.send(new ListObjectsV2Command({ Bucket: outputs.LogBucketName }));
     const keys = (listed.Contents ?? []).map((o) => o.Key!);
     const records = [];
     for (const key of keys) {
-      const object = await s3.send(new GetObjectCommand({ Bucket: outputs.LogBucketName, Key: key }));
-      const text = gunzipSync(Buffer.from(await object.Body!.transformToByteArray())).toString('utf8');
-      records.push(...text.trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>));
+      const object = await s3.send(
+        new GetObjectCommand({ Bucket: outputs.LogBucketName, Key: key }),
+      );
+      const text = gunzipSync(Buffer.from(await object.Body!.transformToByteArray())).toString(
+        'utf8',
+      );
+      records.push(
+        ...text
+          .trim()
+          .split('\n')
+          .map((line) => JSON.parse(line) as Record<string, unknown>),
+      );
     }
     expect(keys.every((k) => /^dt=\d{4}-\d{2}-\d{2}\//.test(k))).toBe(true);
     expect(records.filter((r) => r.eventId === 'skeleton-0001')).toHaveLength(1);

@@ -1,0 +1,6 @@
+import { TransientError } from '../shared/errors';
+
+/** Placeholder until the operation lands: fails so that nothing is acknowledged unprocessed. */
+export const handler = async (): Promise<never> => {
+  throw new TransientError('not-implemented', 'erasure-request is not implemented yet');
+};

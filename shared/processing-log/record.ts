@@ -1,0 +1,72 @@
+import { z } from 'zod';
+
+/** Version of the processing-log record schema; bump on any change, keep readers of old versions. */
+export const LOG_SCHEMA_VERSION = 1;
+
+/** Every operation the processing log records (P9). */
+export const LogOperation = z.enum([
+  'received',
+  'stored',
+  'restricted',
+  'exported',
+  'expired',
+  'erased',
+  'shredded',
+  'rejected',
+  'hold-placed',
+  'hold-released',
+  'request-completed',
+]);
+/** An operation of the processing log. */
+export type LogOperation = z.infer<typeof LogOperation>;
+
+/** How an operation ended. */
+export const LogOutcome = z.enum(['success', 'kept', 'skipped', 'rejected', 'failed']);
+/** An outcome of the processing log. */
+export type LogOutcome = z.infer<typeof LogOutcome>;
+
+/**
+ * One record of the processing log, schema version 1. Flat columns only, so the Glue table
+ * matches it column for column. No subject identifier in clear: `subject` is the keyed
+ * pseudonym (KMS HMAC), and free text never carries personal data.
+ */
+export const ProcessingLogRecord = z.object({
+  schemaVersion: z.literal(LOG_SCHEMA_VERSION),
+  /** Deterministic id of the record: same effect, same id. */
+  recordId: z.string().min(1),
+  /** When the operation happened (ISO 8601, UTC). */
+  time: z.iso.datetime(),
+  tenant: z.string(),
+  operation: LogOperation,
+  outcome: LogOutcome,
+  /** Keyed pseudonym of the subject (hex HMAC-SHA256), or null when none applies. */
+  subject: z
+    .string()
+    .regex(/^[0-9a-f]{64}$/)
+    .nullable(),
+  category: z.string().nullable(),
+  /** GDPR legal basis (Art. 6, and Art. 17(3) for what is kept), or null. */
+  legalBasis: z.string().nullable(),
+  purpose: z.string().nullable(),
+  requestId: z.string().nullable(),
+  /** Request deadline (ISO 8601), for erasure and access requests. */
+  deadline: z.iso.datetime().nullable(),
+  /** Keyed pseudonym of the document id, or null. */
+  document: z.string().nullable(),
+  eventId: z.string().nullable(),
+  eventSource: z.string().nullable(),
+  eventType: z.string().nullable(),
+  /** Name of the function that acted. */
+  actor: z.string(),
+  /** Machine-readable reason (rejections, kept data, skipped work); never personal data. */
+  reason: z.string().nullable(),
+  /** Date after which data kept under a legal duty is deleted (ISO 8601), or null. */
+  retainUntil: z.iso.datetime().nullable(),
+});
+/** One record of the processing log. */
+export type ProcessingLogRecord = z.infer<typeof ProcessingLogRecord>;
+
+/** Column order of the log, as written and as declared in the Glue table. */
+export const LOG_COLUMNS = Object.keys(ProcessingLogRecord.shape) as Array<
+  keyof ProcessingLogRecord
+>;
