@@ -529,13 +529,11 @@ export class LocalRuntime {
         await this.sqs.send(
           new ChangeMessageVisibilityBatchCommand({
             QueueUrl: m.source,
-            Entries: retry
-              .slice(i, i + 10)
-              .map((r, j) => ({
-                Id: String(j),
-                ReceiptHandle: r.receiptHandle,
-                VisibilityTimeout: retryAfter,
-              })),
+            Entries: retry.slice(i, i + 10).map((r, j) => ({
+              Id: String(j),
+              ReceiptHandle: r.receiptHandle,
+              VisibilityTimeout: retryAfter,
+            })),
           }),
         );
       }
