@@ -1,0 +1,53 @@
+import { GenerateMacCommand, KMSClient } from '@aws-sdk/client-kms';
+import { createHmac } from 'node:crypto';
+
+/** How long a tenant's derived pseudonym key stays in memory. */
+export const PSEUDONYM_KEY_TTL_MS = 15 * 60 * 1000;
+
+/**
+ * Keyed pseudonyms of subject identifiers (and other identifiers such as document ids).
+ *
+ * The KMS HMAC key never leaves KMS. Per tenant, one `GenerateMac` call derives a tenant key
+ * (`HMAC_KMS("privacy-ops/pseudonym/v1/" + tenant)`), cached in memory for a bounded time; the
+ * pseudonym of an identifier is `hex(HMAC-SHA256(tenantKey, kind + ":" + id))`. So a batch costs
+ * one KMS call per tenant, not one per subject, and the same subject always gets the same
+ * pseudonym, which an auditor obtains with `privacy-ops pseudonym`. Without access to the KMS
+ * key nobody can compute or reverse a pseudonym.
+ */
+export class Pseudonymizer {
+  private readonly cache = new Map<string, { key: Buffer; expires: number }>();
+
+  constructor(
+    private readonly kms: KMSClient,
+    private readonly keyId: string,
+    private readonly now: () => number = Date.now,
+    private readonly ttlMs: number = PSEUDONYM_KEY_TTL_MS,
+  ) {}
+
+  private async tenantKey(tenant: string): Promise<Buffer> {
+    const cached = this.cache.get(tenant);
+    if (cached && cached.expires > this.now()) return cached.key;
+    const response = await this.kms.send(
+      new GenerateMacCommand({
+        KeyId: this.keyId,
+        MacAlgorithm: 'HMAC_SHA_256',
+        Message: Buffer.from(`privacy-ops/pseudonym/v1/${tenant}`, 'utf8'),
+      }),
+    );
+    if (!response.Mac) throw new Error('KMS GenerateMac returned no MAC');
+    const key = Buffer.from(response.Mac);
+    this.cache.set(tenant, { key, expires: this.now() + this.ttlMs });
+    return key;
+  }
+
+  /** The pseudonym of a subject of `tenant` (64 hex characters). */
+  async subject(tenant: string, subjectId: string): Promise<string> {
+    return this.of(tenant, 'subject', subjectId);
+  }
+
+  /** The pseudonym of any identifier of `tenant`, namespaced by `kind` (e.g. `document`). */
+  async of(tenant: string, kind: string, id: string): Promise<string> {
+    const key = await this.tenantKey(tenant);
+    return createHmac('sha256', key).update(`${kind}:${id}`, 'utf8').digest('hex');
+  }
+}
