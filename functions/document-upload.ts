@@ -14,10 +14,9 @@ const processor = new BatchProcessor(EventType.SQS);
 const recordHandler = async (record: SQSRecord): Promise<void> => {
   const event = JSON.parse(record.body) as { id: string; source: string; tenantid: string };
   log.add({
-    time: new Date().toISOString(),
     tenant: event.tenantid,
     operation: 'received',
-    outcome: 'accepted',
+    outcome: 'success',
     eventId: event.id,
     eventSource: event.source,
   });
