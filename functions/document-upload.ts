@@ -4,11 +4,11 @@ import { requireEnv } from '../shared/config';
 import { createS3Client } from '../shared/aws/s3';
 import { ProcessingLogWriter } from '../shared/processing-log/writer';
 
-const log = new ProcessingLogWriter(
-  createS3Client(),
-  requireEnv('LOG_BUCKET_NAME'),
-  'document-upload',
-);
+const log = new ProcessingLogWriter({
+  s3: createS3Client(),
+  bucket: requireEnv('LOG_BUCKET_NAME'),
+  actor: 'document-upload',
+});
 const processor = new BatchProcessor(EventType.SQS);
 
 const recordHandler = async (record: SQSRecord): Promise<void> => {
