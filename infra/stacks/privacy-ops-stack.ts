@@ -144,11 +144,13 @@ export class PrivacyOpsStack extends Stack {
       LOG_BUCKET_NAME: logBucket.bucketName,
       PSEUDONYM_KEY_ID: pseudonymKey.keyArn,
       IDEMPOTENCY_TABLE_NAME: idempotencyTable.tableName,
+      DEAD_LETTER_QUEUE_URL: deadLetterQueue.queueUrl,
     };
     const withLog = (fn: lambda.IFunction) => {
       logBucket.grantPut(fn);
       pseudonymKey.grant(fn, 'kms:GenerateMac');
       idempotencyTable.grantReadWriteData(fn);
+      deadLetterQueue.grantSendMessages(fn);
     };
     const vaultEnv = {
       VAULT_BUCKET_NAME: vault.bucketName,
@@ -188,7 +190,6 @@ export class PrivacyOpsStack extends Stack {
       environment: {
         ...common,
         UPLOAD_BUCKET_NAME: upload.bucketName,
-        DEAD_LETTER_QUEUE_URL: deadLetterQueue.queueUrl,
         DOCUMENT_UPLOAD_QUEUE_URL: documentUpload.queue.queueUrl,
         ACCOUNT_CLOSURE_QUEUE_URL: accountClosure.queue.queueUrl,
         ERASURE_REQUEST_QUEUE_URL: erasureRequest.queue.queueUrl,
@@ -197,7 +198,6 @@ export class PrivacyOpsStack extends Stack {
       },
     }).function;
     withLog(intake);
-    deadLetterQueue.grantSendMessages(intake);
     for (const op of [documentUpload, accountClosure, erasureRequest, accessRequest, legalHold]) {
       op.queue.grantSendMessages(intake);
     }

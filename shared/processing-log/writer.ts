@@ -1,4 +1,4 @@
-import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { createHash, randomUUID } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import { LOG_SCHEMA_VERSION, ProcessingLogRecord } from './record';
@@ -51,6 +51,7 @@ export function recordIdOf(
 export class ProcessingLogWriter {
   private records: ProcessingLogRecord[] = [];
   private readonly now: () => Date;
+  private key: string | undefined;
 
   constructor(private readonly options: ProcessingLogWriterOptions) {
     this.now = options.now ?? (() => new Date());
@@ -89,17 +90,45 @@ export class ProcessingLogWriter {
     return record;
   }
 
+  /**
+   * Starts an invocation: drops anything left from a failed one and fixes the key of the object
+   * this invocation will write, so an operation can remember where its records went.
+   */
+  begin(): string {
+    this.records = [];
+    const now = this.now();
+    this.key = `dt=${now.toISOString().slice(0, 10)}/${this.options.actor}/${now.toISOString().replace(/[:.]/g, '')}-${randomUUID()}.jsonl.gz`;
+    return this.key;
+  }
+
+  /** Key of the object the current invocation writes (see {@link begin}). */
+  get objectKey(): string {
+    return this.key ?? this.begin();
+  }
+
   /** Drops the queued records (the batch failed as a whole and will be retried). */
   discard(): void {
     this.records = [];
   }
 
+  /** Whether a log object was written under `key` (to tell a replay from a lost write). */
+  async wasWritten(key: string): Promise<boolean> {
+    try {
+      await this.options.s3.send(new HeadObjectCommand({ Bucket: this.options.bucket, Key: key }));
+      return true;
+    } catch (error) {
+      const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata
+        ?.httpStatusCode;
+      if (status === 404 || (error as Error).name === 'NotFound') return false;
+      throw error;
+    }
+  }
+
   /** Writes the queued records as one object; returns its key, or undefined when nothing was queued. */
   async flush(): Promise<string | undefined> {
     if (this.records.length === 0) return undefined;
-    const now = this.now();
+    const key = this.objectKey;
     const body = gzipSync(this.records.map((r) => JSON.stringify(r)).join('\n') + '\n');
-    const key = `dt=${now.toISOString().slice(0, 10)}/${this.options.actor}/${now.toISOString().replace(/[:.]/g, '')}-${randomUUID()}.jsonl.gz`;
     await this.options.s3.send(
       new PutObjectCommand({
         Bucket: this.options.bucket,
@@ -111,6 +140,7 @@ export class ProcessingLogWriter {
       }),
     );
     this.records = [];
+    this.key = undefined;
     return key;
   }
 }
