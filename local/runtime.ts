@@ -17,6 +17,7 @@ import type { Context, DynamoDBRecord, SQSRecord } from 'aws-lambda';
 import { randomUUID } from 'node:crypto';
 import * as path from 'node:path';
 import { ENTRY_METADATA_KEY } from '../infra/constructs/pipeline-function';
+import { withPlugins } from '../shared/aws/client-config';
 import { passesFilterCriteria } from './event-filter';
 import { resolveIntrinsics } from './intrinsics';
 import type { ProvisionedEnvironment } from './provision';
@@ -294,8 +295,9 @@ export class LocalRuntime {
       region,
       credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
     };
-    this.sqs = new SQSClient(clientOptions);
-    this.streams = new DynamoDBStreamsClient(clientOptions);
+    // The pollers' calls are billed like Lambda's own polling: counted by the same plugins.
+    this.sqs = withPlugins(new SQSClient(clientOptions));
+    this.streams = withPlugins(new DynamoDBStreamsClient(clientOptions));
     this.applyProcessEnvironment();
   }
 

@@ -1,8 +1,10 @@
+import type { Pluggable } from '@smithy/types';
+
 /**
  * Options every AWS client of the pipeline is built with. In Lambda nothing is set and the SDK
  * uses the function's region and credentials. Locally `AWS_ENDPOINT_URL` points every client at
- * the local endpoint (moto). One file per client below, so each function bundles only the
- * SDK clients it imports.
+ * the local endpoint (moto). One file per client beside this one, so each function bundles only
+ * the SDK clients it imports.
  */
 export interface ClientConfig {
   region?: string;
@@ -19,4 +21,27 @@ export function clientConfig(env: NodeJS.ProcessEnv = process.env): ClientConfig
     ...(endpoint ? { endpoint } : {}),
     ...(maxAttempts ? { maxAttempts } : {}),
   };
+}
+
+// Middleware applied to every client the factories build: empty in Lambda. Benchmarks and the
+// fault-injection suite register call counters and fault injectors here before handlers load.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type AnyPluggable = Pluggable<any, any>;
+const plugins: AnyPluggable[] = [];
+
+/** Registers middleware for every client created from now on (benchmarks, fault injection). */
+export function registerClientPlugin(plugin: AnyPluggable): () => void {
+  plugins.push(plugin);
+  return () => {
+    const i = plugins.indexOf(plugin);
+    if (i >= 0) plugins.splice(i, 1);
+  };
+}
+
+/** Applies the registered plugins to a freshly built client and returns it. */
+export function withPlugins<C extends { middlewareStack: { use(p: AnyPluggable): void } }>(
+  client: C,
+): C {
+  for (const plugin of plugins) client.middlewareStack.use(plugin);
+  return client;
 }

@@ -1,10 +1,10 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { clientConfig } from './client-config';
+import { clientConfig, withPlugins } from './client-config';
 
 /** A DynamoDB client. */
 export function createDynamoClient(env: NodeJS.ProcessEnv = process.env): DynamoDBClient {
-  return new DynamoDBClient(clientConfig(env));
+  return withPlugins(new DynamoDBClient(clientConfig(env)));
 }
 
 /** A DynamoDB document client over `client` (undefined attributes are dropped, not stored). */

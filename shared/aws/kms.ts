@@ -1,7 +1,7 @@
 import { KMSClient } from '@aws-sdk/client-kms';
-import { clientConfig } from './client-config';
+import { clientConfig, withPlugins } from './client-config';
 
 /** A KMS client. */
 export function createKmsClient(env: NodeJS.ProcessEnv = process.env): KMSClient {
-  return new KMSClient(clientConfig(env));
+  return withPlugins(new KMSClient(clientConfig(env)));
 }

@@ -1,7 +1,7 @@
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { clientConfig } from './client-config';
+import { clientConfig, withPlugins } from './client-config';
 
 /** An SQS client. */
 export function createSqsClient(env: NodeJS.ProcessEnv = process.env): SQSClient {
-  return new SQSClient(clientConfig(env));
+  return withPlugins(new SQSClient(clientConfig(env)));
 }
