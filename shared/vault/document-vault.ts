@@ -1,0 +1,460 @@
+import {
+  DeleteObjectsCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  ListObjectVersionsCommand,
+  ObjectIdentifier,
+  PutObjectCommand,
+  S3Client,
+} from '@aws-sdk/client-s3';
+import { KMSClient } from '@aws-sdk/client-kms';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { createHash } from 'node:crypto';
+import { createDynamoClient, createDynamoDocumentClient } from '../aws/dynamodb';
+import { createKmsClient } from '../aws/kms';
+import { createS3Client } from '../aws/s3';
+import { requireEnv } from '../config';
+import { decryptDocument, documentKeyId, encryptDocument } from './envelope';
+import {
+  DocumentIntegrityError,
+  DocumentNotFoundError,
+  DocumentShreddedError,
+  InvalidVaultReferenceError,
+  PartialDeletionError,
+} from './errors';
+import { DEFAULT_KEY_CACHE_TTL_MS, KeyHierarchy } from './key-hierarchy';
+
+/** Which document, of whom, under which subject key. */
+export interface VaultDocumentRef {
+  /** Tenant id (`[a-z0-9][a-z0-9-]{0,62}`). */
+  readonly tenant: string;
+  /** The subject's pseudonym (64 lowercase hex), never the clear id. */
+  readonly subject: string;
+  /**
+   * Which subject key protects it: the category id, so that erasable and kept categories, and
+   * sensitive ones, have separate keys (`[A-Za-z0-9][A-Za-z0-9._-]{0,127}`).
+   */
+  readonly keyClass: string;
+  /** `[A-Za-z0-9._-]{1,128}` (not `.` or `..`). */
+  readonly documentId: string;
+}
+
+/** A document as stored in the vault. */
+export interface StoredDocument {
+  /** S3 key in the vault bucket: `${tenant}/${subject}/${keyClass}/${documentId}`. */
+  readonly vaultKey: string;
+  readonly versionId?: string;
+  /** Plaintext bytes. */
+  readonly size: number;
+  /** Plaintext sha256, hex. */
+  readonly sha256: string;
+  /** The reference the vault key stands for. */
+  readonly ref?: VaultDocumentRef;
+}
+
+/** Options of a {@link DocumentVault}. */
+export interface DocumentVaultOptions {
+  readonly s3: S3Client;
+  readonly dynamo: DynamoDBDocumentClient;
+  readonly kms: KMSClient;
+  /** The vault bucket (versioned, SSE-KMS at rest). */
+  readonly bucket: string;
+  /** The key store table (pk, sk). */
+  readonly keyStoreTable: string;
+  /** The KMS key protecting the tenant wrapping keys. */
+  readonly wrappingKeyId: string;
+  /** @default Date.now */
+  readonly now?: () => number;
+  /**
+   * How long unwrapped keys stay in memory (tenant wrapping keys and subject keys). Also the
+   * bound on how long another instance may still read a subject's documents after a shred.
+   * @default 5 minutes
+   */
+  readonly cacheTtlMs?: number;
+  /** How long unwrapped subject keys stay in memory, when it should be shorter. @default cacheTtlMs */
+  readonly subjectKeyCacheTtlMs?: number;
+  /** Concurrent HeadObject calls of {@link DocumentVault.listDocuments}. @default 16 */
+  readonly listConcurrency?: number;
+  /**
+   * Most object versions {@link DocumentVault.deleteAllVersions} lists (and holds in memory)
+   * before deleting them; a positive multiple of 1,000. @default 100000
+   */
+  readonly deletionRoundSize?: number;
+}
+
+/** Result of {@link DocumentVault.deleteAllVersions}. */
+export interface DeletionResult {
+  /** Object versions and delete markers removed. */
+  readonly objectsDeleted: number;
+  /** DeleteObjects calls made (ceil(objectsDeleted / 1000)). */
+  readonly deleteCalls: number;
+  /** ListObjectVersions calls made. */
+  readonly listCalls: number;
+}
+
+const TENANT = /^[a-z0-9][a-z0-9-]{0,62}$/;
+const SUBJECT = /^[0-9a-f]{64}$/;
+const KEY_CLASS = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+const DOCUMENT_ID = /^[A-Za-z0-9._-]{1,128}$/;
+const METADATA_KEY = /^[a-z0-9][a-z0-9-]{0,63}$/;
+/** Object metadata the vault writes; callers may not use the `po-` prefix. */
+const META_FORMAT = 'po-format';
+const META_SIZE = 'po-size';
+const META_SHA256 = 'po-sha256';
+const DELETE_BATCH = 1000;
+
+function checkTenant(tenant: string): void {
+  if (!TENANT.test(tenant)) throw new InvalidVaultReferenceError('tenant');
+}
+function checkSubject(subject: string): void {
+  if (!SUBJECT.test(subject)) throw new InvalidVaultReferenceError('subject pseudonym');
+}
+function checkKeyClass(keyClass: string): void {
+  if (!KEY_CLASS.test(keyClass)) throw new InvalidVaultReferenceError('key class');
+}
+function checkDocumentId(documentId: string): void {
+  if (!DOCUMENT_ID.test(documentId) || documentId === '.' || documentId === '..')
+    throw new InvalidVaultReferenceError('document id');
+}
+
+/** Refuses a reference of the wrong shape (InvalidVaultReferenceError, permanent). */
+export function validateVaultRef(ref: VaultDocumentRef): void {
+  checkTenant(ref.tenant);
+  checkSubject(ref.subject);
+  checkKeyClass(ref.keyClass);
+  checkDocumentId(ref.documentId);
+}
+
+/** The S3 key of a document: `${tenant}/${subject}/${keyClass}/${documentId}`. */
+export function vaultKeyOf(ref: VaultDocumentRef): string {
+  validateVaultRef(ref);
+  return `${ref.tenant}/${ref.subject}/${ref.keyClass}/${ref.documentId}`;
+}
+
+/** The reference a vault key stands for; undefined for a key the vault did not make. */
+export function parseVaultKey(vaultKey: string): VaultDocumentRef | undefined {
+  const parts = vaultKey.split('/');
+  if (parts.length !== 4) return undefined;
+  const [tenant, subject, keyClass, documentId] = parts;
+  const ref = { tenant, subject, keyClass, documentId };
+  try {
+    validateVaultRef(ref);
+  } catch {
+    return undefined;
+  }
+  return ref;
+}
+
+const isNotFound = (error: unknown): boolean => {
+  const e = error as { name?: string; $metadata?: { httpStatusCode?: number } } | null;
+  return e?.name === 'NoSuchKey' || e?.name === 'NotFound' || e?.$metadata?.httpStatusCode === 404;
+};
+
+/**
+ * The document vault: documents envelope-encrypted under per-subject keys (one per key class),
+ * themselves wrapped under a per-tenant key that KMS protects (see {@link KeyHierarchy}).
+ *
+ * - `put` / `get`: AES-256-GCM, fresh 96-bit IV per object, bound to tenant, subject, key class
+ *   and document id; integrity checked on every read.
+ * - `shred`: destroys subject keys; everything under them is unreadable at once, in a time that
+ *   does not depend on the number of documents. Another instance may serve a cached key for at
+ *   most the cache TTL.
+ * - `deleteAllVersions`: physical removal of every version and delete marker.
+ *
+ * KMS is called once per tenant per cache period, not per document; shredding, deleting and
+ * listing never call KMS. Nothing here logs.
+ */
+export class DocumentVault {
+  private readonly keys: KeyHierarchy;
+  private readonly s3: S3Client;
+  private readonly bucket: string;
+  private readonly listConcurrency: number;
+  private readonly deletionRound: number;
+
+  constructor(options: DocumentVaultOptions) {
+    const cacheTtlMs = options.cacheTtlMs ?? DEFAULT_KEY_CACHE_TTL_MS;
+    this.s3 = options.s3;
+    this.bucket = options.bucket;
+    this.listConcurrency = options.listConcurrency ?? 16;
+    this.deletionRound = options.deletionRoundSize ?? 100 * DELETE_BATCH;
+    if (!Number.isInteger(this.deletionRound / DELETE_BATCH) || this.deletionRound <= 0)
+      throw new RangeError('DocumentVault: deletionRoundSize must be a positive multiple of 1000');
+    this.keys = new KeyHierarchy({
+      dynamo: options.dynamo,
+      kms: options.kms,
+      table: options.keyStoreTable,
+      wrappingKeyId: options.wrappingKeyId,
+      now: options.now,
+      wrappingKeyTtlMs: cacheTtlMs,
+      subjectKeyTtlMs: options.subjectKeyCacheTtlMs ?? cacheTtlMs,
+    });
+  }
+
+  /**
+   * A vault built from the functions' environment (`VAULT_BUCKET_NAME`, `KEY_STORE_TABLE_NAME`,
+   * `DOCUMENTS_KEY_ID`), with the default clients unless given. Fails fast on missing config.
+   */
+  static fromEnvironment(
+    clients: Partial<Pick<DocumentVaultOptions, 's3' | 'dynamo' | 'kms'>> = {},
+    env: NodeJS.ProcessEnv = process.env,
+  ): DocumentVault {
+    return new DocumentVault({
+      s3: clients.s3 ?? createS3Client(env),
+      dynamo: clients.dynamo ?? createDynamoDocumentClient(createDynamoClient(env)),
+      kms: clients.kms ?? createKmsClient(env),
+      bucket: requireEnv('VAULT_BUCKET_NAME', env),
+      keyStoreTable: requireEnv('KEY_STORE_TABLE_NAME', env),
+      wrappingKeyId: requireEnv('DOCUMENTS_KEY_ID', env),
+    });
+  }
+
+  /**
+   * Encrypts and stores a document, creating the subject key of `ref.keyClass` if needed.
+   * Idempotent for the same ref: it overwrites the same S3 key (a new version). `metadata` is
+   * stored in clear as object metadata (protected only by SSE-KMS): it must carry no personal
+   * data; keys `[a-z0-9-]`, not starting with `po-`.
+   */
+  async put(
+    ref: VaultDocumentRef,
+    plaintext: Uint8Array,
+    metadata: Record<string, string> = {},
+  ): Promise<StoredDocument> {
+    const vaultKey = vaultKeyOf(ref);
+    for (const name of Object.keys(metadata)) {
+      if (!METADATA_KEY.test(name) || name.startsWith('po-'))
+        throw new InvalidVaultReferenceError('metadata key');
+    }
+    const subjectKey = await this.keys.subjectKey(ref.tenant, ref.subject, ref.keyClass, true);
+    if (!subjectKey) throw new Error('unreachable: subject key creation returned nothing');
+    const body = encryptDocument(subjectKey.key, subjectKey.id, ref, plaintext);
+    const sha256 = createHash('sha256').update(plaintext).digest('hex');
+    const response = await this.s3.send(
+      new PutObjectCommand({
+        Bucket: this.bucket,
+        Key: vaultKey,
+        Body: body,
+        ContentType: 'application/octet-stream',
+        Metadata: {
+          ...metadata,
+          [META_FORMAT]: '1',
+          [META_SIZE]: String(plaintext.length),
+          [META_SHA256]: sha256,
+        },
+      }),
+    );
+    return {
+      vaultKey,
+      ...(response.VersionId ? { versionId: response.VersionId } : {}),
+      size: plaintext.length,
+      sha256,
+      ref: { ...ref },
+    };
+  }
+
+  /**
+   * Reads and decrypts the current version of a document. Throws DocumentShreddedError when the
+   * subject key it was written under was destroyed (even though the ciphertext still exists),
+   * DocumentNotFoundError when there is no such object, DocumentIntegrityError when it fails
+   * authentication or its digest.
+   */
+  async get(ref: VaultDocumentRef): Promise<Uint8Array> {
+    const vaultKey = vaultKeyOf(ref);
+    let body: Uint8Array;
+    let expectedSha256: string | undefined;
+    try {
+      const object = await this.s3.send(
+        new GetObjectCommand({ Bucket: this.bucket, Key: vaultKey }),
+      );
+      if (!object.Body) throw new DocumentIntegrityError('empty object');
+      body = await object.Body.transformToByteArray();
+      expectedSha256 = object.Metadata?.[META_SHA256];
+    } catch (error) {
+      if (isNotFound(error)) throw new DocumentNotFoundError({ cause: error });
+      throw error;
+    }
+    const keyId = documentKeyId(body);
+    let subjectKey = await this.keys.subjectKey(ref.tenant, ref.subject, ref.keyClass, false);
+    if (subjectKey && !subjectKey.id.equals(keyId)) {
+      // The cache may hold an older key of this class: read the key store once more.
+      this.keys.forgetSubjectKey(ref.tenant, ref.subject, ref.keyClass);
+      subjectKey = await this.keys.subjectKey(ref.tenant, ref.subject, ref.keyClass, false);
+    }
+    // No key, or a newer key than the one this document was written under: its key was destroyed.
+    if (!subjectKey || !subjectKey.id.equals(keyId)) throw new DocumentShreddedError();
+    const plaintext = decryptDocument(subjectKey.key, ref, body);
+    if (
+      expectedSha256 !== undefined &&
+      createHash('sha256').update(plaintext).digest('hex') !== expectedSha256
+    )
+      throw new DocumentIntegrityError('digest mismatch');
+    return plaintext;
+  }
+
+  /**
+   * Crypto-shreds: destroys the subject's keys (all classes, or only `keyClasses`) in the key
+   * store and in this instance's cache. Everything stored under them is unreadable at once; the
+   * cost depends on the number of key classes, never on the number of documents. No KMS call.
+   * Idempotent: a second call destroys nothing and returns 0.
+   */
+  async shred(
+    tenant: string,
+    subject: string,
+    keyClasses?: readonly string[],
+  ): Promise<{ keysDestroyed: number }> {
+    checkTenant(tenant);
+    checkSubject(subject);
+    keyClasses?.forEach(checkKeyClass);
+    const keysDestroyed = await this.keys.destroySubjectKeys(tenant, subject, keyClasses);
+    return { keysDestroyed };
+  }
+
+  /**
+   * True when no subject key of the class exists in the key store (strongly consistent read, no
+   * cache): it was destroyed, or never created (then nothing was ever stored under it).
+   */
+  async isShredded(tenant: string, subject: string, keyClass: string): Promise<boolean> {
+    checkTenant(tenant);
+    checkSubject(subject);
+    checkKeyClass(keyClass);
+    return !(await this.keys.hasSubjectKey(tenant, subject, keyClass));
+  }
+
+  /**
+   * Physically removes every object version and delete marker of the subject (or of one key
+   * class, or of one document when `documentId` is given too). Lists with ListObjectVersions
+   * (paginated) and deletes with DeleteObjects, 1,000 versions per call, quiet. Versions S3
+   * refuses to delete raise PartialDeletionError (transient: retry the whole call, it is
+   * idempotent). Does not touch keys: shred first for immediate unreadability.
+   */
+  async deleteAllVersions(
+    tenant: string,
+    subject: string,
+    keyClass?: string,
+    documentId?: string,
+  ): Promise<DeletionResult> {
+    checkTenant(tenant);
+    checkSubject(subject);
+    if (keyClass !== undefined) checkKeyClass(keyClass);
+    if (documentId !== undefined) {
+      if (keyClass === undefined)
+        throw new InvalidVaultReferenceError('document id without key class');
+      checkDocumentId(documentId);
+    }
+    const exactKey =
+      documentId !== undefined ? `${tenant}/${subject}/${keyClass}/${documentId}` : undefined;
+    const prefix =
+      exactKey ?? `${tenant}/${subject}/${keyClass !== undefined ? `${keyClass}/` : ''}`;
+
+    let objectsDeleted = 0;
+    let deleteCalls = 0;
+    let listCalls = 0;
+    let failed = 0;
+    let firstCode: string | undefined;
+    const deleteChunk = async (objects: ObjectIdentifier[]) => {
+      deleteCalls++;
+      const response = await this.s3.send(
+        new DeleteObjectsCommand({
+          Bucket: this.bucket,
+          Delete: { Objects: objects, Quiet: true },
+        }),
+      );
+      const errors = response.Errors ?? [];
+      failed += errors.length;
+      firstCode ??= errors[0]?.Code;
+      objectsDeleted += objects.length - errors.length;
+    };
+
+    // Rounds: list (paginated) without deleting, so that the markers stay valid, then delete what
+    // was listed, 1,000 per call. A round holds at most `deletionRoundSize` versions in memory; the
+    // next round lists again from the start, where the deleted versions no longer appear.
+    let done = false;
+    while (!done) {
+      const listed: ObjectIdentifier[] = [];
+      let keyMarker: string | undefined;
+      let versionIdMarker: string | undefined;
+      let truncated: boolean;
+      do {
+        listCalls++;
+        const page = await this.s3.send(
+          new ListObjectVersionsCommand({
+            Bucket: this.bucket,
+            Prefix: prefix,
+            KeyMarker: keyMarker,
+            VersionIdMarker: versionIdMarker,
+            MaxKeys: Math.min(DELETE_BATCH, this.deletionRound - listed.length),
+          }),
+        );
+        for (const entry of [...(page.Versions ?? []), ...(page.DeleteMarkers ?? [])]) {
+          if (!entry.Key || (exactKey !== undefined && entry.Key !== exactKey)) continue;
+          listed.push({ Key: entry.Key, VersionId: entry.VersionId ?? 'null' });
+        }
+        truncated = page.IsTruncated === true && page.NextKeyMarker !== undefined;
+        keyMarker = page.NextKeyMarker;
+        versionIdMarker = page.NextVersionIdMarker;
+      } while (truncated && listed.length < this.deletionRound);
+      for (let i = 0; i < listed.length; i += DELETE_BATCH)
+        await deleteChunk(listed.slice(i, i + DELETE_BATCH));
+      // Stop when the listing was complete, or when a full round found nothing to delete
+      // (only other documents' versions under an exact-key prefix).
+      done = !truncated || listed.length === 0 || failed > 0;
+    }
+    if (failed > 0) throw new PartialDeletionError(failed, firstCode);
+    return { objectsDeleted, deleteCalls, listCalls };
+  }
+
+  /**
+   * The current versions under the subject's prefix, all key classes, with plaintext size and
+   * digest (one ListObjectsV2 page per 1,000 documents, one HeadObject per document; no KMS).
+   */
+  async listDocuments(tenant: string, subject: string): Promise<StoredDocument[]> {
+    checkTenant(tenant);
+    checkSubject(subject);
+    const keys: string[] = [];
+    let token: string | undefined;
+    do {
+      const page = await this.s3.send(
+        new ListObjectsV2Command({
+          Bucket: this.bucket,
+          Prefix: `${tenant}/${subject}/`,
+          ContinuationToken: token,
+        }),
+      );
+      for (const object of page.Contents ?? []) if (object.Key) keys.push(object.Key);
+      token = page.IsTruncated ? page.NextContinuationToken : undefined;
+    } while (token);
+
+    const documents: (StoredDocument | undefined)[] = new Array(keys.length);
+    let next = 0;
+    const worker = async () => {
+      while (next < keys.length) {
+        const index = next++;
+        documents[index] = await this.describe(keys[index]);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(this.listConcurrency, keys.length) }, worker));
+    return documents.filter((d): d is StoredDocument => d !== undefined);
+  }
+
+  private async describe(vaultKey: string): Promise<StoredDocument | undefined> {
+    let head;
+    try {
+      head = await this.s3.send(new HeadObjectCommand({ Bucket: this.bucket, Key: vaultKey }));
+    } catch (error) {
+      if (isNotFound(error)) return undefined; // deleted since the listing
+      throw error;
+    }
+    const size = Number(head.Metadata?.[META_SIZE]);
+    const sha256 = head.Metadata?.[META_SHA256];
+    if (!Number.isInteger(size) || size < 0 || !sha256 || !/^[0-9a-f]{64}$/.test(sha256))
+      throw new DocumentIntegrityError('vault object without size or digest metadata');
+    const ref = parseVaultKey(vaultKey);
+    return {
+      vaultKey,
+      ...(head.VersionId ? { versionId: head.VersionId } : {}),
+      size,
+      sha256,
+      ...(ref ? { ref } : {}),
+    };
+  }
+}
