@@ -77,7 +77,10 @@ export interface LocalRuntimeOptions {
    * waiting for the queue's own timeout. Undefined keeps the queue's timeout (what Lambda does).
    */
   readonly failedMessageVisibilitySeconds?: number;
-  /** Concurrent batches per SQS mapping. @default 2 */
+  /**
+   * Pollers per SQS mapping. Invocations of one function are serialized whatever this is (one
+   * local instance per function); more pollers only overlap receiving with processing. @default 2
+   */
   readonly concurrencyPerMapping?: number;
   /** Wait time of each ReceiveMessage long poll, in seconds. @default 1 */
   readonly receiveWaitSeconds?: number;
@@ -172,6 +175,7 @@ export class LocalRuntime {
   };
 
   private readonly handlers = new Map<string, Handler>();
+  private readonly instanceLocks = new Map<string, Promise<void>>();
   private readonly sqs: SQSClient;
   private readonly streams: DynamoDBStreamsClient;
   private running = false;
@@ -365,7 +369,7 @@ export class LocalRuntime {
   async invoke(ref: string, event: unknown): Promise<unknown> {
     const fn = this.findFunction(ref);
     const handler = this.handlerOf(fn);
-    const started = Date.now();
+    let started = Date.now();
     const requestId = randomUUID();
     const context: Context = {
       callbackWaitsForEmptyEventLoop: false,
@@ -385,12 +389,24 @@ export class LocalRuntime {
     const key = fn.entry.replace(/^functions\/|\.ts$/g, '');
     this.stats.invocations[key] = (this.stats.invocations[key] ?? 0) + 1;
     this.inFlight += 1;
+    // One module instance per function here, and a Lambda instance runs one invocation at a
+    // time: invocations of the same function are serialized so module state is never shared.
+    const previous = this.instanceLocks.get(fn.logicalId) ?? Promise.resolve();
+    let release: () => void = () => undefined;
+    const mine = new Promise<void>((resolve) => (release = resolve));
+    this.instanceLocks.set(
+      fn.logicalId,
+      previous.then(() => mine),
+    );
+    await previous;
+    started = Date.now();
     try {
       return await handler(event, context);
     } catch (error) {
       this.stats.errors[key] = (this.stats.errors[key] ?? 0) + 1;
       throw error;
     } finally {
+      release();
       this.inFlight -= 1;
     }
   }
