@@ -1,15 +1,46 @@
-import { App } from 'aws-cdk-lib';
+import { App, Validations } from 'aws-cdk-lib';
+import {
+  AwsSolutionsChecks,
+  HIPAASecurityChecks,
+  NIST80053R5Checks,
+  NagPack,
+  PCIDSS321Checks,
+  ServerlessChecks,
+} from 'cdk-nag';
 import { loadDeploymentConfig } from './config';
 import { PrivacyOpsStack } from './stacks/privacy-ops-stack';
 
-/** Builds the CDK app: one privacy-ops stack in the configured EU region. */
-export function buildApp(app: App = new App()): App {
+/**
+ * The five security rule packs every synthesis runs (cdk-nag v3). Any finding that is not
+ * acknowledged on the construct it concerns fails synthesis: `cdk synth` exits non-zero, an
+ * in-process `app.synth()` throws with the report.
+ */
+export function securityRulePacks(app: App): NagPack[] {
+  return [
+    new AwsSolutionsChecks(app, { verbose: true }),
+    new HIPAASecurityChecks(app, { verbose: true }),
+    new NIST80053R5Checks(app, { verbose: true }),
+    new PCIDSS321Checks(app, { verbose: true }),
+    new ServerlessChecks(app, { verbose: true }),
+  ];
+}
+
+/**
+ * Builds the CDK app: one privacy-ops stack in the configured EU region, checked by the five
+ * security rule packs on every synthesis (`securityChecks: false` only for tooling that runs
+ * the packs itself, e.g. to list findings).
+ */
+export function buildApp(
+  app: App = new App(),
+  options: { readonly securityChecks?: boolean } = {},
+): App {
   const config = loadDeploymentConfig((key) => app.node.tryGetContext(key));
   new PrivacyOpsStack(app, 'PrivacyOps', {
     env: { region: config.region, account: process.env.CDK_DEFAULT_ACCOUNT },
     config,
     description: 'privacy-ops: GDPR retention, erasure, export and processing log (EU only)',
   });
+  if (options.securityChecks ?? true) Validations.of(app).addPlugins(...securityRulePacks(app));
   return app;
 }
 

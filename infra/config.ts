@@ -11,7 +11,17 @@ export interface DeploymentConfig {
   readonly region: AllowedRegion;
   /** Default Object Lock (COMPLIANCE) retention of the processing log, in days. */
   readonly logRetentionDays: number;
+  /** Retention of the functions' CloudWatch log groups, in days (a value CloudWatch accepts). */
+  readonly functionLogRetentionDays: number;
+  /** E-mail addresses subscribed to the alarm topic (each confirms by e-mail). May be empty. */
+  readonly alarmEmails: readonly string[];
 }
+
+/** Retention periods CloudWatch Logs accepts, in days. */
+export const LOG_GROUP_RETENTION_DAYS = [
+  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288,
+  3653,
+] as const;
 
 /** Raised when the deployment configuration is invalid; synthesis stops with this message. */
 export class InvalidDeploymentConfigError extends Error {
@@ -67,5 +77,42 @@ export function loadDeploymentConfig(
       `logRetentionDays must be a whole number of days between 1 and 36500, got ${JSON.stringify(rawDays)}`,
     );
   }
-  return { region, logRetentionDays };
+  const rawLogGroupDays = context('functionLogRetentionDays');
+  const functionLogRetentionDays = rawLogGroupDays === undefined ? 365 : Number(rawLogGroupDays);
+  if (!(LOG_GROUP_RETENTION_DAYS as readonly number[]).includes(functionLogRetentionDays)) {
+    throw new InvalidDeploymentConfigError(
+      `functionLogRetentionDays must be one of the retention periods CloudWatch Logs accepts ` +
+        `(${LOG_GROUP_RETENTION_DAYS.join(', ')}), got ${JSON.stringify(rawLogGroupDays)}`,
+    );
+  }
+  return {
+    region,
+    logRetentionDays,
+    functionLogRetentionDays,
+    alarmEmails: parseAlarmEmails(context('alarmEmail')),
+  };
+}
+
+const EMAIL = /^[^\s@,;]+@[^\s@,;]+\.[^\s@,;]+$/;
+
+/**
+ * Reads `-c alarmEmail=ops@example.eu` (several addresses separated by commas, or a JSON array in
+ * cdk.json). Refuses anything that is not an e-mail address, so a typo does not silently leave
+ * the alarms without a recipient.
+ */
+export function parseAlarmEmails(raw: unknown): string[] {
+  if (raw === undefined || raw === '') return [];
+  const values = Array.isArray(raw)
+    ? raw
+    : typeof raw === 'string'
+      ? raw.split(',').map((v) => v.trim())
+      : [raw];
+  for (const value of values) {
+    if (typeof value !== 'string' || !EMAIL.test(value)) {
+      throw new InvalidDeploymentConfigError(
+        `alarmEmail must be an e-mail address or a comma-separated list of them, got ${JSON.stringify(raw)}`,
+      );
+    }
+  }
+  return [...new Set(values as string[])];
 }

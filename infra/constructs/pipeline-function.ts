@@ -1,9 +1,12 @@
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import * as path from 'node:path';
+import { FunctionRole } from './function-role';
 
 /** Template metadata key naming a function's source file; the local runtime loads handlers from it. */
 export const ENTRY_METADATA_KEY = 'privacy-ops:entry';
@@ -17,37 +20,63 @@ export interface PipelineFunctionProps {
   readonly entry: string;
   /** Service name for logs and metrics. */
   readonly serviceName: string;
+  /** KMS key encrypting the function's log group (its key policy must admit CloudWatch Logs). */
+  readonly logKey: kms.IKey;
   /** Timeout. @default 30 seconds */
   readonly timeout?: Duration;
   /** Memory. @default 512 MB */
   readonly memorySize?: number;
-  /** Reserved concurrency. @default none */
+  /**
+   * Reserved concurrency: caps what one function can take from the account and guarantees it
+   * that much. Must cover the event source's own maximum concurrency. @default 5
+   */
   readonly reservedConcurrentExecutions?: number;
   /** Environment variables (the construct adds the Powertools ones). */
   readonly environment?: Record<string, string>;
-  /** Log retention. @default one year */
+  /** Log group retention. @default one year */
   readonly logRetention?: logs.RetentionDays;
+  /**
+   * Dead-letter queue for asynchronous invocations (schedules). Omit for functions invoked only
+   * synchronously by an event source mapping, whose failures the mapping handles.
+   * @default none (the function is acknowledged as synchronously invoked)
+   */
+  readonly deadLetterQueue?: sqs.IQueue;
 }
 
 /**
  * One Lambda function of the pipeline: bundled on its own by esbuild (minified, source maps),
- * arm64, the newest Node.js runtime, an explicit log group with retention, active tracing.
+ * arm64, the newest Node.js runtime, a KMS-encrypted log group with retention, active tracing,
+ * reserved concurrency, and its own least-privilege role that cannot call outside the stack's
+ * region. Refuses an entry outside `functions/` and a reserved concurrency below 1.
  */
 export class PipelineFunction extends Construct {
   /** The function. */
   readonly function: nodejs.NodejsFunction;
   /** Its log group. */
   readonly logGroup: logs.LogGroup;
+  /** Its execution role. */
+  readonly role: FunctionRole;
 
   constructor(scope: Construct, id: string, props: PipelineFunctionProps) {
     super(scope, id);
     if (!/^functions\/[a-z0-9-]+\.ts$/.test(props.entry)) {
       throw new Error(`${id}: entry must be a file under functions/, got ${props.entry}`);
     }
+    const reserved = props.reservedConcurrentExecutions ?? 5;
+    if (!Number.isInteger(reserved) || reserved < 1) {
+      throw new Error(
+        `${id}: reservedConcurrentExecutions must be a whole number ≥ 1, got ${reserved}`,
+      );
+    }
     this.logGroup = new logs.LogGroup(this, 'LogGroup', {
       retention: props.logRetention ?? logs.RetentionDays.ONE_YEAR,
+      encryptionKey: props.logKey,
       removalPolicy: RemovalPolicy.RETAIN,
     });
+    this.role = new FunctionRole(this, 'Role', {
+      description: `privacy-ops ${props.serviceName} function`,
+    });
+    this.logGroup.grantWrite(this.role);
     this.function = new nodejs.NodejsFunction(this, 'Function', {
       entry: path.join(__dirname, '..', '..', props.entry),
       handler: 'handler',
@@ -55,9 +84,12 @@ export class PipelineFunction extends Construct {
       architecture: lambda.Architecture.ARM_64,
       timeout: props.timeout ?? Duration.seconds(30),
       memorySize: props.memorySize ?? 512,
-      reservedConcurrentExecutions: props.reservedConcurrentExecutions,
+      reservedConcurrentExecutions: reserved,
       tracing: lambda.Tracing.ACTIVE,
       logGroup: this.logGroup,
+      role: this.role,
+      deadLetterQueueEnabled: props.deadLetterQueue ? true : undefined,
+      deadLetterQueue: props.deadLetterQueue,
       environment: {
         POWERTOOLS_SERVICE_NAME: props.serviceName,
         POWERTOOLS_METRICS_NAMESPACE: 'PrivacyOps',
@@ -73,9 +105,32 @@ export class PipelineFunction extends Construct {
         externalModules: [],
       },
     });
-    (this.function.node.defaultChild as lambda.CfnFunction).addMetadata(
-      ENTRY_METADATA_KEY,
-      props.entry,
-    );
+    const cfn = this.function.node.defaultChild as lambda.CfnFunction;
+    cfn.addMetadata(ENTRY_METADATA_KEY, props.entry);
+
+    for (const pack of ['HIPAA.Security', 'NIST.800.53.R5', 'PCI.DSS.321']) {
+      Validations.of(cfn).acknowledge({
+        id: `${pack}-LambdaInsideVPC`,
+        reason:
+          'The function reaches only regional AWS APIs (S3, SQS, DynamoDB, KMS) over TLS with IAM ' +
+          'authentication and region-locked credentials; it has no network resource to protect, and a ' +
+          'VPC would add NAT or interface endpoints without narrowing any data path.',
+      });
+    }
+    if (!props.deadLetterQueue) {
+      for (const id of [
+        'HIPAA.Security-LambdaDLQ',
+        'NIST.800.53.R5-LambdaDLQ',
+        'Serverless-LambdaDLQ',
+      ]) {
+        Validations.of(cfn).acknowledge({
+          id,
+          reason:
+            'Invoked only synchronously by its event source mapping; failed messages go to the ' +
+            "queue's redrive dead-letter queue (or the mapping's on-failure queue), so a function " +
+            'dead-letter queue would never receive anything.',
+        });
+      }
+    }
   }
 }

@@ -1,4 +1,5 @@
-import { Duration } from 'aws-cdk-lib';
+import { Duration, Validations } from 'aws-cdk-lib';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambdaEventSources from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
@@ -16,13 +17,14 @@ export interface QueueFedFunctionProps extends PipelineFunctionProps {
   readonly batchSize?: number;
   /** Batching window. @default 1 second */
   readonly maxBatchingWindow?: Duration;
-  /** Concurrent batches this queue may drive. @default 5 */
+  /** Concurrent batches this queue may drive; the function's reserved concurrency defaults to it. @default 5 */
   readonly maxConcurrency?: number;
 }
 
 /**
  * A function fed by its own SQS queue: queue and shared dead-letter queue KMS-encrypted and
- * TLS-only, visibility timeout six times the function timeout, partial batch responses.
+ * TLS-only, visibility timeout six times the function timeout, partial batch responses, a
+ * batching window, and reserved concurrency covering the mapping's maximum concurrency.
  */
 export class QueueFedFunction extends Construct {
   /** The queue feeding the function. */
@@ -33,10 +35,22 @@ export class QueueFedFunction extends Construct {
   constructor(scope: Construct, id: string, props: QueueFedFunctionProps) {
     super(scope, id);
     const timeout = props.timeout ?? Duration.seconds(30);
-    this.pipelineFunction = new PipelineFunction(this, 'Handler', { ...props, timeout });
+    const maxConcurrency = props.maxConcurrency ?? 5;
+    const reserved = props.reservedConcurrentExecutions ?? maxConcurrency;
+    if (reserved < maxConcurrency) {
+      throw new Error(
+        `${id}: reservedConcurrentExecutions (${reserved}) must cover maxConcurrency (${maxConcurrency}), ` +
+          'or the queue would drive more batches than the function may run and messages would be throttled',
+      );
+    }
+    this.pipelineFunction = new PipelineFunction(this, 'Handler', {
+      ...props,
+      timeout,
+      reservedConcurrentExecutions: reserved,
+    });
     this.queue = new SecureQueue(this, 'Input', {
       encryptionKey: props.queueKey,
-      visibilityTimeout: Duration.seconds(timeout.toSeconds() * 6),
+      consumerTimeout: timeout,
       deadLetterQueue: props.deadLetterQueue,
     }).queue;
     this.pipelineFunction.function.addEventSource(
@@ -44,8 +58,27 @@ export class QueueFedFunction extends Construct {
         batchSize: props.batchSize ?? 10,
         maxBatchingWindow: props.maxBatchingWindow ?? Duration.seconds(1),
         reportBatchItemFailures: true,
-        maxConcurrency: props.maxConcurrency ?? 5,
+        maxConcurrency,
       }),
     );
+    acknowledgeSqsMappingDestination(this.pipelineFunction.function);
+  }
+}
+
+/**
+ * Acknowledges, on each SQS event source mapping of `fn`, the rule asking for an on-failure
+ * destination: Lambda supports none for SQS mappings; the queue's redrive policy is the
+ * failure path (maxReceiveCount ≥ 5, then the dead-letter queue, alarmed).
+ */
+export function acknowledgeSqsMappingDestination(fn: lambda.IFunction): void {
+  for (const child of fn.node.children) {
+    if (!(child instanceof lambda.EventSourceMapping)) continue;
+    if (!child.node.id.startsWith('SqsEventSource')) continue;
+    Validations.of(child).acknowledge({
+      id: 'Serverless-LambdaEventSourceMappingDestination',
+      reason:
+        'Lambda supports no on-failure destination on SQS event source mappings; the queue redrive ' +
+        'policy (maxReceiveCount ≥ 5) moves failed messages to the alarmed dead-letter queue.',
+    });
   }
 }

@@ -1,16 +1,24 @@
-import { CfnOutput, Duration, RemovalPolicy, Stack, StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Duration, RemovalPolicy, Stack, StackProps, Validations } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as eventsTargets from 'aws-cdk-lib/aws-events-targets';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as lambdaEventSources from 'aws-cdk-lib/aws-lambda-event-sources';
+import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { DeploymentConfig } from '../config';
+import { PipelineAlarms } from '../constructs/pipeline-alarms';
 import { PipelineFunction } from '../constructs/pipeline-function';
+import { ProcessingLogCatalog } from '../constructs/processing-log-catalog';
 import { SecureBucket } from '../constructs/secure-bucket';
-import { QueueFedFunction } from '../constructs/queue-fed-function';
+import {
+  acknowledgeSqsMappingDestination,
+  QueueFedFunction,
+} from '../constructs/queue-fed-function';
 import { SecureQueue } from '../constructs/secure-queue';
 
 /** Properties of the {@link PrivacyOpsStack}. */
@@ -22,10 +30,21 @@ export interface PrivacyOpsStackProps extends StackProps {
 /** Function timeout shared by the queue consumers; queues wait six times longer. */
 const CONSUMER_TIMEOUT = Duration.seconds(30);
 
-/** The privacy-ops pipeline in one EU region. */
+/** DynamoDB backup-plan rule ids (AWS Backup); see the reason given per table. */
+const BACKUP_PLAN_RULES = [
+  'HIPAA.Security-DynamoDBInBackupPlan',
+  'NIST.800.53.R5-DynamoDBInBackupPlan',
+];
+
+/**
+ * The privacy-ops pipeline in one EU region: keys by purpose, buckets, tables, queues, one
+ * function per operation, the auditors' catalog and the alarms.
+ */
 export class PrivacyOpsStack extends Stack {
   constructor(scope: Construct, id: string, props: PrivacyOpsStackProps) {
     super(scope, id, props);
+    // Server access logs are delivered by bucket policy (logging.s3.amazonaws.com), not ACLs.
+    this.node.setContext('@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy', true);
     const { config } = props;
 
     // --- Keys, separated by purpose -------------------------------------------------------
@@ -40,10 +59,35 @@ export class PrivacyOpsStack extends Stack {
       removalPolicy: RemovalPolicy.RETAIN,
     });
     const dataKey = new kms.Key(this, 'DataKey', {
-      description: 'privacy-ops: encrypts queues, tables and the landing/export buckets',
+      description: 'privacy-ops: encrypts queues, tables and the landing/vault/export buckets',
       enableKeyRotation: true,
       removalPolicy: RemovalPolicy.RETAIN,
     });
+    const opsKey = new kms.Key(this, 'OperationsKey', {
+      description: 'privacy-ops: encrypts the function log groups and the alarm topic',
+      enableKeyRotation: true,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    opsKey.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'AllowCloudWatchLogsForThisAccountsLogGroups',
+        principals: [new iam.ServicePrincipal(`logs.${this.region}.amazonaws.com`)],
+        actions: [
+          'kms:Encrypt',
+          'kms:Decrypt',
+          'kms:ReEncryptFrom',
+          'kms:ReEncryptTo',
+          'kms:GenerateDataKey',
+          'kms:DescribeKey',
+        ],
+        resources: ['*'],
+        conditions: {
+          ArnLike: {
+            'kms:EncryptionContext:aws:logs:arn': `arn:${this.partition}:logs:${this.region}:${this.account}:log-group:*`,
+          },
+        },
+      }),
+    );
     const pseudonymKey = new kms.Key(this, 'PseudonymKey', {
       description: 'privacy-ops: HMAC key deriving the subject pseudonyms of the processing log',
       keySpec: kms.KeySpec.HMAC_256,
@@ -52,14 +96,16 @@ export class PrivacyOpsStack extends Stack {
     });
 
     // --- Buckets ----------------------------------------------------------------------------
-    const accessLogs = new s3.Bucket(this, 'AccessLogBucket', {
-      encryption: s3.BucketEncryption.S3_MANAGED,
-      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
-      enforceSSL: true,
-      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_PREFERRED,
-      versioned: true,
-      removalPolicy: RemovalPolicy.RETAIN,
-    });
+    const accessLogs: s3.IBucket = new SecureBucket(this, 'AccessLogBucket', {
+      serverAccessLogTarget: true,
+      lifecycleRules: [
+        {
+          id: 'expire-access-logs',
+          expiration: Duration.days(400),
+          noncurrentVersionExpiration: Duration.days(1),
+        },
+      ],
+    }).bucket;
     const upload = new SecureBucket(this, 'UploadBucket', {
       encryptionKey: dataKey,
       serverAccessLogsBucket: accessLogs,
@@ -68,11 +114,15 @@ export class PrivacyOpsStack extends Stack {
           id: 'abandoned-uploads',
           expiration: Duration.days(7),
           noncurrentVersionExpiration: Duration.days(1),
+          abortIncompleteMultipartUploadAfter: Duration.days(1),
         },
       ],
     }).bucket;
+    // Vault objects are envelope-encrypted by the application (per-subject data keys wrapped under
+    // the documents key with the tenant as encryption context); SSE uses the data key so that no
+    // grant on the documents key comes without the tenant condition.
     const vault = new SecureBucket(this, 'VaultBucket', {
-      encryptionKey: documentsKey,
+      encryptionKey: dataKey,
       serverAccessLogsBucket: accessLogs,
     }).bucket;
     const exportBucket = new SecureBucket(this, 'ExportBucket', {
@@ -83,6 +133,7 @@ export class PrivacyOpsStack extends Stack {
           id: 'expire-exports',
           expiration: Duration.days(30),
           noncurrentVersionExpiration: Duration.days(1),
+          abortIncompleteMultipartUploadAfter: Duration.days(1),
         },
       ],
     }).bucket;
@@ -118,12 +169,14 @@ export class PrivacyOpsStack extends Stack {
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
       removalPolicy: RemovalPolicy.RETAIN,
     });
+    // Point-in-time recovery of the key store is kept at its 1-day minimum: a shredded key can be
+    // restored from PITR for at most one day (docs/deploying.md).
     const keyStore = new dynamodb.Table(this, 'KeyStoreTable', {
       partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING },
       sortKey: { name: 'sk', type: dynamodb.AttributeType.STRING },
       billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
       encryption: dynamodb.TableEncryption.CUSTOMER_MANAGED,
-      encryptionKey: documentsKey,
+      encryptionKey: dataKey,
       pointInTimeRecoverySpecification: {
         pointInTimeRecoveryEnabled: true,
         recoveryPeriodInDays: 1,
@@ -131,12 +184,50 @@ export class PrivacyOpsStack extends Stack {
       removalPolicy: RemovalPolicy.RETAIN,
     });
 
+    const backupReasons: Array<[dynamodb.Table, string]> = [
+      [
+        retentionTable,
+        'Protected by point-in-time recovery (35 days) and RETAIN; an AWS Backup plan would keep ' +
+          'erased retention entries in snapshots beyond the erasure the pipeline promises (P6).',
+      ],
+      [
+        idempotencyTable,
+        'Holds only short-lived idempotency records (TTL); losing it costs at most a re-processing ' +
+          'that the operations tolerate; PITR is on.',
+      ],
+      [
+        keyStore,
+        'Crypto-shredding deletes keys from this table; a backup plan would keep shredded keys ' +
+          'restorable for its whole retention. Only the 1-day PITR window is accepted.',
+      ],
+    ];
+    for (const [table, reason] of backupReasons) {
+      for (const id of BACKUP_PLAN_RULES) {
+        Validations.of(table.node.defaultChild!).acknowledge({ id, reason });
+      }
+    }
+
     // --- Queues -----------------------------------------------------------------------------
     const ingress = new SecureQueue(this, 'Ingress', {
       encryptionKey: dataKey,
-      visibilityTimeout: Duration.seconds(CONSUMER_TIMEOUT.toSeconds() * 6),
+      consumerTimeout: CONSUMER_TIMEOUT,
     });
     const deadLetterQueue = ingress.deadLetterQueue;
+    // Failed stream batches (on-failure records) and failed schedule runs: metadata only.
+    const invocationFailures = new sqs.Queue(this, 'InvocationFailureQueue', {
+      encryption: sqs.QueueEncryption.KMS,
+      encryptionMasterKey: dataKey,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    for (const id of ['AwsSolutions-SQS3', 'Serverless-SQSRedrivePolicy']) {
+      Validations.of(invocationFailures).acknowledge({
+        id,
+        reason:
+          'Terminal failure queue: it receives the on-failure records of the retention stream and ' +
+          'failed schedule runs (metadata only); operators read it, alarmed at depth > 0.',
+      });
+    }
 
     // --- Functions: one per operation -------------------------------------------------------
     // Environment names are shared by all functions (the local runtime runs them in one process).
@@ -158,11 +249,14 @@ export class PrivacyOpsStack extends Stack {
       DOCUMENTS_KEY_ID: documentsKey.keyArn,
       RETENTION_TABLE_NAME: retentionTable.tableName,
     };
+    const logRetention = config.functionLogRetentionDays as logs.RetentionDays;
     const consumer = (id: string, entry: string, environment: Record<string, string>) =>
       new QueueFedFunction(this, id, {
         entry,
         serviceName: entry.replace(/^functions\/|\.ts$/g, ''),
         timeout: CONSUMER_TIMEOUT,
+        logKey: opsKey,
+        logRetention,
         queueKey: dataKey,
         deadLetterQueue,
         environment: { ...common, ...environment },
@@ -187,6 +281,9 @@ export class PrivacyOpsStack extends Stack {
       entry: 'functions/intake.ts',
       serviceName: 'intake',
       timeout: CONSUMER_TIMEOUT,
+      logKey: opsKey,
+      logRetention,
+      reservedConcurrentExecutions: 10,
       environment: {
         ...common,
         UPLOAD_BUCKET_NAME: upload.bucketName,
@@ -209,11 +306,14 @@ export class PrivacyOpsStack extends Stack {
         maxConcurrency: 10,
       }),
     );
+    acknowledgeSqsMappingDestination(intake);
 
     const retentionExpiry = new PipelineFunction(this, 'RetentionExpiry', {
       entry: 'functions/retention-expiry.ts',
       serviceName: 'retention-expiry',
       timeout: Duration.minutes(5),
+      logKey: opsKey,
+      logRetention,
       environment: { ...common, ...vaultEnv },
     }).function;
     // Only deletions made by TTL (service principal dynamodb.amazonaws.com) reach the handler.
@@ -225,6 +325,7 @@ export class PrivacyOpsStack extends Stack {
         reportBatchItemFailures: true,
         retryAttempts: 10,
         bisectBatchOnError: true,
+        onFailure: new lambdaEventSources.SqsDlq(invocationFailures),
         filters: [
           lambda.FilterCriteria.filter({
             eventName: lambda.FilterRule.isEqual('REMOVE'),
@@ -241,15 +342,52 @@ export class PrivacyOpsStack extends Stack {
       entry: 'functions/retention-sweep.ts',
       serviceName: 'retention-sweep',
       timeout: Duration.minutes(15),
+      logKey: opsKey,
+      logRetention,
       reservedConcurrentExecutions: 1,
+      deadLetterQueue: invocationFailures,
       environment: { ...common, ...vaultEnv },
     }).function;
+    // A fixed name gives the key policy below the rule's ARN without a reference (no cycle).
+    const sweepRuleName = `${this.stackName}-retention-sweep`;
     new events.Rule(this, 'RetentionSweepSchedule', {
+      ruleName: sweepRuleName,
       description:
         'privacy-ops: expire retention items TTL has not removed yet (bound: one hour after expiry)',
       schedule: events.Schedule.rate(Duration.hours(1)),
-      targets: [new eventsTargets.LambdaFunction(retentionSweep, { retryAttempts: 2 })],
+      targets: [
+        new eventsTargets.LambdaFunction(retentionSweep, {
+          retryAttempts: 2,
+          maxEventAge: Duration.hours(1),
+          deadLetterQueue: invocationFailures,
+        }),
+      ],
     });
+    // EventBridge writes failed deliveries to the KMS-encrypted failure queue.
+    dataKey.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'AllowEventBridgeDeadLetterDeliveryFromTheSweepSchedule',
+        principals: [new iam.ServicePrincipal('events.amazonaws.com')],
+        actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
+        resources: ['*'],
+        conditions: {
+          ArnEquals: {
+            'aws:SourceArn': `arn:${this.partition}:events:${this.region}:${this.account}:rule/${sweepRuleName}`,
+          },
+        },
+      }),
+    );
+
+    // The documents key wraps per-tenant keys; every use must carry the tenant as encryption
+    // context, so a function cannot unwrap without naming the controller it acts for (P11).
+    const grantTenantWrapping = (fn: lambda.IFunction, ...actions: string[]) =>
+      fn.addToRolePolicy(
+        new iam.PolicyStatement({
+          actions,
+          resources: [documentsKey.keyArn],
+          conditions: { 'ForAnyValue:StringEquals': { 'kms:EncryptionContextKeys': ['tenant'] } },
+        }),
+      );
 
     // Grants per operation: each function gets what its environment names, nothing more.
     const upFn = documentUpload.pipelineFunction.function;
@@ -259,7 +397,7 @@ export class PrivacyOpsStack extends Stack {
     vault.grantPut(upFn);
     retentionTable.grantReadWriteData(upFn);
     keyStore.grantReadWriteData(upFn);
-    documentsKey.grant(upFn, 'kms:Decrypt', 'kms:GenerateDataKey');
+    grantTenantWrapping(upFn, 'kms:Encrypt', 'kms:Decrypt', 'kms:GenerateDataKey');
 
     const closeFn = accountClosure.pipelineFunction.function;
     withLog(closeFn);
@@ -267,7 +405,7 @@ export class PrivacyOpsStack extends Stack {
     exportBucket.grantPut(closeFn);
     retentionTable.grantReadWriteData(closeFn);
     keyStore.grantReadData(closeFn);
-    documentsKey.grant(closeFn, 'kms:Decrypt');
+    grantTenantWrapping(closeFn, 'kms:Decrypt');
 
     const eraseFn = erasureRequest.pipelineFunction.function;
     withLog(eraseFn);
@@ -282,7 +420,7 @@ export class PrivacyOpsStack extends Stack {
     exportBucket.grantPut(accessFn);
     retentionTable.grantReadWriteData(accessFn);
     keyStore.grantReadData(accessFn);
-    documentsKey.grant(accessFn, 'kms:Decrypt');
+    grantTenantWrapping(accessFn, 'kms:Decrypt');
 
     const holdFn = legalHold.pipelineFunction.function;
     withLog(holdFn);
@@ -296,6 +434,31 @@ export class PrivacyOpsStack extends Stack {
       keyStore.grantReadWriteData(fn);
     }
 
+    // --- Auditors: Glue table over the log, Athena workgroup, named queries (P9) -------------
+    const catalog = new ProcessingLogCatalog(this, 'ProcessingLogCatalog', {
+      logBucket,
+      resultsKey: logKey,
+      serverAccessLogsBucket: accessLogs,
+    });
+
+    // --- Alarms -----------------------------------------------------------------------------
+    const alarms = new PipelineAlarms(this, 'Alarms', {
+      topicKey: opsKey,
+      alarmEmails: config.alarmEmails,
+      deadLetterQueues: {
+        DeadLetterQueue: deadLetterQueue,
+        InvocationFailureQueue: invocationFailures,
+      },
+      workQueues: {
+        IngressQueue: ingress.queue,
+        DocumentUploadQueue: documentUpload.queue,
+        AccountClosureQueue: accountClosure.queue,
+        ErasureRequestQueue: erasureRequest.queue,
+        AccessRequestQueue: accessRequest.queue,
+        LegalHoldQueue: legalHold.queue,
+      },
+    });
+
     // --- Outputs (names fixed by the wire contract, EVENTS.md) ------------------------------
     const outputs: Record<string, string> = {
       IngressQueueUrl: ingress.queue.queueUrl,
@@ -305,6 +468,10 @@ export class PrivacyOpsStack extends Stack {
       ExportBucketName: exportBucket.bucketName,
       LogBucketName: logBucket.bucketName,
       RetentionTableName: retentionTable.tableName,
+      GlueDatabaseName: catalog.databaseName,
+      GlueTableName: catalog.tableName,
+      AthenaWorkGroupName: catalog.workGroupName,
+      AlarmTopicArn: alarms.topic.topicArn,
     };
     for (const [name, value] of Object.entries(outputs)) new CfnOutput(this, name, { value });
   }

@@ -70,3 +70,32 @@ export type ProcessingLogRecord = z.infer<typeof ProcessingLogRecord>;
 export const LOG_COLUMNS = Object.keys(ProcessingLogRecord.shape) as Array<
   keyof ProcessingLogRecord
 >;
+
+/** Glue (Hive) column types the log's columns are declared with. */
+export type GlueColumnType = 'string' | 'int';
+
+/** The Glue type of one schema field: integers are `int`, everything else (text, enums, ISO dates) `string`. */
+function glueTypeOf(field: z.ZodType): GlueColumnType {
+  const def = (
+    field as unknown as { def: { type: string; innerType?: z.ZodType; values?: unknown[] } }
+  ).def;
+  if (def.type === 'nullable' || def.type === 'optional') return glueTypeOf(def.innerType!);
+  if (def.type === 'number') return 'int';
+  if (def.type === 'literal' && def.values?.every((v) => typeof v === 'number')) return 'int';
+  return 'string';
+}
+
+/**
+ * Column → Glue type, derived from the schema (dates stay `string`: ISO 8601 text, parsed in the
+ * queries, so Athena and DuckDB read the same values). The Glue table declares exactly these.
+ */
+export const GLUE_COLUMN_TYPES: Readonly<Record<keyof ProcessingLogRecord, GlueColumnType>> =
+  Object.fromEntries(
+    LOG_COLUMNS.map((column) => [column, glueTypeOf(ProcessingLogRecord.shape[column])]),
+  ) as Record<keyof ProcessingLogRecord, GlueColumnType>;
+
+/** The partition key of the log (`dt=YYYY-MM-DD/` prefixes), a Glue `string` projected as a date. */
+export const LOG_PARTITION_KEY = 'dt';
+
+/** The SerDe the Glue table reads the gzip JSON Lines objects with. */
+export const LOG_SERDE = 'org.openx.data.jsonserde.JsonSerDe';

@@ -1,0 +1,144 @@
+import { Duration, Stack, Validations } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import * as snsSubscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+
+/** Properties of {@link PipelineAlarms}. */
+export interface PipelineAlarmsProps {
+  /** Key encrypting the alarm topic; the construct lets CloudWatch use it for this account. */
+  readonly topicKey: kms.IKey;
+  /** E-mail addresses subscribed to the topic. @default none (subscribe later, e.g. a chat hook) */
+  readonly alarmEmails?: readonly string[];
+  /** Dead-letter queues: any visible message raises an alarm. */
+  readonly deadLetterQueues: Readonly<Record<string, sqs.IQueue>>;
+  /** Work queues: a message older than `maxMessageAge` raises an alarm. */
+  readonly workQueues: Readonly<Record<string, sqs.IQueue>>;
+  /** Age of the oldest message that means the pipeline is stuck. @default 15 minutes */
+  readonly maxMessageAge?: Duration;
+  /**
+   * The overdue-requests metric (GDPR Art. 12(3), P15), when the pipeline emits one.
+   * @default PrivacyOps / OverdueRequests, dimension service=retention-sweep
+   */
+  readonly overdueRequestsMetric?: cloudwatch.IMetric;
+}
+
+/**
+ * The pipeline's alarms, all to one KMS-encrypted, TLS-only SNS topic: dead-letter depth > 0,
+ * age of the oldest message of each work queue, and overdue data-subject requests. Refuses a
+ * maximum message age under one minute or over the queues' four-day default retention, an
+ * invalid e-mail address, and an empty set of queues.
+ */
+export class PipelineAlarms extends Construct {
+  /** Topic receiving every alarm and its return to OK. */
+  readonly topic: sns.Topic;
+  /** The alarms, by name. */
+  readonly alarms: Record<string, cloudwatch.Alarm> = {};
+
+  constructor(scope: Construct, id: string, props: PipelineAlarmsProps) {
+    super(scope, id);
+    const maxAge = props.maxMessageAge ?? Duration.minutes(15);
+    if (maxAge.toSeconds() < 60 || maxAge.toSeconds() > 4 * 86400) {
+      throw new Error(`${id}: maxMessageAge must be between 1 minute and 4 days`);
+    }
+    if (Object.keys(props.deadLetterQueues).length === 0) {
+      throw new Error(`${id}: at least one dead-letter queue must be watched`);
+    }
+    for (const email of props.alarmEmails ?? []) {
+      if (!/^[^\s@,;]+@[^\s@,;]+\.[^\s@,;]+$/.test(email)) {
+        throw new Error(`${id}: not an e-mail address: ${JSON.stringify(email)}`);
+      }
+    }
+
+    const stack = Stack.of(this);
+    this.topic = new sns.Topic(this, 'Topic', {
+      displayName: 'privacy-ops alarms',
+      masterKey: props.topicKey,
+      enforceSSL: true,
+    });
+    props.topicKey.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'AllowCloudWatchAlarmsToPublishToEncryptedTopic',
+        principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
+        actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
+        resources: ['*'],
+        conditions: { StringEquals: { 'aws:SourceAccount': stack.account } },
+      }),
+    );
+    for (const email of props.alarmEmails ?? []) {
+      const subscription = this.topic.addSubscription(
+        new snsSubscriptions.EmailSubscription(email),
+      );
+      Validations.of(subscription).acknowledge({
+        id: 'Serverless-SNSRedrivePolicy',
+        reason:
+          'An undelivered alarm e-mail loses no data: the alarm stays in ALARM state in CloudWatch ' +
+          '(history, console) until resolved, and re-notifies on its OK/ALARM transitions.',
+      });
+    }
+    const action = new cloudwatchActions.SnsAction(this.topic);
+    const add = (name: string, alarm: cloudwatch.Alarm) => {
+      alarm.addAlarmAction(action);
+      alarm.addOkAction(action);
+      this.alarms[name] = alarm;
+    };
+
+    for (const [name, queue] of Object.entries(props.deadLetterQueues)) {
+      add(
+        `${name}Depth`,
+        new cloudwatch.Alarm(this, `${name}Depth`, {
+          alarmDescription: `privacy-ops: messages in ${name}; read their rejection reason, fix, redrive or discard`,
+          metric: queue.metricApproximateNumberOfMessagesVisible({
+            period: Duration.minutes(1),
+            statistic: cloudwatch.Stats.MAXIMUM,
+          }),
+          threshold: 0,
+          comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+          evaluationPeriods: 1,
+          treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+        }),
+      );
+    }
+    for (const [name, queue] of Object.entries(props.workQueues)) {
+      add(
+        `${name}OldestMessage`,
+        new cloudwatch.Alarm(this, `${name}OldestMessage`, {
+          alarmDescription: `privacy-ops: ${name} has a message older than ${maxAge.toHumanString()}; its consumer is failing or throttled`,
+          metric: queue.metricApproximateAgeOfOldestMessage({
+            period: Duration.minutes(5),
+            statistic: cloudwatch.Stats.MAXIMUM,
+          }),
+          threshold: maxAge.toSeconds(),
+          comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+          evaluationPeriods: 1,
+          treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+        }),
+      );
+    }
+    const overdue =
+      props.overdueRequestsMetric ??
+      new cloudwatch.Metric({
+        namespace: 'PrivacyOps',
+        metricName: 'OverdueRequests',
+        dimensionsMap: { service: 'retention-sweep' },
+        period: Duration.hours(1),
+        statistic: cloudwatch.Stats.MAXIMUM,
+      });
+    add(
+      'OverdueRequests',
+      new cloudwatch.Alarm(this, 'OverdueRequests', {
+        alarmDescription:
+          'privacy-ops: a data-subject request is past its one-month deadline (GDPR Art. 12(3)); run the overdue-requests named query',
+        metric: overdue,
+        threshold: 0,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+        evaluationPeriods: 1,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      }),
+    );
+  }
+}

@@ -1,0 +1,174 @@
+/**
+ * Named queries for auditors over the processing log, in SQL that runs on Athena (Trino) and on
+ * DuckDB (locally). Placeholders:
+ * - `{{table}}`: the log table (Athena `"database"."table"`, DuckDB the view of the same name);
+ * - `{{name}}` for each parameter: replaced by a quoted SQL string literal;
+ * - `{{ts:expr}}`: the ISO 8601 text `expr` as a timestamp with time zone, the only
+ *   dialect-specific bit (`from_iso8601_timestamp` on Athena, a cast on DuckDB).
+ *
+ * A request is the `received` record that carries a `requestId` (erasure and access requests;
+ * its `deadline` is the one-month deadline of GDPR Art. 12(3), or receipt + 1 month when absent);
+ * it is completed by the first `request-completed` record of the same tenant and `requestId`.
+ */
+
+/** One named query: what it answers, its SQL with placeholders, its parameters. */
+export interface NamedQuery {
+  readonly name: string;
+  readonly description: string;
+  readonly sql: string;
+  readonly parameters?: string[];
+}
+
+/** SQL dialects the named queries render to. */
+export type SqlDialect = 'athena' | 'duckdb';
+
+const ERASURE_TYPE = 'privacy.erasure.requested.v1';
+
+/** Requests (optionally of one event type) with receipt, deadline, completion and status. */
+function requestsSql(eventType?: string): string {
+  const typeFilter = eventType ? `\n    AND eventType = '${eventType}'` : '';
+  return `WITH received AS (
+  SELECT tenant, requestId, min(eventType) AS eventType, min(subject) AS subject,
+    min("time") AS receivedAt, min(deadline) AS deadline
+  FROM {{table}}
+  WHERE operation = 'received' AND requestId IS NOT NULL${typeFilter}
+  GROUP BY tenant, requestId
+), completed AS (
+  SELECT tenant, requestId, min("time") AS completedAt
+  FROM {{table}}
+  WHERE operation = 'request-completed' AND requestId IS NOT NULL
+  GROUP BY tenant, requestId
+), actions AS (
+  SELECT tenant, requestId,
+    sum(CASE WHEN operation IN ('erased', 'shredded', 'expired') THEN 1 ELSE 0 END) AS deleted,
+    sum(CASE WHEN operation = 'restricted' THEN 1 ELSE 0 END) AS restricted,
+    sum(CASE WHEN operation = 'exported' THEN 1 ELSE 0 END) AS exported
+  FROM {{table}}
+  WHERE requestId IS NOT NULL
+  GROUP BY tenant, requestId
+), requests AS (
+  SELECT r.tenant, r.requestId, r.eventType, r.subject, r.receivedAt,
+    coalesce({{ts:r.deadline}}, {{ts:r.receivedAt}} + INTERVAL '1' MONTH) AS due,
+    c.completedAt, a.deleted, a.restricted, a.exported
+  FROM received r
+  LEFT JOIN completed c ON c.tenant = r.tenant AND c.requestId = r.requestId
+  LEFT JOIN actions a ON a.tenant = r.tenant AND a.requestId = r.requestId
+)
+SELECT tenant, requestId, eventType, subject, receivedAt,
+  date_diff('second', {{ts:receivedAt}}, due) / 86400.0 AS deadlineDays,
+  completedAt,
+  date_diff('second', {{ts:receivedAt}}, {{ts:completedAt}}) / 86400.0 AS completionDays,
+  CASE
+    WHEN completedAt IS NULL AND due < current_timestamp THEN 'overdue'
+    WHEN completedAt IS NULL THEN 'open'
+    WHEN {{ts:completedAt}} <= due THEN 'on-time'
+    ELSE 'late'
+  END AS status,
+  deleted, restricted, exported
+FROM requests`;
+}
+
+/**
+ * The auditors' named queries. The infrastructure declares each as an Athena named query; the CLI
+ * (`privacy-ops log query <name>`) runs them on DuckDB locally or on Athena.
+ */
+export const NAMED_QUERIES: ReadonlyArray<NamedQuery> = [
+  {
+    name: 'operations-by-subject',
+    description:
+      'Every operation on one subject, oldest first. The subject is its pseudonym: `privacy-ops pseudonym <subjectId> --tenant <tenant>`.',
+    parameters: ['subject'],
+    sql: `SELECT "time", tenant, operation, outcome, category, legalBasis, purpose, requestId,
+  deadline, retainUntil, reason, document, eventType, eventId, eventSource, actor, recordId
+FROM {{table}}
+WHERE subject = {{subject}}
+ORDER BY "time", recordId`,
+  },
+  {
+    name: 'erasure-requests',
+    description:
+      'Erasure requests (GDPR Art. 17) with receipt, the one-month deadline, completion and what was deleted or restricted.',
+    sql: `${requestsSql(ERASURE_TYPE)}
+ORDER BY receivedAt, tenant, requestId`,
+  },
+  {
+    name: 'requests',
+    description:
+      'All requests (erasure and access) with days to the deadline and days to completion.',
+    sql: `${requestsSql()}
+ORDER BY receivedAt, tenant, requestId`,
+  },
+  {
+    name: 'overdue-requests',
+    description:
+      'Requests not completed by their deadline: completed late, or still open past the deadline.',
+    sql: `SELECT * FROM (
+${requestsSql()}
+) q
+WHERE status IN ('late', 'overdue')
+ORDER BY receivedAt, tenant, requestId`,
+  },
+  {
+    name: 'expiries-per-category-month',
+    description:
+      'Retention expiries per tenant, data category and month: deleted (success) and kept back (legal hold, legal duty).',
+    sql: `SELECT tenant, category, substr("time", 1, 7) AS month,
+  sum(CASE WHEN outcome = 'success' THEN 1 ELSE 0 END) AS expired,
+  sum(CASE WHEN outcome <> 'success' THEN 1 ELSE 0 END) AS kept
+FROM {{table}}
+WHERE operation = 'expired'
+GROUP BY tenant, category, substr("time", 1, 7)
+ORDER BY month, tenant, category`,
+  },
+  {
+    name: 'rejected-events',
+    description:
+      'Events the pipeline refused (sent to the dead-letter queue), with the machine-readable reason.',
+    sql: `SELECT "time", tenant, actor, reason, eventType, eventSource, eventId, subject
+FROM {{table}}
+WHERE operation = 'rejected'
+ORDER BY "time", eventId`,
+  },
+];
+
+/** The named query called `name`, or an error listing the names. */
+export function namedQuery(name: string): NamedQuery {
+  const query = NAMED_QUERIES.find((q) => q.name === name);
+  if (!query)
+    throw new Error(
+      `no named query "${name}"; available: ${NAMED_QUERIES.map((q) => q.name).join(', ')}`,
+    );
+  return query;
+}
+
+/** A SQL string literal (single quotes doubled). */
+export function sqlString(value: string): string {
+  return `'${value.replace(/'/g, "''")}'`;
+}
+
+/**
+ * Renders SQL for a dialect: the table, the timestamp parsing, and each `{{parameter}}` as a
+ * string literal. Refuses a missing parameter.
+ */
+export function renderSql(
+  sql: string,
+  options: {
+    readonly dialect: SqlDialect;
+    readonly table: string;
+    readonly params?: Readonly<Record<string, string>>;
+  },
+): string {
+  const params = options.params ?? {};
+  return sql
+    .replace(/\{\{ts:([^}]+)\}\}/g, (_, expr: string) =>
+      options.dialect === 'athena'
+        ? `from_iso8601_timestamp(${expr.trim()})`
+        : `CAST(${expr.trim()} AS TIMESTAMP WITH TIME ZONE)`,
+    )
+    .replace(/\{\{table\}\}/g, options.table)
+    .replace(/\{\{([A-Za-z][A-Za-z0-9_-]*)\}\}/g, (_, name: string) => {
+      const value = params[name];
+      if (value === undefined) throw new Error(`missing parameter: --param ${name}=<value>`);
+      return sqlString(value);
+    });
+}
