@@ -2,3 +2,5 @@
 export * from './common';
 export * from './envelope';
 export * from './types';
+export * from './json-schema';
+export * from './producer';

@@ -1,30 +1,48 @@
-import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import { Logger } from '@aws-lambda-powertools/logger';
-import { SendMessageCommand } from '@aws-sdk/client-sqs';
-import type { SQSEvent, SQSRecord, Context } from 'aws-lambda';
-import { requireEnv } from '../shared/config';
+import { createDynamoClient } from '../shared/aws/dynamodb';
+import { createKmsClient } from '../shared/aws/kms';
+import { createS3Client } from '../shared/aws/s3';
 import { createSqsClient } from '../shared/aws/sqs';
+import { DeadLetterRouter } from '../shared/batch/dead-letter';
+import { requireEnv } from '../shared/config';
+import { OperationForwarder } from '../shared/intake/forwarder';
+import { createIntakeHandler } from '../shared/intake/intake-batch';
+import { IntakeRejector } from '../shared/intake/rejections';
+import { ProcessingLogWriter } from '../shared/processing-log/writer';
+import { Pseudonymizer } from '../shared/pseudonym';
 
-const logger = new Logger();
+const actor = 'intake';
 const sqs = createSqsClient();
-const routes: Record<string, string> = {
-  'privacy.document.uploaded.v1': requireEnv('DOCUMENT_UPLOAD_QUEUE_URL'),
-  'privacy.account.closed.v1': requireEnv('ACCOUNT_CLOSURE_QUEUE_URL'),
-  'privacy.erasure.requested.v1': requireEnv('ERASURE_REQUEST_QUEUE_URL'),
-  'privacy.access.requested.v1': requireEnv('ACCESS_REQUEST_QUEUE_URL'),
-  'privacy.legal-hold.placed.v1': requireEnv('LEGAL_HOLD_QUEUE_URL'),
-  'privacy.legal-hold.released.v1': requireEnv('LEGAL_HOLD_QUEUE_URL'),
-};
-const processor = new BatchProcessor(EventType.SQS);
+const log = new ProcessingLogWriter({
+  s3: createS3Client(),
+  bucket: requireEnv('LOG_BUCKET_NAME'),
+  actor,
+});
+const legalHoldQueue = requireEnv('LEGAL_HOLD_QUEUE_URL');
 
-const recordHandler = async (record: SQSRecord): Promise<void> => {
-  const event = JSON.parse(record.body) as { type?: string };
-  const queueUrl = event.type ? routes[event.type] : undefined;
-  if (!queueUrl) throw new Error(`unsupported type`);
-  await sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: record.body }));
-  logger.info('forwarded', { messageId: record.messageId });
-};
-
-/** Intake: validates ingress events and forwards them to their operation. */
-export const handler = async (event: SQSEvent, context: Context) =>
-  processPartialResponse(event, recordHandler, processor, { context });
+/**
+ * Intake: validates each ingress message against the wire contract v1, rejects permanent errors
+ * to the dead-letter queue at once (with a `rejected` log record), and forwards valid events
+ * unchanged to the queue of their operation. See docs/intake.md.
+ */
+export const handler = createIntakeHandler({
+  rules: { uploadBucket: requireEnv('UPLOAD_BUCKET_NAME') },
+  forwarder: new OperationForwarder(sqs, {
+    'privacy.document.uploaded.v1': requireEnv('DOCUMENT_UPLOAD_QUEUE_URL'),
+    'privacy.account.closed.v1': requireEnv('ACCOUNT_CLOSURE_QUEUE_URL'),
+    'privacy.erasure.requested.v1': requireEnv('ERASURE_REQUEST_QUEUE_URL'),
+    'privacy.access.requested.v1': requireEnv('ACCESS_REQUEST_QUEUE_URL'),
+    'privacy.legal-hold.placed.v1': legalHoldQueue,
+    'privacy.legal-hold.released.v1': legalHoldQueue,
+  }),
+  rejector: new IntakeRejector({
+    actor,
+    log,
+    deadLetters: new DeadLetterRouter(sqs, requireEnv('DEAD_LETTER_QUEUE_URL')),
+    pseudonyms: new Pseudonymizer(createKmsClient(), requireEnv('PSEUDONYM_KEY_ID')),
+    dynamo: createDynamoClient(),
+    idempotencyTable: requireEnv('IDEMPOTENCY_TABLE_NAME'),
+  }),
+  log,
+  logger: new Logger(),
+});

@@ -1,0 +1,203 @@
+import {
+  DeleteBucketPolicyCommand,
+  GetObjectCommand,
+  ListObjectsV2Command,
+  PutBucketPolicyCommand,
+  PutObjectCommand,
+  S3Client,
+} from '@aws-sdk/client-s3';
+import {
+  DeleteMessageBatchCommand,
+  ReceiveMessageCommand,
+  SendMessageBatchCommand,
+  SQSClient,
+  type Message,
+} from '@aws-sdk/client-sqs';
+import type { Context, SQSEvent } from 'aws-lambda';
+import { gunzipSync } from 'node:zlib';
+import { exampleEvents } from '../../events/examples';
+import type { LocalPipeline } from '../../local/environment';
+import { startTestPipeline } from '../helpers/local-pipeline';
+
+jest.setTimeout(180_000);
+
+/** How many invocations of the intake crash, and after how many records. */
+const mockCrash = { remaining: 0, afterRecords: 3, crashed: 0 };
+
+// The runtime loads functions/intake.ts through jest's registry: this wrapper runs the real handler
+// on the first records of a batch (their effects happen), then throws, as a crashed Lambda does.
+jest.mock('../../functions/intake', () => {
+  const actual = jest.requireActual('../../functions/intake') as {
+    handler: (event: SQSEvent, context: Context) => Promise<unknown>;
+  };
+  return {
+    handler: async (event: SQSEvent, context: Context) => {
+      if (mockCrash.remaining > 0 && event.Records.length > mockCrash.afterRecords) {
+        mockCrash.remaining -= 1;
+        await actual.handler({ Records: event.Records.slice(0, mockCrash.afterRecords) }, context);
+        mockCrash.crashed += 1;
+        throw new Error('simulated crash in the middle of the batch');
+      }
+      return actual.handler(event, context);
+    },
+  };
+});
+
+interface LogRecord {
+  operation: string;
+  eventId: string | null;
+  reason: string | null;
+  actor: string;
+}
+
+describe('intake: crash in the middle of a batch, and a failed log write', () => {
+  let pipeline: LocalPipeline;
+  let s3: S3Client;
+  let sqs: SQSClient;
+  let outputs: Record<string, string>;
+
+  async function readLog(): Promise<LogRecord[]> {
+    const listed = await s3.send(new ListObjectsV2Command({ Bucket: outputs.LogBucketName }));
+    const records: LogRecord[] = [];
+    for (const o of listed.Contents ?? []) {
+      const object = await s3.send(
+        new GetObjectCommand({ Bucket: outputs.LogBucketName, Key: o.Key! }),
+      );
+      const text = gunzipSync(Buffer.from(await object.Body!.transformToByteArray())).toString();
+      for (const line of text.split('\n')) if (line.trim()) records.push(JSON.parse(line));
+    }
+    return records;
+  }
+
+  async function drainDeadLetters(): Promise<Message[]> {
+    const all: Message[] = [];
+    for (let empty = 0; empty < 2;) {
+      const r = await sqs.send(
+        new ReceiveMessageCommand({
+          QueueUrl: outputs.DeadLetterQueueUrl,
+          MaxNumberOfMessages: 10,
+          MessageAttributeNames: ['All'],
+        }),
+      );
+      const messages = r.Messages ?? [];
+      if (messages.length === 0) {
+        empty += 1;
+        continue;
+      }
+      all.push(...messages);
+      await sqs.send(
+        new DeleteMessageBatchCommand({
+          QueueUrl: outputs.DeadLetterQueueUrl,
+          Entries: messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle! })),
+        }),
+      );
+    }
+    return all;
+  }
+
+  beforeAll(async () => {
+    pipeline = await startTestPipeline();
+    outputs = pipeline.environment.outputs;
+    const clientOptions = {
+      endpoint: pipeline.endpoint,
+      region: 'eu-west-3',
+      credentials: { accessKeyId: 'l', secretAccessKey: 'l' },
+    };
+    s3 = new S3Client({ ...clientOptions, forcePathStyle: true });
+    sqs = new SQSClient(clientOptions);
+  });
+
+  afterAll(async () => {
+    await pipeline?.stop();
+    s3?.destroy();
+    sqs?.destroy();
+  });
+
+  it('loses nothing and doubles nothing when the intake crashes after three of ten records', async () => {
+    // Prepare
+    const base = exampleEvents(outputs.UploadBucketName)['privacy.document.uploaded.v1'];
+    const bodies: string[] = [];
+    for (let i = 0; i < 10; i += 1) {
+      const id = `crash-${i}`;
+      const key = i % 3 === 1 ? `elsewhere/${id}.pdf` : `acme-sas/incoming/${id}.pdf`;
+      await s3.send(new PutObjectCommand({ Bucket: outputs.UploadBucketName, Key: key, Body: id }));
+      const upload = { bucket: outputs.UploadBucketName, key };
+      bodies.push(JSON.stringify({ ...base, id, data: { ...base.data, documentId: id, upload } }));
+    }
+    const invalid = bodies.filter((_, i) => i % 3 === 1).map((b) => JSON.parse(b).id as string);
+    const valid = bodies.filter((_, i) => i % 3 !== 1).map((b) => JSON.parse(b).id as string);
+    mockCrash.remaining = 1;
+    // Act
+    await sqs.send(
+      new SendMessageBatchCommand({
+        QueueUrl: outputs.IngressQueueUrl,
+        Entries: bodies.map((b, i) => ({ Id: String(i), MessageBody: b })),
+      }),
+    );
+    await pipeline.runtime.waitForIdle(120_000);
+    // Assess
+    const records = await readLog();
+    const deadLetters = await drainDeadLetters();
+    expect(mockCrash.crashed).toBe(1);
+    for (const id of valid) {
+      const ofEvent = records.filter((r) => r.eventId === id && r.actor === 'document-upload');
+      expect(ofEvent.map((r) => r.operation).sort()).toEqual(['received', 'stored']);
+    }
+    for (const id of invalid) {
+      expect(records.filter((r) => r.eventId === id && r.operation === 'rejected')).toHaveLength(1);
+      expect(deadLetters.filter((m) => JSON.parse(m.Body!).id === id)).toHaveLength(1);
+    }
+    expect(deadLetters).toHaveLength(invalid.length);
+  });
+
+  it('retries a rejection whose log write failed, logging it once and dead-lettering it once', async () => {
+    // Prepare: the log bucket refuses the intake's objects (a Deny the local endpoint enforces)
+    const base = exampleEvents(outputs.UploadBucketName)['privacy.document.uploaded.v1'];
+    const body = JSON.stringify({
+      ...base,
+      id: 'flush-fails',
+      type: 'privacy.document.uploaded.v0',
+    });
+    await s3.send(
+      new PutBucketPolicyCommand({
+        Bucket: outputs.LogBucketName,
+        Policy: JSON.stringify({
+          Version: '2012-10-17',
+          Statement: [
+            {
+              Sid: 'TestDenyIntakeLogWrites',
+              Effect: 'Deny',
+              Principal: '*',
+              Action: 's3:PutObject',
+              Resource: `arn:aws:s3:::${outputs.LogBucketName}/dt=*/intake/*`,
+            },
+          ],
+        }),
+      }),
+    );
+    const failuresBefore = pipeline.runtime.stats.failedItems.intake ?? 0;
+    // Act
+    await sqs.send(
+      new SendMessageBatchCommand({
+        QueueUrl: outputs.IngressQueueUrl,
+        Entries: [{ Id: '0', MessageBody: body }],
+      }),
+    );
+    const deadline = Date.now() + 30_000;
+    while (
+      (pipeline.runtime.stats.failedItems.intake ?? 0) === failuresBefore &&
+      Date.now() < deadline
+    )
+      await new Promise((r) => setTimeout(r, 100));
+    await s3.send(new DeleteBucketPolicyCommand({ Bucket: outputs.LogBucketName }));
+    await pipeline.runtime.waitForIdle(60_000);
+    // Assess
+    const records = await readLog();
+    const deadLetters = await drainDeadLetters();
+    expect(pipeline.runtime.stats.failedItems.intake ?? 0).toBeGreaterThan(failuresBefore);
+    expect(records.filter((r) => r.eventId === 'flush-fails')).toHaveLength(1);
+    expect(deadLetters.map((m) => m.MessageAttributes?.['rejection-reason']?.StringValue)).toEqual([
+      'unknown-type',
+    ]);
+  });
+});
