@@ -154,15 +154,23 @@ export class ProcessingLogWriter {
    */
   begin(): string {
     this.records = [];
-    const now = this.now();
-    const instance = this.writerId.slice(this.options.actor.length + 1);
-    this.key = `dt=${now.toISOString().slice(0, 10)}/${this.options.actor}/${now.toISOString().replace(/[:.]/g, '')}-${instance}-${randomUUID()}.jsonl.gz`;
+    this.key = this.newKey();
     return this.key;
   }
 
-  /** Key of the object the current invocation writes (see {@link begin}). */
+  /**
+   * Key of the object the next flush writes (see {@link begin}); fixed on first use, without
+   * touching the records already queued.
+   */
   get objectKey(): string {
-    return this.key ?? this.begin();
+    this.key ??= this.newKey();
+    return this.key;
+  }
+
+  private newKey(): string {
+    const now = this.now();
+    const instance = this.writerId.slice(this.options.actor.length + 1);
+    return `dt=${now.toISOString().slice(0, 10)}/${this.options.actor}/${now.toISOString().replace(/[:.]/g, '')}-${instance}-${randomUUID()}.jsonl.gz`;
   }
 
   /** Drops the queued records (the batch failed as a whole and will be retried). */
