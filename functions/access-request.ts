@@ -1,6 +1,18 @@
-import { TransientError } from '../shared/errors';
+import { AccessRequestedV1 } from '../events';
+import { requireEnv } from '../shared/config';
+import { AccessRequestOperation } from '../shared/operations/access-request';
+import { queueOperationHandler, servicesFromEnvironment } from '../shared/operations/environment';
 
-/** Placeholder until the operation lands: fails so that nothing is acknowledged unprocessed. */
-export const handler = async (): Promise<never> => {
-  throw new TransientError('not-implemented', 'access-request is not implemented yet');
-};
+const services = servicesFromEnvironment();
+const operation = new AccessRequestOperation(services.context, {
+  s3: services.s3,
+  exportBucket: requireEnv('EXPORT_BUCKET_NAME'),
+});
+
+/** Access request: a machine-readable export of the subject's data in the export bucket. */
+export const handler = queueOperationHandler(
+  'access-request',
+  AccessRequestedV1,
+  services,
+  (event) => operation.handle(event),
+);

@@ -1,6 +1,18 @@
-import { TransientError } from '../shared/errors';
+import { AccountClosedV1 } from '../events';
+import { requireEnv } from '../shared/config';
+import { AccountClosureOperation } from '../shared/operations/account-closure';
+import { queueOperationHandler, servicesFromEnvironment } from '../shared/operations/environment';
 
-/** Placeholder until the operation lands: fails so that nothing is acknowledged unprocessed. */
-export const handler = async (): Promise<never> => {
-  throw new TransientError('not-implemented', 'account-closure is not implemented yet');
-};
+const services = servicesFromEnvironment();
+const operation = new AccountClosureOperation(services.context, {
+  s3: services.s3,
+  exportBucket: requireEnv('EXPORT_BUCKET_NAME'),
+});
+
+/** Account closure: exports first when asked, then starts the clocks that waited for closure. */
+export const handler = queueOperationHandler(
+  'account-closure',
+  AccountClosedV1,
+  services,
+  (event) => operation.handle(event),
+);

@@ -1,6 +1,14 @@
-import { TransientError } from '../shared/errors';
+import { ErasureRequestedV1 } from '../events';
+import { ErasureRequestOperation } from '../shared/operations/erasure-request';
+import { queueOperationHandler, servicesFromEnvironment } from '../shared/operations/environment';
 
-/** Placeholder until the operation lands: fails so that nothing is acknowledged unprocessed. */
-export const handler = async (): Promise<never> => {
-  throw new TransientError('not-implemented', 'erasure-request is not implemented yet');
-};
+const services = servicesFromEnvironment();
+const operation = new ErasureRequestOperation(services.context);
+
+/** Erasure request: shreds and deletes what may go, restricts what the law keeps. */
+export const handler = queueOperationHandler(
+  'erasure-request',
+  ErasureRequestedV1,
+  services,
+  (event) => operation.handle(event),
+);

@@ -1,6 +1,15 @@
-import { TransientError } from '../shared/errors';
+import { z } from 'zod';
+import { LegalHoldPlacedV1, LegalHoldReleasedV1 } from '../events';
+import { queueOperationHandler, servicesFromEnvironment } from '../shared/operations/environment';
+import { LegalHoldOperation } from '../shared/operations/legal-hold';
 
-/** Placeholder until the operation lands: fails so that nothing is acknowledged unprocessed. */
-export const handler = async (): Promise<never> => {
-  throw new TransientError('not-implemented', 'legal-hold is not implemented yet');
-};
+const services = servicesFromEnvironment();
+const operation = new LegalHoldOperation(services.context);
+
+/** Legal hold placed / released: suspends and restores every expiry of the subject. */
+export const handler = queueOperationHandler(
+  'legal-hold',
+  z.discriminatedUnion('type', [LegalHoldPlacedV1, LegalHoldReleasedV1]),
+  services,
+  (event) => operation.handle(event),
+);

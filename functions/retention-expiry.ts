@@ -1,6 +1,31 @@
-import { TransientError } from '../shared/errors';
+import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
+import type { AttributeValue } from '@aws-sdk/client-dynamodb';
+import type { Context, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
+import type { DocumentItem } from '../shared/retention/retention-store';
+import { logWriterFor, servicesFromEnvironment } from '../shared/operations/environment';
+import { DocumentExpiry } from '../shared/operations/retention-expiry';
 
-/** Placeholder until the operation lands: fails so that nothing is acknowledged unprocessed. */
-export const handler = async (): Promise<never> => {
-  throw new TransientError('not-implemented', 'retention-expiry is not implemented yet');
+const services = servicesFromEnvironment();
+const expiry = new DocumentExpiry(services.context);
+const log = logWriterFor('retention-expiry', services.s3);
+const processor = new BatchProcessor(EventType.DynamoDBStreams);
+
+const recordHandler = async (record: DynamoDBRecord): Promise<void> => {
+  const old = record.dynamodb?.OldImage;
+  if (!old) return;
+  const item = unmarshall(old as Record<string, AttributeValue>) as DocumentItem;
+  for (const entry of await expiry.ttlRemoved(item)) log.add(entry);
+};
+
+/** Retention expiry: documents whose retention item TTL removed (table stream, old image). */
+export const handler = async (event: DynamoDBStreamEvent, context: Context) => {
+  log.begin();
+  const response = await processPartialResponse(event, recordHandler, processor, {
+    context,
+    throwOnFullBatchFailure: false,
+  });
+  // Every purge is idempotent: if the log cannot be written, the whole batch is retried.
+  await log.flush();
+  return response;
 };

@@ -53,8 +53,13 @@ async function main(argv: string[]): Promise<number> {
     say(`  events sent:            ${summary.sent}`);
     say(`  processing-log objects: ${summary.logObjects}`);
     say(`  processing-log records: ${summary.logRecords.length}`);
-    for (const r of summary.logRecords)
-      say(`    ${r.time} ${r.tenant} ${r.operation} ${r.outcome}`);
+    say('  records per operation and outcome:');
+    for (const [key, count] of Object.entries(summary.outcomes).sort())
+      say(`    ${key.padEnd(28)} ${count}`);
+    say(
+      `  checks:                 ${summary.checks.filter((c) => c.ok).length}/${summary.checks.length} passed`,
+    );
+    for (const c of summary.checks.filter((c) => !c.ok)) say(`    FAILED: ${c.name}`);
     say(`  invocations:            ${JSON.stringify(pipeline.runtime.stats.invocations)}`);
     say(summary.ok ? '\ndemo OK' : '\ndemo FAILED');
     await stop(summary.ok ? 0 : 1);

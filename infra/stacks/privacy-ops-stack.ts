@@ -395,6 +395,11 @@ export class PrivacyOpsStack extends Stack {
     upload.grantRead(upFn);
     upload.grantDelete(upFn);
     vault.grantPut(upFn);
+    // An upload older than an erasure removes what a crashed earlier attempt stored in the vault.
+    vault.grantDelete(upFn);
+    upFn.addToRolePolicy(
+      new iam.PolicyStatement({ actions: ['s3:ListBucketVersions'], resources: [vault.bucketArn] }),
+    );
     retentionTable.grantReadWriteData(upFn);
     keyStore.grantReadWriteData(upFn);
     grantTenantWrapping(upFn, 'kms:Encrypt', 'kms:Decrypt', 'kms:GenerateDataKey');

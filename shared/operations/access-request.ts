@@ -1,0 +1,79 @@
+import type { S3Client } from '@aws-sdk/client-s3';
+import type { AccessRequestedV1 } from '../../events';
+import type { LogEntry } from '../processing-log/writer';
+import { subjectKey } from '../retention/retention-store';
+import { addPeriod, ONE_MONTH } from '../retention/schedule';
+import { type OperationContext, isoOf } from './context';
+import { SubjectExporter } from './subject-export';
+
+/** Options of the {@link AccessRequestOperation}. */
+export interface AccessRequestOptions {
+  readonly s3: S3Client;
+  readonly exportBucket: string;
+}
+
+/**
+ * `privacy.access.requested.v1` (GDPR Art. 15 and 20, P7): records the request (deadline =
+ * receipt + one month), writes a machine-readable export (JSON manifest + decrypted documents,
+ * restricted ones included) to the export bucket, logs one `exported` record per document and
+ * completes the request. Re-running it rewrites the same export keys.
+ */
+export class AccessRequestOperation {
+  private readonly exporter: SubjectExporter;
+
+  constructor(
+    private readonly ctx: OperationContext,
+    options: AccessRequestOptions,
+  ) {
+    this.exporter = new SubjectExporter(ctx, options.s3, options.exportBucket);
+  }
+
+  /** Applies one access request. */
+  async handle(event: AccessRequestedV1): Promise<LogEntry[]> {
+    const { store, pseudonyms } = this.ctx;
+    const tenant = event.tenantid;
+    const { requestId } = event.data;
+    const subject = await pseudonyms.subject(tenant, event.data.subjectId);
+    const receivedAt = isoOf(event.data.receivedAt);
+    const deadline = addPeriod(new Date(receivedAt), ONE_MONTH).toISOString();
+    const common = {
+      tenant,
+      subject,
+      requestId,
+      deadline,
+      eventId: event.id,
+      eventSource: event.source,
+      eventType: event.type,
+    };
+    const request = await store.openRequest(subjectKey(tenant, subject), {
+      requestKind: 'access',
+      requestId,
+      receivedAt,
+      deadline,
+    });
+    const result = await this.exporter.export({
+      tenant,
+      subject,
+      subjectId: event.data.subjectId,
+      kind: 'access',
+      exportId: requestId,
+      requestId,
+      deadline,
+    });
+    const completed = await store.completeRequest(
+      request,
+      this.ctx.now().toISOString(),
+      `exported:${result.documents}`,
+    );
+    return [
+      { ...common, operation: 'received', outcome: 'success' },
+      ...result.entries.map((e) => ({ ...e, ...common })),
+      {
+        ...common,
+        operation: 'request-completed',
+        outcome: 'success',
+        reason: `${completed.outcome}${completed.completedAt! > deadline ? ';late' : ''}`,
+      },
+    ];
+  }
+}

@@ -1,0 +1,90 @@
+import type { S3Client } from '@aws-sdk/client-s3';
+import { createHash } from 'node:crypto';
+import type { AccountClosedV1 } from '../../events';
+import type { LogEntry } from '../processing-log/writer';
+import { dueDate } from '../retention/schedule';
+import { type OperationContext, documentFields, isoOf, reasonOf } from './context';
+import { SubjectExporter } from './subject-export';
+
+/** Options of the {@link AccountClosureOperation}. */
+export interface AccountClosureOptions {
+  readonly s3: S3Client;
+  /** Export bucket, for `exportBeforeDeletion`. */
+  readonly exportBucket: string;
+}
+
+/**
+ * `privacy.account.closed.v1`: with `exportBeforeDeletion`, first exports the subject's data for
+ * the controller (P4); then records the closure on the subject record and starts every clock that
+ * waited for it (P2): categories counted from the end of the relationship get `closedAt + duration`,
+ * categories that keep nothing after closure `closedAt + grace period` (P5). Documents counted from
+ * their own date (accounting, payroll, attendance) keep their schedule. The first closure wins; a
+ * replay re-applies the same schedule.
+ */
+export class AccountClosureOperation {
+  private readonly exporter: SubjectExporter;
+
+  constructor(
+    private readonly ctx: OperationContext,
+    options: AccountClosureOptions,
+  ) {
+    this.exporter = new SubjectExporter(ctx, options.s3, options.exportBucket);
+  }
+
+  /** Applies one closure event. */
+  async handle(event: AccountClosedV1): Promise<LogEntry[]> {
+    const { store, policy, pseudonyms } = this.ctx;
+    const tenant = event.tenantid;
+    const subject = await pseudonyms.subject(tenant, event.data.subjectId);
+    const eventFields = { eventId: event.id, eventSource: event.source, eventType: event.type };
+    const entries: LogEntry[] = [
+      { tenant, subject, operation: 'received', outcome: 'success', ...eventFields },
+    ];
+    if (event.data.exportBeforeDeletion) {
+      const exportId = createHash('sha256').update(`${event.source}|${event.id}`).digest('hex');
+      const result = await this.exporter.export({
+        tenant,
+        subject,
+        subjectId: event.data.subjectId,
+        kind: 'closure',
+        exportId,
+      });
+      entries.push(...result.entries.map((e) => ({ ...e, ...eventFields })));
+    }
+    const record = await store.updateSubject(tenant, subject, (r) => {
+      r.closedAt ??= isoOf(event.data.closedAt);
+    });
+    const closedAt = new Date(record.closedAt!);
+    for (const item of await store.listDocuments(tenant, subject)) {
+      if (['expiring', 'expired', 'erased'].includes(item.state)) continue;
+      const category = policy.find(item.category);
+      if (!category) continue;
+      let reason: string;
+      let current = item;
+      if (category.anchor === 'relationship-end') {
+        const due = dueDate(category, {
+          documentDate: new Date(item.documentDate),
+          closedAt,
+          fiscalYearEnd: policy.fiscalYearEnd(tenant),
+        })!.toISOString();
+        if (item.dueAt !== due) current = await store.saveDocument({ ...item, dueAt: due });
+        reason = category.graceAfterClosure
+          ? 'clock-started:grace-after-closure'
+          : 'clock-started:relationship-end';
+      } else reason = `clock-unchanged:${category.anchor}`;
+      entries.push({
+        ...documentFields(current, category),
+        ...eventFields,
+        operation: 'stored',
+        outcome: 'kept',
+        reason: reasonOf(
+          category,
+          reason,
+          current.restricted ? 'restricted' : undefined,
+          current.held ? 'legal-hold' : undefined,
+        ),
+      });
+    }
+    return entries;
+  }
+}

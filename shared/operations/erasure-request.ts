@@ -1,0 +1,154 @@
+import type { ErasureRequestedV1 } from '../../events';
+import type { LogEntry } from '../processing-log/writer';
+import type { RetentionCategory } from '../retention/policy';
+import { type DocumentItem, subjectKey } from '../retention/retention-store';
+import { addPeriod, ONE_MONTH } from '../retention/schedule';
+import {
+  type OperationContext,
+  documentFields,
+  isoOf,
+  keptBasis,
+  laterOf,
+  reasonOf,
+} from './context';
+
+/**
+ * `privacy.erasure.requested.v1` (P6, P7): records the request (deadline = receipt + one month,
+ * GDPR Art. 12(3)) and an erasure tombstone with the event's time on the subject record (uploads
+ * older than it are never stored, whatever the order they arrive in). Then, per document:
+ *
+ * - categories the policy lets erasure delete: their subject keys are destroyed first
+ *   (crypto-shredding: unreadable at once, even where ciphertext remains), then every object
+ *   version is physically removed and the retention item deleted;
+ * - categories under a legal duty (Art. 17(3)(b)) or kept for legal claims (17(3)(e)): restricted
+ *   (stored, no longer processed) and still deleted when their duty ends; the ground and the
+ *   retain-until date are logged;
+ * - under a legal hold nothing is deleted: what may be deleted is marked and is erased at the
+ *   first sweep after the hold is released.
+ *
+ * Finally the request is marked completed and logged (`request-completed`, with its deadline).
+ */
+export class ErasureRequestOperation {
+  constructor(private readonly ctx: OperationContext) {}
+
+  /** Applies one erasure request; every step is keyed and idempotent. */
+  async handle(event: ErasureRequestedV1): Promise<LogEntry[]> {
+    const { store, vault, policy, pseudonyms } = this.ctx;
+    const tenant = event.tenantid;
+    const { requestId, categories } = event.data;
+    const subject = await pseudonyms.subject(tenant, event.data.subjectId);
+    const pk = subjectKey(tenant, subject);
+    const receivedAt = isoOf(event.data.receivedAt);
+    const deadline = addPeriod(new Date(receivedAt), ONE_MONTH).toISOString();
+    const common = {
+      tenant,
+      subject,
+      requestId,
+      deadline,
+      eventId: event.id,
+      eventSource: event.source,
+      eventType: event.type,
+    };
+    const request = await store.openRequest(pk, {
+      requestKind: 'erasure',
+      requestId,
+      receivedAt,
+      deadline,
+    });
+    const entries: LogEntry[] = [{ ...common, operation: 'received', outcome: 'success' }];
+
+    const tombstoneTime = isoOf(event.time);
+    const record = await store.updateSubject(tenant, subject, (r) => {
+      const tombstones = { ...(r.tombstones ?? {}) };
+      for (const c of categories ?? ['*']) tombstones[c] = laterOf(tombstones[c], tombstoneTime)!;
+      r.tombstones = tombstones;
+    });
+    const held = Boolean(record.holds);
+    const wanted = (d: DocumentItem) =>
+      (!categories || categories.includes(d.category)) &&
+      !['expiring', 'expired', 'erased'].includes(d.state);
+    const documents = (await store.listDocuments(tenant, subject)).filter(wanted);
+    const deletable = documents.filter((d) => policy.find(d.category)?.erasure !== 'restrict');
+    const kept = documents.filter((d) => policy.find(d.category)?.erasure === 'restrict');
+
+    if (held) {
+      for (const item of deletable) {
+        if (item.erasurePending !== requestId)
+          await store.saveDocument({ ...item, erasurePending: requestId });
+        entries.push({
+          ...documentFields(item, policy.find(item.category)),
+          ...common,
+          operation: 'erased',
+          outcome: 'skipped',
+          reason: reasonOf(
+            policy.find(item.category),
+            'legal-hold',
+            'erasure-deferred-until-release',
+          ),
+        });
+      }
+    } else {
+      const classes = [...new Set(deletable.map((d) => d.keyClass))].sort();
+      if (classes.length > 0) {
+        // Crypto-shredding first: unreadable at once.
+        await vault.shred(tenant, subject, classes);
+        for (const keyClass of classes)
+          entries.push({
+            ...common,
+            category: keyClass,
+            operation: 'shredded',
+            outcome: 'success',
+            reason: reasonOf(policy.find(keyClass), 'erasure-request'),
+          });
+        // Then physical removal of every version.
+        for (const keyClass of classes) await vault.deleteAllVersions(tenant, subject, keyClass);
+      }
+      for (const item of deletable) {
+        await store.deleteDocument(item);
+        entries.push({
+          ...documentFields(item, policy.find(item.category)),
+          ...common,
+          operation: 'erased',
+          outcome: 'success',
+          retainUntil: null,
+          reason: reasonOf(policy.find(item.category), 'crypto-shredded', 'all-versions-deleted'),
+        });
+      }
+    }
+    for (const item of kept) {
+      const category = policy.find(item.category) as RetentionCategory;
+      const current = item.restricted
+        ? item
+        : await store.saveDocument({
+            ...item,
+            restricted: true,
+            restrictionGround: category.restrictionGround,
+            restrictedAt: this.ctx.now().toISOString(),
+          });
+      entries.push({
+        ...documentFields(current, category),
+        ...common,
+        operation: 'restricted',
+        outcome: 'kept',
+        legalBasis: keptBasis(category),
+        reason: reasonOf(
+          category,
+          'kept-under-legal-duty',
+          current.dueAt ? 'deleted-when-duty-ends' : 'duty-starts-at-relationship-end',
+          held ? 'legal-hold' : undefined,
+        ),
+      });
+    }
+    const outcome = held
+      ? 'deferred-by-legal-hold'
+      : `erased:${deletable.length};restricted:${kept.length}`;
+    const completed = await store.completeRequest(request, this.ctx.now().toISOString(), outcome);
+    entries.push({
+      ...common,
+      operation: 'request-completed',
+      outcome: held ? 'kept' : 'success',
+      reason: `${completed.outcome}${completed.completedAt! > deadline ? ';late' : ''}`,
+    });
+    return entries;
+  }
+}

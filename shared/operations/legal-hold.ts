@@ -1,0 +1,119 @@
+import type { LegalHoldPlacedV1, LegalHoldReleasedV1 } from '../../events';
+import type { LogEntry } from '../processing-log/writer';
+import { subjectKey } from '../retention/retention-store';
+import { type OperationContext, documentFields, reasonOf } from './context';
+
+/**
+ * `privacy.legal-hold.placed.v1` / `released.v1` (P6 exception: litigation, authority request).
+ *
+ * Placed: the hold id joins the subject record's active holds, then every scheduled document of
+ * the subject loses its TTL attribute and index entry (state `held`, due date kept), so neither TTL
+ * nor the sweeper can delete it; the expiry paths also re-check the subject's holds before deleting
+ * (a transaction conditional on no active hold), which closes the race with an expiry in flight.
+ *
+ * Released: the hold id leaves the record; when it was the last one, every held document gets its
+ * schedule back. What fell due during the hold (and erasures deferred by it) is therefore due at
+ * once and runs at the next sweep, within the sweeper's bound (one hour).
+ */
+export class LegalHoldOperation {
+  constructor(private readonly ctx: OperationContext) {}
+
+  /** Applies one hold event. */
+  async handle(event: LegalHoldPlacedV1 | LegalHoldReleasedV1): Promise<LogEntry[]> {
+    return event.type === 'privacy.legal-hold.placed.v1' ? this.place(event) : this.release(event);
+  }
+
+  private async common(event: LegalHoldPlacedV1 | LegalHoldReleasedV1) {
+    const tenant = event.tenantid;
+    const subject = await this.ctx.pseudonyms.subject(tenant, event.data.subjectId);
+    return {
+      tenant,
+      subject,
+      pk: subjectKey(tenant, subject),
+      fields: {
+        tenant,
+        subject,
+        eventId: event.id,
+        eventSource: event.source,
+        eventType: event.type,
+      },
+    };
+  }
+
+  private async place(event: LegalHoldPlacedV1): Promise<LogEntry[]> {
+    const { store, policy } = this.ctx;
+    const { tenant, subject, pk, fields } = await this.common(event);
+    const { holdId } = event.data;
+    const existing = await store.getHold(pk, holdId);
+    await store.putHold(pk, {
+      holdId,
+      reason: event.data.reason,
+      placedAt: existing?.placedAt ?? event.time,
+    });
+    await store.updateSubject(tenant, subject, (r) => {
+      r.holds = [...new Set([...(r.holds ?? []), holdId])].sort();
+    });
+    const entries: LogEntry[] = [
+      { ...fields, operation: 'hold-placed', outcome: 'success', reason: 'legal-hold' },
+    ];
+    for (const item of await store.listDocuments(tenant, subject)) {
+      if (['expiring', 'expired', 'erased'].includes(item.state)) continue;
+      const current = item.held ? item : await store.saveDocument({ ...item, held: true });
+      const category = policy.find(item.category);
+      entries.push({
+        ...documentFields(current, category),
+        ...fields,
+        operation: 'hold-placed',
+        outcome: 'kept',
+        reason: reasonOf(category, 'legal-hold', 'expiry-suspended'),
+      });
+    }
+    return entries;
+  }
+
+  private async release(event: LegalHoldReleasedV1): Promise<LogEntry[]> {
+    const { store, policy } = this.ctx;
+    const { tenant, subject, pk, fields } = await this.common(event);
+    const { holdId } = event.data;
+    const hold = await store.getHold(pk, holdId);
+    if (!hold)
+      return [
+        { ...fields, operation: 'hold-released', outcome: 'skipped', reason: 'unknown-hold' },
+      ];
+    if (!hold.releasedAt) await store.putHold(pk, { ...hold, releasedAt: event.time });
+    const record = await store.updateSubject(tenant, subject, (r) => {
+      r.holds = (r.holds ?? []).filter((h) => h !== holdId);
+    });
+    if (record.holds)
+      return [
+        {
+          ...fields,
+          operation: 'hold-released',
+          outcome: 'success',
+          reason: 'other-holds-active',
+        },
+      ];
+    const entries: LogEntry[] = [
+      { ...fields, operation: 'hold-released', outcome: 'success', reason: 'legal-hold' },
+    ];
+    const now = this.ctx.now().toISOString();
+    for (const item of await store.listDocuments(tenant, subject)) {
+      if (!item.held) continue;
+      const current = await store.saveDocument({
+        ...item,
+        held: false,
+        // A deferred erasure is due at once: the next sweep erases it.
+        ...(item.erasurePending ? { dueAt: now } : {}),
+      });
+      const category = policy.find(item.category);
+      entries.push({
+        ...documentFields(current, category),
+        ...fields,
+        operation: 'hold-released',
+        outcome: 'success',
+        reason: reasonOf(category, item.erasurePending ? 'erasure-resumed' : 'schedule-restored'),
+      });
+    }
+    return entries;
+  }
+}

@@ -1,0 +1,175 @@
+import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { createHash } from 'node:crypto';
+import type { LogEntry } from '../processing-log/writer';
+import { DocumentNotFoundError, DocumentShreddedError } from '../vault/errors';
+import type { DocumentItem } from '../retention/retention-store';
+import { type OperationContext, documentFields, reasonOf, vaultRefOf } from './context';
+
+/** Days an export stays in the export bucket (the bucket's lifecycle rule expires it). */
+export const EXPORT_EXPIRY_DAYS = 30;
+
+/** Format id written in every export manifest. */
+export const EXPORT_FORMAT = 'privacy-ops/subject-export/v1';
+
+/** What to export, and why. */
+export interface ExportRequest {
+  readonly tenant: string;
+  /** The subject's id in clear: written inside the manifest only (the controller's copy). */
+  readonly subjectId: string;
+  /** The subject's pseudonym (keys, log). */
+  readonly subject: string;
+  /** `access` (GDPR Art. 15/20) or `closure` (export before deletion, P4). */
+  readonly kind: 'access' | 'closure';
+  /** Stable id of this export (request id, or the closure event): same id, same keys. */
+  readonly exportId: string;
+  readonly requestId?: string;
+  readonly deadline?: string;
+}
+
+/** Where an export went, and its log entries. */
+export interface ExportResult {
+  readonly manifestKey: string;
+  readonly prefix: string;
+  readonly documents: number;
+  readonly entries: LogEntry[];
+}
+
+/** One document as listed in the manifest. */
+export interface ManifestDocument {
+  readonly documentId: string;
+  readonly category: string;
+  readonly description: string | null;
+  readonly legalBasis: string | null;
+  readonly purpose: string | null;
+  readonly sensitive: boolean;
+  readonly state: string;
+  readonly restricted: boolean;
+  readonly restrictionGround: string | null;
+  readonly documentDate: string;
+  readonly storedAt: string;
+  readonly retainUntil: string | null;
+  readonly size: number;
+  readonly sha256: string;
+  /** Key of the decrypted document in the export bucket, or null when it can no longer be read. */
+  readonly file: string | null;
+  readonly unreadableReason: string | null;
+}
+
+/**
+ * Writes a machine-readable export of a subject (a JSON manifest plus every readable document,
+ * decrypted) to the export bucket under `<tenant>/<subject pseudonym>/<kind>-<export hash>/`.
+ * Objects are encrypted by the bucket's default (SSE-KMS), tagged and stamped with their expiry
+ * (the bucket's lifecycle rule deletes them after {@link EXPORT_EXPIRY_DAYS} days). Restricted data
+ * is included: restriction stops processing, not the subject's right of access (Art. 15, 18(2)).
+ * Re-running it writes the same keys (idempotent).
+ */
+export class SubjectExporter {
+  constructor(
+    private readonly ctx: OperationContext,
+    private readonly s3: S3Client,
+    private readonly bucket: string,
+  ) {}
+
+  /** Exports the subject's documents (states other than expiring / expired / erased). */
+  async export(request: ExportRequest): Promise<ExportResult> {
+    const { tenant, subject } = request;
+    const now = this.ctx.now();
+    const expiresAt = new Date(now.getTime() + EXPORT_EXPIRY_DAYS * 86_400_000);
+    const exportHash = createHash('sha256')
+      .update(`${request.kind}|${request.exportId}`)
+      .digest('hex')
+      .slice(0, 24);
+    const prefix = `${tenant}/${subject}/${request.kind}-${exportHash}/`;
+    const tagging = `privacy-ops-kind=${request.kind}-export&privacy-ops-expires=${expiresAt.toISOString().slice(0, 10)}`;
+    const put = (key: string, body: Uint8Array | string, contentType: string) =>
+      this.s3.send(
+        new PutObjectCommand({
+          Bucket: this.bucket,
+          Key: key,
+          Body: body,
+          ContentType: contentType,
+          Expires: expiresAt,
+          Tagging: tagging,
+          Metadata: {
+            'export-kind': request.kind,
+            'expires-at': expiresAt.toISOString(),
+            ...(request.requestId ? { 'request-id': request.requestId.slice(0, 128) } : {}),
+          },
+        }),
+      );
+
+    const items = (await this.ctx.store.listDocuments(tenant, subject))
+      .filter((d) => !['expiring', 'expired', 'erased'].includes(d.state))
+      .sort((a, b) => a.documentId.localeCompare(b.documentId));
+    const documents: ManifestDocument[] = [];
+    const entries: LogEntry[] = [];
+    for (const item of items) {
+      const category = this.ctx.policy.find(item.category);
+      let file: string | null = `${prefix}documents/${item.documentId}`;
+      let unreadableReason: string | null = null;
+      try {
+        const plaintext = await this.ctx.vault.get(vaultRefOf(item));
+        await put(file, plaintext, 'application/octet-stream');
+      } catch (error) {
+        if (!(error instanceof DocumentShreddedError || error instanceof DocumentNotFoundError))
+          throw error;
+        file = null;
+        unreadableReason = error.reason;
+      }
+      documents.push(manifestEntry(item, category, file, unreadableReason));
+      entries.push({
+        ...documentFields(item, category),
+        operation: 'exported',
+        outcome: file ? 'success' : 'skipped',
+        requestId: request.requestId ?? null,
+        deadline: request.deadline ?? null,
+        reason: reasonOf(
+          category,
+          `${request.kind}-export`,
+          item.restricted ? 'restricted-data-included' : undefined,
+          unreadableReason ?? undefined,
+        ),
+      });
+    }
+    const manifestKey = `${prefix}manifest.json`;
+    const manifest = {
+      format: EXPORT_FORMAT,
+      kind: request.kind,
+      tenant,
+      subjectId: request.subjectId,
+      subjectPseudonym: subject,
+      requestId: request.requestId ?? null,
+      generatedAt: now.toISOString(),
+      expiresAt: expiresAt.toISOString(),
+      documents,
+    };
+    await put(manifestKey, JSON.stringify(manifest, null, 2), 'application/json');
+    return { manifestKey, prefix, documents: documents.length, entries };
+  }
+}
+
+function manifestEntry(
+  item: DocumentItem,
+  category: ReturnType<OperationContext['policy']['find']>,
+  file: string | null,
+  unreadableReason: string | null,
+): ManifestDocument {
+  return {
+    documentId: item.documentId,
+    category: item.category,
+    description: category?.description ?? null,
+    legalBasis: category?.legalBasis ?? null,
+    purpose: category?.purpose ?? null,
+    sensitive: category?.sensitive ?? false,
+    state: item.state,
+    restricted: item.restricted ?? false,
+    restrictionGround: item.restrictionGround ?? null,
+    documentDate: item.documentDate,
+    storedAt: item.storedAt,
+    retainUntil: item.dueAt ?? null,
+    size: item.size,
+    sha256: item.sha256,
+    file,
+    unreadableReason,
+  };
+}

@@ -1,0 +1,176 @@
+import {
+  GetObjectCommand,
+  ListObjectsV2Command,
+  ListObjectVersionsCommand,
+  PutObjectCommand,
+  S3Client,
+} from '@aws-sdk/client-s3';
+import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { randomUUID } from 'node:crypto';
+import { gunzipSync } from 'node:zlib';
+import type { LocalPipeline } from '../../local/environment';
+import type { OperationContext } from '../../shared/operations/context';
+import { logWriterFor, servicesFromEnvironment } from '../../shared/operations/environment';
+import { RetentionSweeper } from '../../shared/operations/retention-sweep';
+import type { ProcessingLogRecord } from '../../shared/processing-log/record';
+import { subjectKey, type DocumentItem } from '../../shared/retention/retention-store';
+import { startTestPipeline } from '../helpers/local-pipeline';
+
+/** A pipeline plus clients and helpers for the operations' integration tests. */
+export interface OperationsHarness {
+  readonly pipeline: LocalPipeline;
+  readonly outputs: Record<string, string>;
+  readonly s3: S3Client;
+  readonly sqs: SQSClient;
+  /** Domain services on the same resources, with a clock the test sets. */
+  readonly ctx: OperationContext;
+  setClock(iso: string | undefined): void;
+  event(
+    type: string,
+    data: Record<string, unknown>,
+    time?: string,
+    tenant?: string,
+  ): Record<string, unknown>;
+  /** Puts an object into the upload bucket and returns the `document.uploaded` event for it. */
+  upload(
+    subjectId: string,
+    documentId: string,
+    category: string,
+    body: string,
+    extra?: { documentDate?: string; time?: string; tenant?: string },
+  ): Promise<Record<string, unknown>>;
+  /** Sends events to the ingress queue and waits until the pipeline is idle. */
+  send(...events: Array<Record<string, unknown>>): Promise<void>;
+  pseudonym(subjectId: string, tenant?: string): Promise<string>;
+  items(subjectId: string, tenant?: string): Promise<Record<string, DocumentItem>>;
+  logs(): Promise<ProcessingLogRecord[]>;
+  /** Runs the sweeper (domain service) with the clock at `iso`. */
+  sweep(iso: string): Promise<{ expired: number; skipped: number }>;
+  versions(bucket: string, prefix: string): Promise<number>;
+  getText(bucket: string, key: string): Promise<string>;
+  listKeys(bucket: string, prefix: string): Promise<string[]>;
+  stop(): Promise<void>;
+}
+
+/** Starts a pipeline for an operations test file. */
+export async function startOperationsHarness(): Promise<OperationsHarness> {
+  const pipeline = await startTestPipeline();
+  const outputs = pipeline.environment.outputs;
+  const clientOptions = {
+    endpoint: pipeline.endpoint,
+    region: 'eu-west-3',
+    credentials: { accessKeyId: 'l', secretAccessKey: 'l' },
+  };
+  const s3 = new S3Client({ ...clientOptions, forcePathStyle: true });
+  const sqs = new SQSClient(clientOptions);
+  const services = servicesFromEnvironment();
+  let clock: string | undefined;
+  const ctx: OperationContext = {
+    ...services.context,
+    now: () => (clock ? new Date(clock) : new Date()),
+  };
+  const sweepLog = logWriterFor('retention-sweep', services.s3);
+  const harness: OperationsHarness = {
+    pipeline,
+    outputs,
+    s3,
+    sqs,
+    ctx,
+    setClock: (iso) => {
+      clock = iso;
+    },
+    event: (type, data, time = new Date().toISOString(), tenant = 'acme-sas') => ({
+      specversion: '1.0',
+      id: randomUUID(),
+      source: '/ops-test',
+      type,
+      time,
+      tenantid: tenant,
+      data,
+    }),
+    upload: async (subjectId, documentId, category, body, extra = {}) => {
+      const tenant = extra.tenant ?? 'acme-sas';
+      const key = `${tenant}/incoming/${documentId}.pdf`;
+      await s3.send(
+        new PutObjectCommand({ Bucket: outputs.UploadBucketName, Key: key, Body: body }),
+      );
+      return harness.event(
+        'privacy.document.uploaded.v1',
+        {
+          subjectId,
+          documentId,
+          category,
+          upload: { bucket: outputs.UploadBucketName, key },
+          ...(extra.documentDate ? { documentDate: extra.documentDate } : {}),
+        },
+        extra.time,
+        tenant,
+      );
+    },
+    send: async (...events) => {
+      for (const e of events)
+        await sqs.send(
+          new SendMessageCommand({
+            QueueUrl: outputs.IngressQueueUrl,
+            MessageBody: JSON.stringify(e),
+          }),
+        );
+      await pipeline.runtime.waitForIdle(90_000);
+    },
+    pseudonym: (subjectId, tenant = 'acme-sas') => ctx.pseudonyms.subject(tenant, subjectId),
+    items: async (subjectId, tenant = 'acme-sas') => {
+      const subject = await harness.pseudonym(subjectId, tenant);
+      const docs = await ctx.store.listDocuments(tenant, subject);
+      void subjectKey;
+      return Object.fromEntries(docs.map((d) => [d.documentId, d]));
+    },
+    logs: async () => {
+      const records: ProcessingLogRecord[] = [];
+      for (const key of await harness.listKeys(outputs.LogBucketName, '')) {
+        const got = await s3.send(
+          new GetObjectCommand({ Bucket: outputs.LogBucketName, Key: key }),
+        );
+        const text = gunzipSync(Buffer.from(await got.Body!.transformToByteArray())).toString(
+          'utf8',
+        );
+        for (const line of text.trim().split('\n')) if (line) records.push(JSON.parse(line));
+      }
+      return records;
+    },
+    sweep: async (iso) => {
+      harness.setClock(iso);
+      try {
+        const result = await new RetentionSweeper(ctx).sweep(sweepLog);
+        return { expired: result.expired, skipped: result.skipped };
+      } finally {
+        harness.setClock(undefined);
+      }
+    },
+    versions: async (bucket, prefix) => {
+      const page = await s3.send(new ListObjectVersionsCommand({ Bucket: bucket, Prefix: prefix }));
+      return (page.Versions ?? []).length + (page.DeleteMarkers ?? []).length;
+    },
+    getText: async (bucket, key) => {
+      const got = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+      return got.Body!.transformToString();
+    },
+    listKeys: async (bucket, prefix) => {
+      const keys: string[] = [];
+      let token: string | undefined;
+      do {
+        const page = await s3.send(
+          new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }),
+        );
+        keys.push(...(page.Contents ?? []).map((o) => o.Key!));
+        token = page.IsTruncated ? page.NextContinuationToken : undefined;
+      } while (token);
+      return keys;
+    },
+    stop: async () => {
+      await pipeline.stop();
+      s3.destroy();
+      sqs.destroy();
+    },
+  };
+  return harness;
+}
