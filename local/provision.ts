@@ -481,7 +481,20 @@ export async function provisionFromTemplate(
     try {
       outputs[name] = String(resolveIntrinsics(output.Value, resources, pseudo));
     } catch (error) {
-      notes.push(`output ${name} not available locally: ${(error as Error).message}`);
+      // An output naming a resource that exists only in AWS (e.g. the alarm topic) still gets a
+      // value, the local physical name it would have, and the output file says so.
+      const missing = error instanceof UnresolvedReferenceError ? error.logicalId : undefined;
+      const resource = missing ? template.Resources[missing] : undefined;
+      if (!missing || !resource) throw error;
+      const local = physicalName(prefix, missing, 256);
+      const service = resource.Type.split('::')[1]?.toLowerCase() ?? 'unknown';
+      resources.set(missing, {
+        ref: `arn:aws:${service}:${region}:${pseudo['AWS::AccountId']}:${local}`,
+        attributes: {},
+        type: resource.Type,
+      });
+      outputs[name] = String(resolveIntrinsics(output.Value, resources, pseudo));
+      notes.push(`output ${name} names ${resource.Type} ${missing}, which is not created locally`);
     }
   }
   for (const client of [s3, ddb, sqs, kms]) client.destroy();
