@@ -137,6 +137,20 @@ export function createOperationHandler<S extends z.ZodTypeAny>(
         result.logObjectKey !== log.objectKey &&
         !(await log.wasWritten(result.logObjectKey));
       if (run.computed || lost) for (const entry of result.entries) log.add(entry);
+      // Identifiers only: message and event ids, type, tenant, what the log got. Never a person.
+      const envelope = parsed.data as { id: string; type: string; tenantid: string };
+      logger.info('event processed', {
+        messageId: record.messageId,
+        eventId: envelope.id,
+        eventType: envelope.type,
+        tenant: envelope.tenantid,
+        replay: !run.computed,
+        logged: run.computed || lost ? result.entries.length : 0,
+      });
+      logger.debug('log entries', {
+        messageId: record.messageId,
+        entries: result.entries.map((e) => `${e.operation}/${e.outcome}`),
+      });
     } catch (error) {
       if (error instanceof PrivacyOpsError && !error.transient) {
         await rejectRecord(record, error, raw);
@@ -152,6 +166,7 @@ export function createOperationHandler<S extends z.ZodTypeAny>(
   };
 
   return async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
+    logger.addContext(context);
     idempotencyConfig.registerLambdaContext(context);
     log.begin();
     const response = await processPartialResponse(event, recordHandler, processor, {

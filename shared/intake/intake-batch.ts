@@ -73,6 +73,7 @@ export function createIntakeHandler(
       }
     };
 
+    logger.addContext(context);
     const decided = await processPartialResponse(event, recordHandler, processor, {
       context,
       throwOnFullBatchFailure: false,
@@ -88,6 +89,22 @@ export function createIntakeHandler(
       });
     }
 
+    logger.info('batch triaged', {
+      records: event.Records.length,
+      forwarded:
+        accepted.length -
+        [...failed].filter((id) => accepted.some((a) => a.messageId === id)).length,
+      rejected: event.Records.length - accepted.length,
+      retried: failed.size,
+    });
+    logger.debug('forwarded events', {
+      events: accepted.map((a) => ({
+        messageId: a.messageId,
+        eventId: a.event.id,
+        type: a.event.type,
+        tenant: a.event.tenantid,
+      })),
+    });
     try {
       await log.flush();
     } catch (error) {
