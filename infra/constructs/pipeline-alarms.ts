@@ -7,6 +7,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as snsSubscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { OVERDUE_REQUESTS_METRIC } from '../../shared/operations/overdue-requests';
 
 /** Properties of {@link PipelineAlarms}. */
 export interface PipelineAlarmsProps {
@@ -22,7 +23,8 @@ export interface PipelineAlarmsProps {
   readonly maxMessageAge?: Duration;
   /**
    * The overdue-requests metric (GDPR Art. 12(3), P15), when the pipeline emits one.
-   * @default PrivacyOps / OverdueRequests, dimension service=retention-sweep
+   * @default `OVERDUE_REQUESTS_METRIC`: PrivacyOps / OverdueRequests, dimension
+   * service=retention-sweep, what the retention sweeper emits every run
    */
   readonly overdueRequestsMetric?: cloudwatch.IMetric;
 }
@@ -122,9 +124,9 @@ export class PipelineAlarms extends Construct {
     const overdue =
       props.overdueRequestsMetric ??
       new cloudwatch.Metric({
-        namespace: 'PrivacyOps',
-        metricName: 'OverdueRequests',
-        dimensionsMap: { service: 'retention-sweep' },
+        namespace: OVERDUE_REQUESTS_METRIC.namespace,
+        metricName: OVERDUE_REQUESTS_METRIC.name,
+        dimensionsMap: { service: OVERDUE_REQUESTS_METRIC.service },
         period: Duration.hours(1),
         statistic: cloudwatch.Stats.MAXIMUM,
       });

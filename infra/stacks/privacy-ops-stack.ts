@@ -20,6 +20,7 @@ import {
   QueueFedFunction,
 } from '../constructs/queue-fed-function';
 import { SecureQueue } from '../constructs/secure-queue';
+import { OVERDUE_REQUESTS_METRIC } from '../../shared/operations/overdue-requests';
 
 /** Properties of the {@link PrivacyOpsStack}. */
 export interface PrivacyOpsStackProps extends StackProps {
@@ -159,6 +160,12 @@ export class PrivacyOpsStack extends Stack {
       indexName: 'by-expiry',
       partitionKey: { name: 'expiryShard', type: dynamodb.AttributeType.STRING },
       sortKey: { name: 'expiresAt', type: dynamodb.AttributeType.NUMBER },
+    });
+    // Sparse: only open data-subject requests carry openRequestShard (P15: overdue requests).
+    retentionTable.addGlobalSecondaryIndex({
+      indexName: 'open-requests',
+      partitionKey: { name: 'openRequestShard', type: dynamodb.AttributeType.STRING },
+      sortKey: { name: 'deadline', type: dynamodb.AttributeType.STRING },
     });
     const idempotencyTable = new dynamodb.Table(this, 'IdempotencyTable', {
       partitionKey: { name: 'id', type: dynamodb.AttributeType.STRING },
@@ -340,7 +347,8 @@ export class PrivacyOpsStack extends Stack {
 
     const retentionSweep = new PipelineFunction(this, 'RetentionSweep', {
       entry: 'functions/retention-sweep.ts',
-      serviceName: 'retention-sweep',
+      // The service dimension of the OverdueRequests metric the alarm watches.
+      serviceName: OVERDUE_REQUESTS_METRIC.service,
       timeout: Duration.minutes(15),
       logKey: opsKey,
       logRetention,

@@ -46,6 +46,8 @@ export class AccessRequestOperation {
       eventType: event.type,
     };
     const request = await store.openRequest(subjectKey(tenant, subject), {
+      tenant,
+      subject,
       requestKind: 'access',
       requestId,
       receivedAt,

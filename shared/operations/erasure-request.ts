@@ -1,7 +1,11 @@
 import type { ErasureRequestedV1 } from '../../events';
 import type { LogEntry } from '../processing-log/writer';
 import type { RetentionCategory } from '../retention/policy';
-import { type DocumentItem, subjectKey } from '../retention/retention-store';
+import {
+  DEFERRED_BY_LEGAL_HOLD,
+  type DocumentItem,
+  subjectKey,
+} from '../retention/retention-store';
 import { addPeriod, ONE_MONTH } from '../retention/schedule';
 import {
   type OperationContext,
@@ -26,7 +30,9 @@ import {
  * - under a legal hold nothing is deleted: what may be deleted is marked and is erased at the
  *   first sweep after the hold is released.
  *
- * Finally the request is marked completed and logged (`request-completed`, with its deadline).
+ * Finally the request is marked completed and logged (`request-completed`, with its deadline);
+ * an erasure deferred by a legal hold stays open (outcome `deferred-by-legal-hold`) and is
+ * completed by the sweep that runs it after the release.
  */
 export class ErasureRequestOperation {
   constructor(private readonly ctx: OperationContext) {}
@@ -50,6 +56,8 @@ export class ErasureRequestOperation {
       eventType: event.type,
     };
     const request = await store.openRequest(pk, {
+      tenant,
+      subject,
       requestKind: 'erasure',
       requestId,
       receivedAt,
@@ -139,14 +147,18 @@ export class ErasureRequestOperation {
         ),
       });
     }
-    const outcome = held
-      ? 'deferred-by-legal-hold'
-      : `erased:${deletable.length};restricted:${kept.length}`;
+    if (held && deletable.length > 0) {
+      // Not answered yet: the request stays open (and overdue once past its deadline) until the
+      // hold is released and the sweeper has run the deferred erasure; the sweeper completes it.
+      await store.deferRequest(request, DEFERRED_BY_LEGAL_HOLD);
+      return entries;
+    }
+    const outcome = `erased:${deletable.length};restricted:${kept.length}`;
     const completed = await store.completeRequest(request, this.ctx.now().toISOString(), outcome);
     entries.push({
       ...common,
       operation: 'request-completed',
-      outcome: held ? 'kept' : 'success',
+      outcome: 'success',
       reason: `${completed.outcome}${completed.completedAt! > deadline ? ';late' : ''}`,
     });
     return entries;

@@ -1,7 +1,40 @@
+import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { LogEntry } from '../processing-log/writer';
-import { allExpiryShards, type DocumentItem } from '../retention/retention-store';
+import {
+  allExpiryShards,
+  allOpenRequestShards,
+  DEFERRED_BY_LEGAL_HOLD,
+  type DocumentItem,
+  type RequestItem,
+} from '../retention/retention-store';
 import type { OperationContext } from './context';
+import { OVERDUE_REQUESTS_METRIC } from './overdue-requests';
 import { DocumentExpiry } from './retention-expiry';
+
+/** What the sweeper emits its metrics through: a Powertools `Metrics` (EMF on stdout). */
+export type SweepMetrics = Pick<Metrics, 'addMetric' | 'publishStoredMetrics'>;
+
+/**
+ * The sweeper's default metrics: a Powertools `Metrics` whose namespace and `service` dimension
+ * are those of {@link OVERDUE_REQUESTS_METRIC}, set explicitly so that no environment variable
+ * (`POWERTOOLS_SERVICE_NAME`, `POWERTOOLS_METRICS_NAMESPACE`) can move the metric away from its
+ * alarm.
+ */
+export function sweepMetrics(): Metrics {
+  return new Metrics({
+    namespace: OVERDUE_REQUESTS_METRIC.namespace,
+    serviceName: OVERDUE_REQUESTS_METRIC.service,
+  });
+}
+
+/** Options of a {@link RetentionSweeper}. */
+export interface RetentionSweeperOptions {
+  /**
+   * Where `OverdueRequests` goes.
+   * @default {@link sweepMetrics}
+   */
+  readonly metrics?: SweepMetrics;
+}
 
 /** Where the sweeper writes its log entries (a `ProcessingLogWriter`). */
 export interface SweepLog {
@@ -21,6 +54,20 @@ export interface SweepResult {
   readonly skipped: number;
   /** True when the sweep stopped early (time budget); the next run continues. */
   readonly truncated: boolean;
+  /** Requests still open after the run (P15). */
+  readonly openRequests: number;
+  /** Open requests past their deadline: the `OverdueRequests` metric of this run. */
+  readonly overdueRequests: number;
+  /** Erasure requests deferred by a legal hold that this run found done and completed. */
+  readonly completedRequests: number;
+  readonly entries: LogEntry[];
+}
+
+/** What the review of the open requests found. */
+interface RequestReview {
+  readonly open: number;
+  readonly overdue: number;
+  readonly completed: number;
   readonly entries: LogEntry[];
 }
 
@@ -34,16 +81,53 @@ export interface SweepResult {
  * Per index page: claim and purge each due item, write the log, then delete the retention items.
  * A crash before the log is written leaves the items claimed (`expiring`) and due, so the next
  * run purges them again (idempotent) and logs them: no deletion goes unlogged.
+ *
+ * Then it reviews the open requests (P15): counts those past their one-month deadline, emits the
+ * count as `OverdueRequests` (alarmed above zero), and completes the erasures a legal hold
+ * deferred once they have run.
  */
 export class RetentionSweeper {
   private readonly expiry: DocumentExpiry;
+  private readonly metrics: SweepMetrics;
 
-  constructor(private readonly ctx: OperationContext) {
+  constructor(
+    private readonly ctx: OperationContext,
+    options: RetentionSweeperOptions = {},
+  ) {
     this.expiry = new DocumentExpiry(ctx);
+    this.metrics = options.metrics ?? sweepMetrics();
   }
 
-  /** Sweeps every shard once; `shouldStop` is checked between pages (remaining time). */
+  /**
+   * Sweeps every shard once (`shouldStop` is checked between pages: remaining time), then
+   * reviews the open requests and emits `OverdueRequests`, zero included, so the alarm always has
+   * data. The review and the metric run even when the document pass failed (which is rethrown).
+   */
   async sweep(log: SweepLog, shouldStop: () => boolean = () => false): Promise<SweepResult> {
+    let documents: Awaited<ReturnType<RetentionSweeper['sweepDocuments']>> | undefined;
+    let failure: unknown;
+    try {
+      documents = await this.sweepDocuments(log, shouldStop);
+    } catch (error) {
+      failure = error;
+    }
+    const requests = await this.reviewRequests(log);
+    this.metrics.addMetric(OVERDUE_REQUESTS_METRIC.name, MetricUnit.Count, requests.overdue);
+    this.metrics.publishStoredMetrics();
+    if (!documents) throw failure;
+    return {
+      ...documents,
+      entries: [...documents.entries, ...requests.entries],
+      openRequests: requests.open,
+      overdueRequests: requests.overdue,
+      completedRequests: requests.completed,
+    };
+  }
+
+  private async sweepDocuments(
+    log: SweepLog,
+    shouldStop: () => boolean,
+  ): Promise<Pick<SweepResult, 'examined' | 'expired' | 'skipped' | 'truncated' | 'entries'>> {
     const nowSeconds = Math.floor(this.ctx.now().getTime() / 1000);
     let examined = 0;
     let expired = 0;
@@ -75,5 +159,61 @@ export class RetentionSweeper {
       } while (start);
     }
     return { examined, expired, skipped, truncated: false, entries };
+  }
+
+  /**
+   * Reads every shard of the `open-requests` index (open requests only: a sparse index, no scan)
+   * and counts those past their deadline. An erasure deferred by a legal hold whose subject has
+   * no hold and no document still marked for it (the sweep above erased them) is completed here:
+   * logged `request-completed` first, then marked in the table, so a crash in between only logs
+   * it twice (the log queries take the first completion).
+   */
+  private async reviewRequests(log: SweepLog): Promise<RequestReview> {
+    const now = this.ctx.now().toISOString();
+    let open = 0;
+    let overdue = 0;
+    const done: RequestItem[] = [];
+    for (const shard of allOpenRequestShards()) {
+      let start: Record<string, unknown> | undefined;
+      do {
+        const page = await this.ctx.store.queryOpenRequests(shard, start);
+        for (const request of page.items) {
+          if (await this.deferredErasureDone(request)) {
+            done.push(request);
+            continue;
+          }
+          open += 1;
+          if (request.deadline < now) overdue += 1;
+        }
+        start = page.next;
+      } while (start);
+    }
+    if (done.length === 0) return { open, overdue, completed: 0, entries: [] };
+    const entries: LogEntry[] = done.map((request) => ({
+      tenant: request.tenant!,
+      subject: request.subject!,
+      requestId: request.requestId,
+      deadline: request.deadline,
+      operation: 'request-completed',
+      outcome: 'success',
+      reason: `erased-after-legal-hold${now > request.deadline ? ';late' : ''}`,
+    }));
+    log.begin();
+    for (const entry of entries) log.add(entry);
+    await log.flush();
+    for (const request of done)
+      await this.ctx.store.completeRequest(request, now, 'erased-after-legal-hold');
+    return { open, overdue, completed: done.length, entries };
+  }
+
+  /** True when an erasure deferred by a legal hold has nothing left to erase. */
+  private async deferredErasureDone(request: RequestItem): Promise<boolean> {
+    if (request.outcome !== DEFERRED_BY_LEGAL_HOLD || !request.tenant || !request.subject)
+      return false;
+    const { store } = this.ctx;
+    const record = await store.getSubject(request.tenant, request.subject);
+    if (record.holds) return false;
+    const documents = await store.listDocuments(request.tenant, request.subject);
+    return !documents.some((d) => d.erasurePending);
   }
 }

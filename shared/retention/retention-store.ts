@@ -23,6 +23,23 @@ export const EXPIRY_SHARDS = 16;
 /** Name of the index the sweeper queries. */
 export const EXPIRY_INDEX = 'by-expiry';
 
+/**
+ * Name of the sparse index of open data-subject requests (P15): partition `openRequestShard`,
+ * present only while a request is open (removed on completion), sort `deadline` (ISO). The sweeper
+ * reads it every run to count the requests past their deadline, without scanning the table.
+ */
+export const OPEN_REQUESTS_INDEX = 'open-requests';
+
+/**
+ * Number of partitions of the `open-requests` index. Open requests are few (an operation
+ * completes its request within seconds; only deferred or failing ones stay open), so 4 shards
+ * are only a guard against a burst of requests writing to one index partition.
+ */
+export const OPEN_REQUEST_SHARDS = 4;
+
+/** `outcome` of an erasure request deferred by a legal hold: open until the erasure has run. */
+export const DEFERRED_BY_LEGAL_HOLD = 'deferred-by-legal-hold';
+
 /** Life-cycle state of a document's retention item. */
 export type DocumentState =
   'active' | 'waiting-anchor' | 'restricted' | 'held' | 'expiring' | 'expired' | 'erased';
@@ -110,11 +127,17 @@ export interface RequestItem {
   kind: 'request';
   requestKind: 'erasure' | 'access';
   requestId: string;
+  /** Tenant and subject pseudonym (absent on items written before they were recorded). */
+  tenant?: string;
+  subject?: string;
   receivedAt: string;
   /** receivedAt + one month (GDPR Art. 12(3)). */
   deadline: string;
   completedAt?: string;
+  /** Result; {@link DEFERRED_BY_LEGAL_HOLD} while an erasure waits for a hold's release. */
   outcome?: string;
+  /** Partition of the `open-requests` index: present only while the request is open. */
+  openRequestShard?: string;
 }
 
 /** Partition key of a subject's items. */
@@ -131,6 +154,20 @@ export function expiryShardOf(pk: string, sk: string): string {
 /** Every shard of the `by-expiry` index. */
 export function allExpiryShards(): string[] {
   return Array.from({ length: EXPIRY_SHARDS }, (_, n) => `E${n.toString(16).padStart(2, '0')}`);
+}
+
+/** The `open-requests` shard of a request: a hash of its key modulo {@link OPEN_REQUEST_SHARDS}. */
+export function openRequestShardOf(pk: string, sk: string): string {
+  const n = createHash('sha256').update(`${pk}|${sk}`).digest()[0] % OPEN_REQUEST_SHARDS;
+  return `R${n.toString(16).padStart(2, '0')}`;
+}
+
+/** Every shard of the `open-requests` index. */
+export function allOpenRequestShards(): string[] {
+  return Array.from(
+    { length: OPEN_REQUEST_SHARDS },
+    (_, n) => `R${n.toString(16).padStart(2, '0')}`,
+  );
 }
 
 /**
@@ -413,12 +450,25 @@ export class RetentionStore {
     return got.Item as HoldItem | undefined;
   }
 
-  /** Records a request at receipt; keeps the first record when it exists (replay). */
+  /**
+   * Records a request at receipt, open (in the `open-requests` index) until completed; keeps the
+   * first record when it exists (replay).
+   */
   async openRequest(
     pk: string,
-    request: Omit<RequestItem, 'pk' | 'sk' | 'kind' | 'completedAt' | 'outcome'>,
+    request: Pick<RequestItem, 'requestKind' | 'requestId' | 'receivedAt' | 'deadline'> & {
+      tenant: string;
+      subject: string;
+    },
   ): Promise<RequestItem> {
-    const item: RequestItem = { pk, sk: `REQ#${request.requestId}`, kind: 'request', ...request };
+    const sk = `REQ#${request.requestId}`;
+    const item: RequestItem = {
+      pk,
+      sk,
+      kind: 'request',
+      ...request,
+      openRequestShard: openRequestShardOf(pk, sk),
+    };
     try {
       await this.dynamo.send(
         new PutCommand({
@@ -449,14 +499,18 @@ export class RetentionStore {
     return got.Item as RequestItem | undefined;
   }
 
-  /** Marks a request completed (first completion wins; a replay keeps it). */
+  /**
+   * Marks a request completed and takes it out of the `open-requests` index (first completion
+   * wins; a replay keeps it).
+   */
   async completeRequest(
     request: RequestItem,
     completedAt: string,
     outcome: string,
   ): Promise<RequestItem> {
     if (request.completedAt) return request;
-    const next = { ...request, completedAt, outcome };
+    const next: RequestItem = { ...request, completedAt, outcome };
+    delete next.openRequestShard;
     try {
       await this.dynamo.send(
         new PutCommand({
@@ -470,6 +524,47 @@ export class RetentionStore {
       if (!isConditionFailure(error)) throw error;
       return (await this.getRequest(request.pk, request.requestId)) ?? next;
     }
+  }
+
+  /**
+   * Records why a request stays open (e.g. {@link DEFERRED_BY_LEGAL_HOLD}) without completing it:
+   * it stays in the `open-requests` index, so it counts as overdue once past its deadline. A no-op
+   * on a completed request.
+   */
+  async deferRequest(request: RequestItem, outcome: string): Promise<RequestItem> {
+    if (request.completedAt || request.outcome === outcome) return request;
+    const next: RequestItem = { ...request, outcome };
+    try {
+      await this.dynamo.send(
+        new PutCommand({
+          TableName: this.table,
+          Item: next,
+          ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(completedAt)',
+        }),
+      );
+      return next;
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+      return (await this.getRequest(request.pk, request.requestId)) ?? next;
+    }
+  }
+
+  /** One page of open requests of one `open-requests` shard, earliest deadline first. */
+  async queryOpenRequests(
+    shard: string,
+    startKey?: Record<string, unknown>,
+  ): Promise<{ items: RequestItem[]; next?: Record<string, unknown> }> {
+    const page = await this.dynamo.send(
+      new QueryCommand({
+        TableName: this.table,
+        IndexName: OPEN_REQUESTS_INDEX,
+        KeyConditionExpression: 'openRequestShard = :s',
+        ExpressionAttributeValues: { ':s': shard },
+        ExclusiveStartKey: startKey,
+        Limit: 100,
+      }),
+    );
+    return { items: (page.Items ?? []) as RequestItem[], next: page.LastEvaluatedKey };
   }
 
   /** One page of due documents of one `by-expiry` shard (`expiresAt <= nowSeconds`). */

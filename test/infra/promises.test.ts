@@ -3,7 +3,12 @@ import { App, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { buildApp } from '../../infra/app';
 import { RESOURCE_STAR_ACTIONS } from '../../infra/constructs/function-role';
+import { ENTRY_METADATA_KEY } from '../../infra/constructs/pipeline-function';
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import { OVERDUE_REQUESTS_METRIC } from '../../shared/operations/overdue-requests';
+import { sweepMetrics } from '../../shared/operations/retention-sweep';
 import { LOG_COLUMNS } from '../../shared/processing-log/record';
+import { EXPIRY_INDEX, OPEN_REQUESTS_INDEX } from '../../shared/retention/retention-store';
 
 type Resources = Record<string, { Type: string; Properties?: Record<string, any> }>;
 
@@ -202,7 +207,26 @@ describe('retention and erasure stores (P2, P6)', () => {
     template().hasResourceProperties('AWS::DynamoDB::Table', {
       TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
       StreamSpecification: { StreamViewType: 'OLD_IMAGE' },
-      GlobalSecondaryIndexes: [Match.objectLike({ IndexName: 'by-expiry' })],
+      GlobalSecondaryIndexes: Match.arrayWith([Match.objectLike({ IndexName: EXPIRY_INDEX })]),
+    });
+  });
+
+  it('indexes the open requests (P15) sparsely by shard and deadline, for the sweeper', () => {
+    template().hasResourceProperties('AWS::DynamoDB::Table', {
+      TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
+      GlobalSecondaryIndexes: Match.arrayWith([
+        Match.objectLike({
+          IndexName: OPEN_REQUESTS_INDEX,
+          KeySchema: [
+            { AttributeName: 'openRequestShard', KeyType: 'HASH' },
+            { AttributeName: 'deadline', KeyType: 'RANGE' },
+          ],
+        }),
+      ]),
+      AttributeDefinitions: Match.arrayWith([
+        { AttributeName: 'openRequestShard', AttributeType: 'S' },
+        { AttributeName: 'deadline', AttributeType: 'S' },
+      ]),
     });
   });
 
@@ -368,6 +392,44 @@ describe('alarms (P15)', () => {
       ComparisonOperator: 'GreaterThanThreshold',
       Threshold: 0,
     });
+  });
+
+  it('watches exactly the OverdueRequests metric the sweeper emits (namespace, name, service dimension)', () => {
+    // Prepare: what the sweeper's Powertools Metrics writes (EMF) for one run
+    const metrics = sweepMetrics();
+    metrics.addMetric(OVERDUE_REQUESTS_METRIC.name, MetricUnit.Count, 0);
+    const emf = metrics.serializeMetrics();
+    metrics.clearMetrics();
+    const [directive] = emf._aws.CloudWatchMetrics;
+    const emitted = {
+      namespace: directive.Namespace,
+      names: directive.Metrics.map((m) => m.Name),
+      dimensions: directive.Dimensions.flat().map((d) => [d, (emf as any)[d]]),
+    };
+    // Act
+    const alarms = Object.values(resources('AWS::CloudWatch::Alarm')).filter(
+      (a) => a.Properties!.MetricName === OVERDUE_REQUESTS_METRIC.name,
+    );
+    const sweep = Object.values(resources('AWS::Lambda::Function')).find(
+      (f) => (f as any).Metadata?.[ENTRY_METADATA_KEY] === 'functions/retention-sweep.ts',
+    );
+    // Assess
+    expect(emitted).toEqual({
+      namespace: 'PrivacyOps',
+      names: ['OverdueRequests'],
+      dimensions: [['service', 'retention-sweep']],
+    });
+    expect(alarms).toHaveLength(1);
+    expect(alarms[0].Properties).toMatchObject({
+      Namespace: emitted.namespace,
+      MetricName: emitted.names[0],
+      Dimensions: emitted.dimensions.map(([Name, Value]) => ({ Name, Value })),
+      Threshold: 0,
+      ComparisonOperator: 'GreaterThanThreshold',
+    });
+    expect(sweep?.Properties!.Environment.Variables.POWERTOOLS_SERVICE_NAME).toBe(
+      OVERDUE_REQUESTS_METRIC.service,
+    );
   });
 
   it('subscribes the configured e-mail addresses', () => {
