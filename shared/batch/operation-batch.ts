@@ -1,10 +1,11 @@
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import { IdempotencyConfig, makeIdempotent } from '@aws-lambda-powertools/idempotency';
+import type { JSONValue } from '@aws-lambda-powertools/commons/types';
 import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import type { z } from 'zod';
+import type * as z from 'zod/mini';
 import { isTransient, PermanentError, PrivacyOpsError } from '../errors';
 import type { Pseudonymizer } from '../pseudonym';
 import type { LogEntry, ProcessingLogWriter } from '../processing-log/writer';
@@ -20,7 +21,7 @@ interface OperationResult {
 }
 
 /** What an operation needs around it: clients and services built once per module. */
-export interface OperationBatchOptions<S extends z.ZodTypeAny> {
+export interface OperationBatchOptions<S extends z.ZodMiniType> {
   /** Name of the acting function (processing log `actor`, idempotency key prefix). */
   readonly actor: string;
   /** Schema of the events this operation accepts. */
@@ -50,7 +51,7 @@ export interface OperationBatchOptions<S extends z.ZodTypeAny> {
  * - the log entries of the whole invocation are written as one object; if that write fails,
  *   every record is reported failed so the batch is retried and nothing is lost.
  */
-export function createOperationHandler<S extends z.ZodTypeAny>(
+export function createOperationHandler<S extends z.ZodMiniType>(
   options: OperationBatchOptions<S>,
 ): (event: SQSEvent, context: Context) => Promise<SQSBatchResponse> {
   const { actor, schema, operate, log, deadLetters, pseudonyms, logger } = options;
@@ -62,6 +63,10 @@ export function createOperationHandler<S extends z.ZodTypeAny>(
   // The stored result carries the entries and the key of the log object they were meant for.
   // `run` is a fresh token per call (not part of the idempotency key): it tells a computed result
   // from a replayed one.
+  const persistenceStore = new DynamoDBPersistenceLayer({
+    tableName: options.idempotencyTable,
+    awsSdkV3Client: options.dynamo,
+  });
   const idempotentOperate = makeIdempotent(
     async (event: z.infer<S>, run: { computed: boolean }): Promise<OperationResult> => {
       run.computed = true;
@@ -69,10 +74,7 @@ export function createOperationHandler<S extends z.ZodTypeAny>(
     },
     {
       dataIndexArgument: 0,
-      persistenceStore: new DynamoDBPersistenceLayer({
-        tableName: options.idempotencyTable,
-        awsSdkV3Client: options.dynamo,
-      }),
+      persistenceStore,
       config: idempotencyConfig,
       keyPrefix: actor,
     },
@@ -137,6 +139,17 @@ export function createOperationHandler<S extends z.ZodTypeAny>(
         result.logObjectKey !== log.objectKey &&
         !(await log.wasWritten(result.logObjectKey));
       if (run.computed || lost) for (const entry of result.entries) log.add(entry);
+      if (lost) {
+        // The entries now go to this invocation's object: the stored result must say so, or
+        // every later duplicate would find the old object missing and log them once more.
+        await persistenceStore.saveSuccess(
+          parsed.data as JSONValue,
+          {
+            entries: result.entries,
+            logObjectKey: log.objectKey,
+          } as unknown as JSONValue,
+        );
+      }
       // Identifiers only: message and event ids, type, tenant, what the log got. Never a person.
       const envelope = parsed.data as { id: string; type: string; tenantid: string };
       logger.info('event processed', {

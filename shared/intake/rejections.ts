@@ -1,3 +1,4 @@
+import type { JSONValue } from '@aws-lambda-powertools/commons/types';
 import { IdempotencyConfig, makeIdempotent } from '@aws-lambda-powertools/idempotency';
 import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -53,6 +54,7 @@ export function rejectionKeyOf(body: string): { bodySha256: string } {
  */
 export class IntakeRejector {
   private readonly config: IdempotencyConfig;
+  private readonly persistence: DynamoDBPersistenceLayer;
   private readonly rejectOnce: (
     key: { bodySha256: string },
     record: SQSRecord,
@@ -62,6 +64,10 @@ export class IntakeRejector {
   ) => Promise<RejectionResult>;
 
   constructor(private readonly options: IntakeRejectorOptions) {
+    this.persistence = new DynamoDBPersistenceLayer({
+      tableName: options.idempotencyTable,
+      awsSdkV3Client: options.dynamo,
+    });
     this.config = new IdempotencyConfig({
       eventKeyJmesPath: 'bodySha256',
       expiresAfterSeconds: IDEMPOTENCY_WINDOW_SECONDS,
@@ -81,10 +87,7 @@ export class IntakeRejector {
       },
       {
         dataIndexArgument: 0,
-        persistenceStore: new DynamoDBPersistenceLayer({
-          tableName: options.idempotencyTable,
-          awsSdkV3Client: options.dynamo,
-        }),
+        persistenceStore: this.persistence,
         config: this.config,
         keyPrefix: `${options.actor}-rejection`,
       },
@@ -103,12 +106,21 @@ export class IntakeRejector {
   async reject(record: SQSRecord, error: PermanentError, raw: unknown): Promise<RejectionOutcome> {
     const { log } = this.options;
     const run = { computed: false };
-    const result = await this.rejectOnce(rejectionKeyOf(record.body), record, error, raw, run);
+    const key = rejectionKeyOf(record.body);
+    const result = await this.rejectOnce(key, record, error, raw, run);
     const lost =
       !run.computed &&
       result.logObjectKey !== log.objectKey &&
       !(await log.wasWritten(result.logObjectKey));
     if (run.computed || lost) log.add(result.entry);
+    if (lost) {
+      // The entry now goes to this invocation's object: the stored result must say so, or every
+      // later duplicate would find the old object missing and log the entry once more.
+      await this.persistence.saveSuccess(key, {
+        entry: result.entry,
+        logObjectKey: log.objectKey,
+      } as unknown as JSONValue);
+    }
     return { deadLettered: run.computed, logged: run.computed || lost };
   }
 
