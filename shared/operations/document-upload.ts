@@ -1,5 +1,7 @@
 import {
+  DeleteObjectCommand,
   DeleteObjectsCommand,
+  HeadObjectCommand,
   GetObjectCommand,
   ListObjectVersionsCommand,
   S3Client,
@@ -122,10 +124,12 @@ export class DocumentUploadOperation {
     }
 
     let content: Uint8Array;
+    let uploadVersion: string | undefined;
     try {
       const object = await this.options.s3.send(
         new GetObjectCommand({ Bucket: upload.bucket, Key: upload.key }),
       );
+      uploadVersion = object.VersionId;
       content = await object.Body!.transformToByteArray();
     } catch (error) {
       if (isNotFound(error))
@@ -179,7 +183,7 @@ export class DocumentUploadOperation {
       rev: 0,
     });
     await store.createDocument(item, subjectRecord.version);
-    await this.removeUpload(upload.key);
+    await this.removeUploadedVersion(upload.key, uploadVersion);
     return [base, this.storedEntry(item, event)];
   }
 
@@ -209,6 +213,26 @@ export class DocumentUploadOperation {
         item.held ? 'legal-hold' : undefined,
       ),
     };
+  }
+
+  /**
+   * Deletes the version that was read (DeleteObject is free; a listing is billed like a PUT),
+   * then checks with one HEAD that nothing else is left at the key; only if something is (the
+   * producer wrote the key more than once) does it fall back to removing every version.
+   */
+  private async removeUploadedVersion(key: string, versionId: string | undefined): Promise<void> {
+    if (versionId === undefined) return this.removeUpload(key);
+    const bucket = this.options.uploadBucket;
+    await this.options.s3.send(
+      new DeleteObjectCommand({ Bucket: bucket, Key: key, VersionId: versionId }),
+    );
+    try {
+      await this.options.s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
+    } catch (error) {
+      if (isNotFound(error)) return;
+      throw error;
+    }
+    await this.removeUpload(key);
   }
 
   /** Deletes every version (and delete marker) of the upload object: no orphan is left. */
