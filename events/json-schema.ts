@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { EVENT_SCHEMAS, EVENT_TYPES, type EventType } from './types';
 
 /** Base URI of the published JSON Schemas (`$id` of each file). */

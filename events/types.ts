@@ -1,57 +1,64 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { CategoryId, RequestId, Rfc3339Date, Rfc3339Timestamp, SubjectId } from './common';
 import { CloudEventEnvelope } from './envelope';
 
 const DocumentId = z
   .string()
-  .regex(/^[A-Za-z0-9._-]{1,128}$/, 'documentId must be 1-128 characters of [A-Za-z0-9._-]');
-const HoldId = z.string().min(1).max(128).describe('Identifier of the legal hold');
+  .check(
+    z.regex(/^[A-Za-z0-9._-]{1,128}$/, 'documentId must be 1-128 characters of [A-Za-z0-9._-]'),
+  );
+const HoldId = z
+  .string()
+  .check(z.minLength(1), z.maxLength(128), z.describe('Identifier of the legal hold'));
 
 /** Data of `privacy.document.uploaded.v1`: a file put into the upload bucket under `<tenantid>/`. */
 export const DocumentUploadedData = z.object({
   subjectId: SubjectId,
-  documentId: DocumentId.describe('Unique within the tenant'),
+  documentId: DocumentId.check(z.describe('Unique within the tenant')),
   category: CategoryId,
   upload: z.object({
-    bucket: z.string().min(3).max(63).describe("Must be the stack's upload bucket"),
+    bucket: z
+      .string()
+      .check(z.minLength(3), z.maxLength(63), z.describe("Must be the stack's upload bucket")),
     key: z
       .string()
-      .min(1)
-      .max(1024)
-      .describe('Must start with <tenantid>/; no .. segment, no leading /'),
+      .check(
+        z.minLength(1),
+        z.maxLength(1024),
+        z.describe('Must start with <tenantid>/; no .. segment, no leading /'),
+      ),
   }),
-  documentDate: Rfc3339Date.optional().describe(
-    "Anchor for categories counted from the document's date or fiscal year",
-  ),
+  documentDate: z
+    .optional(Rfc3339Date)
+    .check(z.describe("Anchor for categories counted from the document's date or fiscal year")),
   sha256: z
-    .string()
-    .regex(/^[0-9a-f]{64}$/, 'sha256 must be 64 lowercase hex characters')
-    .optional()
-    .describe('When present the pipeline verifies the content against it'),
+    .optional(
+      z.string().check(z.regex(/^[0-9a-f]{64}$/, 'sha256 must be 64 lowercase hex characters')),
+    )
+    .check(z.describe('When present the pipeline verifies the content against it')),
 });
 
 /** Data of `privacy.account.closed.v1`. */
 export const AccountClosedData = z.object({
   subjectId: SubjectId,
-  closedAt: Rfc3339Timestamp.describe('Anchor for categories counted from end of relationship'),
+  closedAt: Rfc3339Timestamp.check(
+    z.describe('Anchor for categories counted from end of relationship'),
+  ),
   exportBeforeDeletion: z
-    .boolean()
-    .optional()
-    .describe("When true the subject's data is exported before any deletion"),
+    .optional(z.boolean())
+    .check(z.describe("When true the subject's data is exported before any deletion")),
 });
 
 /** Data of `privacy.erasure.requested.v1`. */
 export const ErasureRequestedData = z.object({
   subjectId: SubjectId,
   requestId: RequestId,
-  receivedAt: Rfc3339Timestamp.describe(
-    'When the controller received the request; the one-month deadline counts from here',
+  receivedAt: Rfc3339Timestamp.check(
+    z.describe('When the controller received the request; the one-month deadline counts from here'),
   ),
   categories: z
-    .array(CategoryId)
-    .min(1)
-    .optional()
-    .describe("Absent means all of the subject's data"),
+    .optional(z.array(CategoryId).check(z.minLength(1)))
+    .check(z.describe("Absent means all of the subject's data")),
 });
 
 /** Data of `privacy.access.requested.v1` (GDPR Art. 15 and 20). */
@@ -65,11 +72,13 @@ export const AccessRequestedData = z.object({
 export const LegalHoldData = z.object({
   subjectId: SubjectId,
   holdId: HoldId,
-  reason: z.string().min(1).max(256).describe('Short text, no personal data'),
+  reason: z
+    .string()
+    .check(z.minLength(1), z.maxLength(256), z.describe('Short text, no personal data')),
 });
 
-function eventOf<T extends string, D extends z.ZodTypeAny>(type: T, data: D) {
-  return CloudEventEnvelope.extend({ type: z.literal(type), data });
+function eventOf<T extends string, D extends z.ZodMiniType>(type: T, data: D) {
+  return z.extend(CloudEventEnvelope, { type: z.literal(type), data });
 }
 
 /** `privacy.document.uploaded.v1` */

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { LegalHoldPlacedV1, LegalHoldReleasedV1 } from '../events';
 import { queueOperationHandler, servicesFromEnvironment } from '../shared/operations/environment';
 import { LegalHoldOperation } from '../shared/operations/legal-hold';

@@ -15,7 +15,7 @@ import { defaultRetentionPolicy } from '../retention/policy';
 import { RetentionStore } from '../retention/retention-store';
 import { DocumentVault } from '../vault/document-vault';
 import type { OperationContext } from './context';
-import type { z } from 'zod';
+import type * as z from 'zod/mini';
 
 /** How long an unwrapped subject key is reused: effectively once (see below). */
 export const SUBJECT_KEY_CACHE_MS = 1;
@@ -72,7 +72,7 @@ export function logWriterFor(actor: string, s3: S3Client, env: NodeJS.ProcessEnv
  * The SQS handler of a queue-fed operation: {@link createOperationHandler} wired from the
  * environment (log, dead-letter queue, idempotency table).
  */
-export function queueOperationHandler<S extends z.ZodTypeAny>(
+export function queueOperationHandler<S extends z.ZodMiniType>(
   actor: string,
   schema: S,
   services: FunctionServices,

@@ -1,4 +1,8 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
+import { en } from 'zod/locales';
+
+// zod/mini loads no locale: install English, as classic zod does, so issue messages stay the same.
+z.config(en());
 
 /** Version of the processing-log record schema; bump on any change, keep readers of old versions. */
 export const LOG_SCHEMA_VERSION = 1;
@@ -33,35 +37,32 @@ export type LogOutcome = z.infer<typeof LogOutcome>;
 export const ProcessingLogRecord = z.object({
   schemaVersion: z.literal(LOG_SCHEMA_VERSION),
   /** Deterministic id of the record: same effect, same id. */
-  recordId: z.string().min(1),
+  recordId: z.string().check(z.minLength(1)),
   /** When the operation happened (ISO 8601, UTC). */
   time: z.iso.datetime(),
   tenant: z.string(),
   operation: LogOperation,
   outcome: LogOutcome,
   /** Keyed pseudonym of the subject (hex HMAC-SHA256), or null when none applies. */
-  subject: z
-    .string()
-    .regex(/^[0-9a-f]{64}$/)
-    .nullable(),
-  category: z.string().nullable(),
+  subject: z.nullable(z.string().check(z.regex(/^[0-9a-f]{64}$/))),
+  category: z.nullable(z.string()),
   /** GDPR legal basis (Art. 6, and Art. 17(3) for what is kept), or null. */
-  legalBasis: z.string().nullable(),
-  purpose: z.string().nullable(),
-  requestId: z.string().nullable(),
+  legalBasis: z.nullable(z.string()),
+  purpose: z.nullable(z.string()),
+  requestId: z.nullable(z.string()),
   /** Request deadline (ISO 8601), for erasure and access requests. */
-  deadline: z.iso.datetime().nullable(),
+  deadline: z.nullable(z.iso.datetime()),
   /** Keyed pseudonym of the document id, or null. */
-  document: z.string().nullable(),
-  eventId: z.string().nullable(),
-  eventSource: z.string().nullable(),
-  eventType: z.string().nullable(),
+  document: z.nullable(z.string()),
+  eventId: z.nullable(z.string()),
+  eventSource: z.nullable(z.string()),
+  eventType: z.nullable(z.string()),
   /** Name of the function that acted. */
   actor: z.string(),
   /** Machine-readable reason (rejections, kept data, skipped work); never personal data. */
-  reason: z.string().nullable(),
+  reason: z.nullable(z.string()),
   /** Date after which data kept under a legal duty is deleted (ISO 8601), or null. */
-  retainUntil: z.iso.datetime().nullable(),
+  retainUntil: z.nullable(z.iso.datetime()),
 });
 /** One record of the processing log. */
 export type ProcessingLogRecord = z.infer<typeof ProcessingLogRecord>;
@@ -75,9 +76,9 @@ export const LOG_COLUMNS = Object.keys(ProcessingLogRecord.shape) as Array<
 export type GlueColumnType = 'string' | 'int';
 
 /** The Glue type of one schema field: integers are `int`, everything else (text, enums, ISO dates) `string`. */
-function glueTypeOf(field: z.ZodType): GlueColumnType {
+function glueTypeOf(field: z.ZodMiniType): GlueColumnType {
   const def = (
-    field as unknown as { def: { type: string; innerType?: z.ZodType; values?: unknown[] } }
+    field as unknown as { def: { type: string; innerType?: z.ZodMiniType; values?: unknown[] } }
   ).def;
   if (def.type === 'nullable' || def.type === 'optional') return glueTypeOf(def.innerType!);
   if (def.type === 'number') return 'int';

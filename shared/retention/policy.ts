@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { z } from 'zod';
+import * as z from 'zod/mini';
+import { en } from 'zod/locales';
 import { ConfigurationError, PermanentError } from '../errors';
 import defaultPolicyDocument from '../../config/retention-policy.json';
 import { parsePeriod, type Period } from './schedule';
@@ -14,89 +15,104 @@ export const RestrictionGround = z.enum(['17(3)(b) legal obligation', '17(3)(e) 
 /** An Art. 17(3) ground. */
 export type RestrictionGround = z.infer<typeof RestrictionGround>;
 
+// zod/mini loads no locale: install English, as classic zod does, so issue messages stay the same.
+z.config(en());
+
 const PERIOD_MESSAGE = 'must be an ISO 8601 period of years, months and days, e.g. P10Y or P30D';
 const IsoPeriod = z
   .string({ error: PERIOD_MESSAGE })
-  .regex(/^P(?=\d)(\d+Y)?(\d+M)?(\d+D)?$/, PERIOD_MESSAGE);
-const MonthDay = z
-  .string({ error: 'must be a month-day MM-DD' })
-  .regex(
+  .check(z.regex(/^P(?=\d)(\d+Y)?(\d+M)?(\d+D)?$/, PERIOD_MESSAGE));
+const MonthDay = z.string({ error: 'must be a month-day MM-DD' }).check(
+  z.regex(
     /^(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$/,
     'must be a month-day MM-DD that exists every year',
-  )
-  .refine((v) => !Number.isNaN(Date.parse(`2025-${v}T00:00:00Z`)) && v !== '02-29', {
+  ),
+  z.refine((v) => !Number.isNaN(Date.parse(`2025-${v}T00:00:00Z`)) && v !== '02-29', {
     message: 'must be a month-day MM-DD that exists every year',
-  })
-  .refine((v) => new Date(`2025-${v}T00:00:00Z`).toISOString().slice(5, 10) === v, {
+  }),
+  z.refine((v) => new Date(`2025-${v}T00:00:00Z`).toISOString().slice(5, 10) === v, {
     message: 'must be a month-day MM-DD that exists every year',
-  });
+  }),
+);
 
 const CategorySchema = z
-  .object({
+  .strictObject({
     id: z
       .string({ error: 'is required' })
-      .regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'must be a lowercase id [a-z0-9-]'),
-    description: z.string({ error: 'is required' }).min(1, 'must not be empty'),
-    duration: IsoPeriod.optional(),
-    graceAfterClosure: IsoPeriod.optional(),
+      .check(z.regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'must be a lowercase id [a-z0-9-]')),
+    description: z.string({ error: 'is required' }).check(z.minLength(1, 'must not be empty')),
+    duration: z.optional(IsoPeriod),
+    graceAfterClosure: z.optional(IsoPeriod),
     anchor: RetentionAnchor,
     legalBasis: z
       .string({ error: 'is required (GDPR Art. 6 basis)' })
-      .regex(/Art\. 6/, 'must name its GDPR Art. 6 basis, e.g. "Art. 6(1)(c) legal obligation"'),
-    purpose: z.string({ error: 'is required' }).min(1, 'must not be empty'),
+      .check(
+        z.regex(/Art\. 6/, 'must name its GDPR Art. 6 basis, e.g. "Art. 6(1)(c) legal obligation"'),
+      ),
+    purpose: z.string({ error: 'is required' }).check(z.minLength(1, 'must not be empty')),
     sensitive: z.boolean({ error: 'must be true or false (GDPR Art. 9 data)' }),
     erasure: z.enum(['delete', 'restrict'], { error: 'must be "delete" or "restrict"' }),
-    restrictionGround: RestrictionGround.optional(),
+    restrictionGround: z.optional(RestrictionGround),
   })
-  .strict()
-  .superRefine((c, ctx) => {
-    if ((c.duration === undefined) === (c.graceAfterClosure === undefined))
-      ctx.addIssue({
-        code: 'custom',
-        path: ['duration'],
-        message: 'give either duration or graceAfterClosure (nothing kept after closure), not both',
-      });
-    if (c.graceAfterClosure !== undefined && c.anchor !== 'relationship-end')
-      ctx.addIssue({
-        code: 'custom',
-        path: ['graceAfterClosure'],
-        message: 'only applies to categories anchored at relationship-end',
-      });
-    if (c.erasure === 'restrict' && c.restrictionGround === undefined)
-      ctx.addIssue({
-        code: 'custom',
-        path: ['restrictionGround'],
-        message: 'is required when erasure is "restrict" (the Art. 17(3) ground)',
-      });
-    if (c.erasure === 'delete' && c.restrictionGround !== undefined)
-      ctx.addIssue({
-        code: 'custom',
-        path: ['restrictionGround'],
-        message: 'only applies when erasure is "restrict"',
-      });
-  });
+  .check(
+    z.superRefine((c, ctx) => {
+      if ((c.duration === undefined) === (c.graceAfterClosure === undefined))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['duration'],
+          message:
+            'give either duration or graceAfterClosure (nothing kept after closure), not both',
+        });
+      if (c.graceAfterClosure !== undefined && c.anchor !== 'relationship-end')
+        ctx.addIssue({
+          code: 'custom',
+          path: ['graceAfterClosure'],
+          message: 'only applies to categories anchored at relationship-end',
+        });
+      if (c.erasure === 'restrict' && c.restrictionGround === undefined)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['restrictionGround'],
+          message: 'is required when erasure is "restrict" (the Art. 17(3) ground)',
+        });
+      if (c.erasure === 'delete' && c.restrictionGround !== undefined)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['restrictionGround'],
+          message: 'only applies when erasure is "restrict"',
+        });
+    }),
+  );
 
 const PolicySchema = z
-  .object({
+  .strictObject({
     version: z.literal(1, { error: 'must be 1' }),
-    fiscalYearEnd: z
-      .object({
-        default: MonthDay.default('12-31'),
-        tenants: z.record(z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/), MonthDay).default({}),
-      })
-      .strict()
-      .default({ default: '12-31', tenants: {} }),
-    categories: z.array(CategorySchema).min(1, 'must list at least one category'),
+    fiscalYearEnd: z._default(
+      z.strictObject({
+        default: z._default(MonthDay, '12-31'),
+        tenants: z._default(
+          z.record(z.string().check(z.regex(/^[a-z0-9][a-z0-9-]{0,62}$/)), MonthDay),
+          {},
+        ),
+      }),
+      { default: '12-31', tenants: {} },
+    ),
+    categories: z.array(CategorySchema).check(z.minLength(1, 'must list at least one category')),
   })
-  .strict()
-  .superRefine((p, ctx) => {
-    const seen = new Set<string>();
-    p.categories.forEach((c, i) => {
-      if (seen.has(c.id))
-        ctx.addIssue({ code: 'custom', path: ['categories', i, 'id'], message: 'is a duplicate' });
-      seen.add(c.id);
-    });
-  });
+  .check(
+    z.superRefine((p, ctx) => {
+      const seen = new Set<string>();
+      p.categories.forEach((c, i) => {
+        if (seen.has(c.id))
+          ctx.addIssue({
+            code: 'custom',
+            path: ['categories', i, 'id'],
+            message: 'is a duplicate',
+          });
+        seen.add(c.id);
+      });
+    }),
+  );
 
 /** A data category of the retention policy, validated, with its periods parsed. */
 export interface RetentionCategory {
