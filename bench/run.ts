@@ -474,6 +474,7 @@ async function measureBundles(functionEnv: Record<string, Record<string, string>
       minify: BUNDLE_SETTINGS.minify,
       sourcemap: BUNDLE_SETTINGS.sourcemap,
       mainFields: [...BUNDLE_SETTINGS.mainFields],
+      alias: { ...BUNDLE_SETTINGS.alias },
       platform: 'node',
       target: BUNDLE_SETTINGS.target,
       format: 'cjs',

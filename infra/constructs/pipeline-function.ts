@@ -21,6 +21,17 @@ export const BUNDLE_SETTINGS = {
   sourcemap: true,
   target: 'node24',
   mainFields: ['module', 'main'],
+  /** In Lambda, credentials come from the environment only (see shared/aws/lambda-credentials.ts). */
+  alias: {
+    '@aws-sdk/credential-provider-node': path.join(
+      __dirname,
+      '..',
+      '..',
+      'shared',
+      'aws',
+      'lambda-credentials.ts',
+    ),
+  },
 } as const;
 
 /** The newest Node.js runtime aws-cdk-lib offers. */
@@ -114,6 +125,9 @@ export class PipelineFunction extends Construct {
         sourceMap: BUNDLE_SETTINGS.sourcemap,
         target: BUNDLE_SETTINGS.target,
         mainFields: [...BUNDLE_SETTINGS.mainFields],
+        esbuildArgs: Object.fromEntries(
+          Object.entries(BUNDLE_SETTINGS.alias).map(([from, to]) => [`--alias:${from}`, to]),
+        ),
         format: nodejs.OutputFormat.CJS,
         externalModules: [],
       },
