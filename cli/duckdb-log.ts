@@ -3,7 +3,7 @@ import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/clien
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { daysBetween } from '../shared/processing-log/verify';
+import { partitionPrefixes } from '../shared/processing-log/verify';
 import { GLUE_COLUMN_TYPES, LOG_COLUMNS, LOG_PARTITION_KEY } from '../shared/processing-log/record';
 import { renderSql } from '../shared/processing-log/named-queries';
 
@@ -35,13 +35,7 @@ export async function fetchLogObjects(
   options: FetchOptions = {},
 ): Promise<number> {
   const progress = options.progress ?? (() => undefined);
-  const prefixes =
-    options.from || options.to
-      ? daysBetween(
-          options.from ?? '2020-01-01',
-          options.to ?? new Date().toISOString().slice(0, 10),
-        ).map((d) => `dt=${d}/`)
-      : ['dt='];
+  const prefixes = partitionPrefixes(options.from, options.to);
   const keys: string[] = [];
   for (const prefix of prefixes) {
     let token: string | undefined;

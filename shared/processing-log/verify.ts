@@ -234,6 +234,17 @@ interface ListedVersion {
   deleteMarker: boolean;
 }
 
+/**
+ * The `dt=` prefixes of the log objects of a period: one per day from `from` (default
+ * 2020-01-01) to `to` (default today), or the whole log when neither is given.
+ */
+export function partitionPrefixes(from?: string, to?: string): string[] {
+  if (!from && !to) return ['dt='];
+  return daysBetween(from ?? '2020-01-01', to ?? new Date().toISOString().slice(0, 10)).map(
+    (d) => `dt=${d}/`,
+  );
+}
+
 /** Days from `from` to `to` inclusive (YYYY-MM-DD). */
 export function daysBetween(from: string, to: string): string[] {
   const days: string[] = [];
@@ -260,13 +271,7 @@ export class ProcessingLogVerifier {
     for (const d of [options.from, options.to])
       if (d !== undefined && !/^\d{4}-\d{2}-\d{2}$/.test(d))
         throw new Error(`invalid date "${d}": use YYYY-MM-DD`);
-    const prefixes =
-      options.from || options.to
-        ? daysBetween(
-            options.from ?? '2020-01-01',
-            options.to ?? new Date().toISOString().slice(0, 10),
-          ).map((d) => `dt=${d}/`)
-        : ['dt='];
+    const prefixes = partitionPrefixes(options.from, options.to);
     if (prefixes.length > 3660) throw new Error('period longer than ten years: narrow it');
     const listed: ListedVersion[] = [];
     for (const prefix of prefixes) listed.push(...(await this.listVersions(prefix)));

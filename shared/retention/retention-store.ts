@@ -232,11 +232,8 @@ export class RetentionStore {
   /** The subject's record; a fresh (unsaved, version 0) one when it has none. */
   async getSubject(tenant: string, subject: string): Promise<SubjectRecord> {
     const pk = subjectKey(tenant, subject);
-    const got = await this.dynamo.send(
-      new GetCommand({ TableName: this.table, Key: { pk, sk: 'SUBJECT' }, ConsistentRead: true }),
-    );
     return (
-      (got.Item as SubjectRecord | undefined) ?? {
+      (await this.getItem<SubjectRecord>(pk, 'SUBJECT')) ?? {
         pk,
         sk: 'SUBJECT',
         kind: 'subject',
@@ -284,10 +281,15 @@ export class RetentionStore {
 
   /** One document item, or undefined. */
   async getDocument(pk: string, sk: string): Promise<DocumentItem | undefined> {
+    return this.getItem<DocumentItem>(pk, sk);
+  }
+
+  /** One item by key (strongly consistent), or undefined. */
+  private async getItem<T>(pk: string, sk: string): Promise<T | undefined> {
     const got = await this.dynamo.send(
       new GetCommand({ TableName: this.table, Key: { pk, sk }, ConsistentRead: true }),
     );
-    return got.Item as DocumentItem | undefined;
+    return got.Item as T | undefined;
   }
 
   /** Every document item of a subject (consistent read, paginated). */
@@ -440,14 +442,7 @@ export class RetentionStore {
 
   /** One hold item, or undefined. */
   async getHold(pk: string, holdId: string): Promise<HoldItem | undefined> {
-    const got = await this.dynamo.send(
-      new GetCommand({
-        TableName: this.table,
-        Key: { pk, sk: `HOLD#${holdId}` },
-        ConsistentRead: true,
-      }),
-    );
-    return got.Item as HoldItem | undefined;
+    return this.getItem<HoldItem>(pk, `HOLD#${holdId}`);
   }
 
   /**
@@ -480,23 +475,13 @@ export class RetentionStore {
       return item;
     } catch (error) {
       if (!isConditionFailure(error)) throw error;
-      const got = await this.dynamo.send(
-        new GetCommand({ TableName: this.table, Key: { pk, sk: item.sk }, ConsistentRead: true }),
-      );
-      return got.Item as RequestItem;
+      return (await this.getItem<RequestItem>(pk, item.sk))!;
     }
   }
 
   /** One request item, or undefined. */
   async getRequest(pk: string, requestId: string): Promise<RequestItem | undefined> {
-    const got = await this.dynamo.send(
-      new GetCommand({
-        TableName: this.table,
-        Key: { pk, sk: `REQ#${requestId}` },
-        ConsistentRead: true,
-      }),
-    );
-    return got.Item as RequestItem | undefined;
+    return this.getItem<RequestItem>(pk, `REQ#${requestId}`);
   }
 
   /**
