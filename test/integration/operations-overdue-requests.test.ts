@@ -82,6 +82,9 @@ describe('overdue requests (P15): open requests past their deadline are counted 
         reason: 'settled',
       }),
     );
+    // The release makes what it held due at the release time, rounded up to the next second
+    // (expiresAt is in whole seconds and never early): let that second pass before sweeping.
+    await new Promise((resolve) => setTimeout(resolve, 1_100));
     const after = recordingMetrics();
     const releaseSweep = await new RetentionSweeper(h.ctx, { metrics: after.metrics }).sweep(
       sweepLog,
