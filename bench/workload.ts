@@ -1,16 +1,10 @@
-import {
-  GetObjectCommand,
-  ListObjectsV2Command,
-  ListObjectVersionsCommand,
-  PutObjectCommand,
-  S3Client,
-} from '@aws-sdk/client-s3';
+import { ListObjectVersionsCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { ReceiveMessageCommand, SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { createHash } from 'node:crypto';
 import { readFileSync, existsSync } from 'node:fs';
 import * as path from 'node:path';
-import { gunzipSync } from 'node:zlib';
 import type { EventType } from '../events';
+import { readLogObjects } from '../shared/processing-log/reader';
 import type { LocalRuntime } from '../local/runtime';
 import { seededRandom } from '../local/sdk-instrumentation';
 
@@ -279,25 +273,12 @@ export async function readLogRecords(
   s3: S3Client,
   bucket: string,
 ): Promise<{ records: ReadLogRecord[]; objects: number; versions: number }> {
-  const keys: string[] = [];
-  let token: string | undefined;
-  do {
-    const page = await s3.send(
-      new ListObjectsV2Command({ Bucket: bucket, ContinuationToken: token }),
-    );
-    for (const o of page.Contents ?? []) keys.push(o.Key!);
-    token = page.IsTruncated ? page.NextContinuationToken : undefined;
-  } while (token);
-  const records: ReadLogRecord[] = [];
-  await forEachConcurrently(keys, 16, async (key) => {
-    const object = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
-    const text = gunzipSync(Buffer.from(await object.Body!.transformToByteArray())).toString(
-      'utf8',
-    );
-    for (const line of text.split('\n'))
-      if (line.trim()) records.push(JSON.parse(line) as ReadLogRecord);
-  });
-  return { records, objects: keys.length, versions: await countVersions(s3, bucket) };
+  const objects = await readLogObjects<ReadLogRecord>(s3, bucket, { concurrency: 16 });
+  return {
+    records: objects.flatMap((o) => o.records),
+    objects: objects.length,
+    versions: await countVersions(s3, bucket),
+  };
 }
 
 /** Every object version and delete marker of a bucket (or of a prefix). */

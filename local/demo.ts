@@ -1,15 +1,10 @@
-import {
-  GetObjectCommand,
-  ListObjectsV2Command,
-  PutObjectCommand,
-  S3Client,
-} from '@aws-sdk/client-s3';
+import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { randomUUID } from 'node:crypto';
-import { gunzipSync } from 'node:zlib';
 import type { OperationContext } from '../shared/operations/context';
 import { logWriterFor, servicesFromEnvironment } from '../shared/operations/environment';
 import { RetentionSweeper } from '../shared/operations/retention-sweep';
+import { readLogObjects } from '../shared/processing-log/reader';
 import type { LocalPipeline } from './environment';
 
 /** One expectation of the demo scenario and whether it held. */
@@ -258,22 +253,9 @@ export async function runDemo(
     );
 
     // What the processing log shows
-    const keys: string[] = [];
-    let token: string | undefined;
-    do {
-      const page = await s3.send(
-        new ListObjectsV2Command({ Bucket: outputs.LogBucketName, ContinuationToken: token }),
-      );
-      keys.push(...(page.Contents ?? []).map((o) => o.Key!));
-      token = page.IsTruncated ? page.NextContinuationToken : undefined;
-    } while (token);
-    const logRecords: Array<Record<string, unknown>> = [];
-    for (const key of keys) {
-      const got = await s3.send(new GetObjectCommand({ Bucket: outputs.LogBucketName, Key: key }));
-      const text = gunzipSync(Buffer.from(await got.Body!.transformToByteArray())).toString('utf8');
-      for (const line of text.trim().split('\n'))
-        if (line) logRecords.push(JSON.parse(line) as Record<string, unknown>);
-    }
+    const logObjects = await readLogObjects<Record<string, unknown>>(s3, outputs.LogBucketName);
+    const keys = logObjects.map((o) => o.key);
+    const logRecords = logObjects.flatMap((o) => o.records);
     const outcomes: Record<string, number> = {};
     for (const r of logRecords) {
       const k = `${r.operation} ${r.outcome}`;

@@ -1,9 +1,7 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { AccessRequestedV1 } from '../../events';
 import type { LogEntry } from '../processing-log/writer';
-import { subjectKey } from '../retention/retention-store';
-import { addPeriod, ONE_MONTH } from '../retention/schedule';
-import { type OperationContext, isoOf } from './context';
+import { type OperationContext, openSubjectRequest } from './context';
 import { SubjectExporter } from './subject-export';
 
 /** Options of the {@link AccessRequestOperation}. */
@@ -30,29 +28,12 @@ export class AccessRequestOperation {
 
   /** Applies one access request. */
   async handle(event: AccessRequestedV1): Promise<LogEntry[]> {
-    const { store, pseudonyms } = this.ctx;
-    const tenant = event.tenantid;
-    const { requestId } = event.data;
-    const subject = await pseudonyms.subject(tenant, event.data.subjectId);
-    const receivedAt = isoOf(event.data.receivedAt);
-    const deadline = addPeriod(new Date(receivedAt), ONE_MONTH).toISOString();
-    const common = {
-      tenant,
-      subject,
-      requestId,
-      deadline,
-      eventId: event.id,
-      eventSource: event.source,
-      eventType: event.type,
-    };
-    const request = await store.openRequest(subjectKey(tenant, subject), {
-      tenant,
-      subject,
-      requestKind: 'access',
-      requestId,
-      receivedAt,
-      deadline,
-    });
+    const { store } = this.ctx;
+    const { tenant, subject, requestId, deadline, common, request } = await openSubjectRequest(
+      this.ctx,
+      event,
+      'access',
+    );
     const result = await this.exporter.export({
       tenant,
       subject,

@@ -2,7 +2,13 @@ import type { DocumentVault, VaultDocumentRef } from '../vault/document-vault';
 import type { Pseudonymizer } from '../pseudonym';
 import type { LogEntry } from '../processing-log/writer';
 import type { RetentionPolicy, RetentionCategory } from '../retention/policy';
-import type { DocumentItem, RetentionStore } from '../retention/retention-store';
+import {
+  subjectKey,
+  type DocumentItem,
+  type RequestItem,
+  type RetentionStore,
+} from '../retention/retention-store';
+import { addPeriod, ONE_MONTH } from '../retention/schedule';
 
 /** What every privacy operation works with: injected so tests use the local endpoint and a clock. */
 export interface OperationContext {
@@ -72,4 +78,53 @@ export function laterOf(a: string | undefined, b: string | undefined): string | 
   if (!a) return b;
   if (!b) return a;
   return a > b ? a : b;
+}
+
+/** A request of a data subject (erasure, access) as it arrives. */
+interface SubjectRequestEvent {
+  readonly id: string;
+  readonly source: string;
+  readonly type: string;
+  readonly tenantid: string;
+  readonly data: {
+    readonly subjectId: string;
+    readonly requestId: string;
+    readonly receivedAt: string;
+  };
+}
+
+/**
+ * Records a subject's request at receipt, with its deadline one month later (GDPR Art. 12(3)),
+ * and returns the fields every log entry of the request carries. Keeps the first record on a
+ * replay.
+ */
+export async function openSubjectRequest(
+  ctx: OperationContext,
+  event: SubjectRequestEvent,
+  requestKind: RequestItem['requestKind'],
+) {
+  const tenant = event.tenantid;
+  const { requestId } = event.data;
+  const subject = await ctx.pseudonyms.subject(tenant, event.data.subjectId);
+  const pk = subjectKey(tenant, subject);
+  const receivedAt = isoOf(event.data.receivedAt);
+  const deadline = addPeriod(new Date(receivedAt), ONE_MONTH).toISOString();
+  const common = {
+    tenant,
+    subject,
+    requestId,
+    deadline,
+    eventId: event.id,
+    eventSource: event.source,
+    eventType: event.type,
+  };
+  const request = await ctx.store.openRequest(pk, {
+    tenant,
+    subject,
+    requestKind,
+    requestId,
+    receivedAt,
+    deadline,
+  });
+  return { tenant, subject, pk, requestId, deadline, common, request };
 }

@@ -1,14 +1,10 @@
 import type { ErasureRequestedV1 } from '../../events';
 import type { LogEntry } from '../processing-log/writer';
 import type { RetentionCategory } from '../retention/policy';
-import {
-  DEFERRED_BY_LEGAL_HOLD,
-  type DocumentItem,
-  subjectKey,
-} from '../retention/retention-store';
-import { addPeriod, ONE_MONTH } from '../retention/schedule';
+import { DEFERRED_BY_LEGAL_HOLD, type DocumentItem } from '../retention/retention-store';
 import {
   type OperationContext,
+  openSubjectRequest,
   documentFields,
   isoOf,
   keptBasis,
@@ -39,30 +35,13 @@ export class ErasureRequestOperation {
 
   /** Applies one erasure request; every step is keyed and idempotent. */
   async handle(event: ErasureRequestedV1): Promise<LogEntry[]> {
-    const { store, vault, policy, pseudonyms } = this.ctx;
-    const tenant = event.tenantid;
-    const { requestId, categories } = event.data;
-    const subject = await pseudonyms.subject(tenant, event.data.subjectId);
-    const pk = subjectKey(tenant, subject);
-    const receivedAt = isoOf(event.data.receivedAt);
-    const deadline = addPeriod(new Date(receivedAt), ONE_MONTH).toISOString();
-    const common = {
-      tenant,
-      subject,
-      requestId,
-      deadline,
-      eventId: event.id,
-      eventSource: event.source,
-      eventType: event.type,
-    };
-    const request = await store.openRequest(pk, {
-      tenant,
-      subject,
-      requestKind: 'erasure',
-      requestId,
-      receivedAt,
-      deadline,
-    });
+    const { store, vault, policy } = this.ctx;
+    const { categories } = event.data;
+    const { tenant, subject, requestId, deadline, common, request } = await openSubjectRequest(
+      this.ctx,
+      event,
+      'erasure',
+    );
     const entries: LogEntry[] = [{ ...common, operation: 'received', outcome: 'success' }];
 
     const tombstoneTime = isoOf(event.time);

@@ -496,19 +496,7 @@ export class RetentionStore {
     if (request.completedAt) return request;
     const next: RequestItem = { ...request, completedAt, outcome };
     delete next.openRequestShard;
-    try {
-      await this.dynamo.send(
-        new PutCommand({
-          TableName: this.table,
-          Item: next,
-          ConditionExpression: 'attribute_not_exists(completedAt)',
-        }),
-      );
-      return next;
-    } catch (error) {
-      if (!isConditionFailure(error)) throw error;
-      return (await this.getRequest(request.pk, request.requestId)) ?? next;
-    }
+    return this.putRequestIf(next, 'attribute_not_exists(completedAt)');
   }
 
   /**
@@ -518,19 +506,22 @@ export class RetentionStore {
    */
   async deferRequest(request: RequestItem, outcome: string): Promise<RequestItem> {
     if (request.completedAt || request.outcome === outcome) return request;
-    const next: RequestItem = { ...request, outcome };
+    return this.putRequestIf(
+      { ...request, outcome },
+      'attribute_exists(pk) AND attribute_not_exists(completedAt)',
+    );
+  }
+
+  /** Writes `next` if `condition` holds; otherwise returns what the table holds (another writer won). */
+  private async putRequestIf(next: RequestItem, condition: string): Promise<RequestItem> {
     try {
       await this.dynamo.send(
-        new PutCommand({
-          TableName: this.table,
-          Item: next,
-          ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(completedAt)',
-        }),
+        new PutCommand({ TableName: this.table, Item: next, ConditionExpression: condition }),
       );
       return next;
     } catch (error) {
       if (!isConditionFailure(error)) throw error;
-      return (await this.getRequest(request.pk, request.requestId)) ?? next;
+      return (await this.getRequest(next.pk, next.requestId)) ?? next;
     }
   }
 

@@ -1,7 +1,5 @@
 import {
   DeleteBucketPolicyCommand,
-  GetObjectCommand,
-  ListObjectsV2Command,
   PutBucketPolicyCommand,
   PutObjectCommand,
   S3Client,
@@ -14,9 +12,9 @@ import {
   type Message,
 } from '@aws-sdk/client-sqs';
 import type { Context, SQSEvent } from 'aws-lambda';
-import { gunzipSync } from 'node:zlib';
 import { exampleEvents } from '../../events/examples';
 import type { LocalPipeline } from '../../local/environment';
+import { readLogRecords } from '../../shared/processing-log/reader';
 import { startTestPipeline } from '../helpers/local-pipeline';
 
 jest.setTimeout(180_000);
@@ -57,16 +55,7 @@ describe('intake: crash in the middle of a batch, and a failed log write', () =>
   let outputs: Record<string, string>;
 
   async function readLog(): Promise<LogRecord[]> {
-    const listed = await s3.send(new ListObjectsV2Command({ Bucket: outputs.LogBucketName }));
-    const records: LogRecord[] = [];
-    for (const o of listed.Contents ?? []) {
-      const object = await s3.send(
-        new GetObjectCommand({ Bucket: outputs.LogBucketName, Key: o.Key! }),
-      );
-      const text = gunzipSync(Buffer.from(await object.Body!.transformToByteArray())).toString();
-      for (const line of text.split('\n')) if (line.trim()) records.push(JSON.parse(line));
-    }
-    return records;
+    return readLogRecords<LogRecord>(s3, outputs.LogBucketName);
   }
 
   async function drainDeadLetters(): Promise<Message[]> {

@@ -1,9 +1,4 @@
-import {
-  GetObjectCommand,
-  ListObjectsV2Command,
-  PutObjectCommand,
-  S3Client,
-} from '@aws-sdk/client-s3';
+import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import {
   DeleteMessageBatchCommand,
   ReceiveMessageCommand,
@@ -12,10 +7,10 @@ import {
   SQSClient,
   type Message,
 } from '@aws-sdk/client-sqs';
-import { gunzipSync } from 'node:zlib';
 import { EventProducer, MAX_EVENT_BYTES } from '../../events';
 import { exampleEvents } from '../../events/examples';
 import type { LocalPipeline } from '../../local/environment';
+import { readLogObjects } from '../../shared/processing-log/reader';
 import { startTestPipeline } from '../helpers/local-pipeline';
 
 jest.setTimeout(180_000);
@@ -40,19 +35,11 @@ describe('intake through the local endpoint', () => {
 
   /** Every log object's raw (gunzipped) text and its records. */
   async function readLog(): Promise<{ text: string; records: LogRecord[] }> {
-    const listed = await s3.send(new ListObjectsV2Command({ Bucket: outputs.LogBucketName }));
-    let text = '';
-    for (const o of listed.Contents ?? []) {
-      const object = await s3.send(
-        new GetObjectCommand({ Bucket: outputs.LogBucketName, Key: o.Key! }),
-      );
-      text += gunzipSync(Buffer.from(await object.Body!.transformToByteArray())).toString('utf8');
-    }
-    const records = text
-      .split('\n')
-      .filter((l) => l.trim())
-      .map((l) => JSON.parse(l) as LogRecord);
-    return { text, records };
+    const objects = await readLogObjects<LogRecord>(s3, outputs.LogBucketName);
+    return {
+      text: objects.map((o) => o.text).join(''),
+      records: objects.flatMap((o) => o.records),
+    };
   }
 
   /** Drains the dead-letter queue (receives and deletes everything in it). */

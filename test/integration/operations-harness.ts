@@ -7,13 +7,13 @@ import {
 } from '@aws-sdk/client-s3';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { randomUUID } from 'node:crypto';
-import { gunzipSync } from 'node:zlib';
 import type { LocalPipeline } from '../../local/environment';
 import type { OperationContext } from '../../shared/operations/context';
 import { logWriterFor, servicesFromEnvironment } from '../../shared/operations/environment';
 import { RetentionSweeper } from '../../shared/operations/retention-sweep';
 import type { ProcessingLogRecord } from '../../shared/processing-log/record';
-import { subjectKey, type DocumentItem } from '../../shared/retention/retention-store';
+import { readLogRecords } from '../../shared/processing-log/reader';
+import { type DocumentItem } from '../../shared/retention/retention-store';
 import { startTestPipeline } from '../helpers/local-pipeline';
 
 /** A pipeline plus clients and helpers for the operations' integration tests. */
@@ -121,22 +121,9 @@ export async function startOperationsHarness(): Promise<OperationsHarness> {
     items: async (subjectId, tenant = 'acme-sas') => {
       const subject = await harness.pseudonym(subjectId, tenant);
       const docs = await ctx.store.listDocuments(tenant, subject);
-      void subjectKey;
       return Object.fromEntries(docs.map((d) => [d.documentId, d]));
     },
-    logs: async () => {
-      const records: ProcessingLogRecord[] = [];
-      for (const key of await harness.listKeys(outputs.LogBucketName, '')) {
-        const got = await s3.send(
-          new GetObjectCommand({ Bucket: outputs.LogBucketName, Key: key }),
-        );
-        const text = gunzipSync(Buffer.from(await got.Body!.transformToByteArray())).toString(
-          'utf8',
-        );
-        for (const line of text.trim().split('\n')) if (line) records.push(JSON.parse(line));
-      }
-      return records;
-    },
+    logs: () => readLogRecords<ProcessingLogRecord>(s3, outputs.LogBucketName),
     sweep: async (iso) => {
       harness.setClock(iso);
       try {

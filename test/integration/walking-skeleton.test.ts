@@ -1,13 +1,11 @@
 import {
   GetBucketVersioningCommand,
-  GetObjectCommand,
   GetObjectLockConfigurationCommand,
-  ListObjectsV2Command,
   S3Client,
 } from '@aws-sdk/client-s3';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { gunzipSync } from 'node:zlib';
 import type { LocalPipeline } from '../../local/environment';
+import { readLogObjects } from '../../shared/processing-log/reader';
 import { startTestPipeline } from '../helpers/local-pipeline';
 
 describe('walking skeleton: one event end to end through the local endpoint', () => {
@@ -89,23 +87,9 @@ describe('walking skeleton: one event end to end through the local endpoint', ()
     );
     await pipeline.runtime.waitForIdle(60_000);
     // Assess
-    const listed = await s3.send(new ListObjectsV2Command({ Bucket: outputs.LogBucketName }));
-    const keys = (listed.Contents ?? []).map((o) => o.Key!);
-    const records = [];
-    for (const key of keys) {
-      const object = await s3.send(
-        new GetObjectCommand({ Bucket: outputs.LogBucketName, Key: key }),
-      );
-      const text = gunzipSync(Buffer.from(await object.Body!.transformToByteArray())).toString(
-        'utf8',
-      );
-      records.push(
-        ...text
-          .trim()
-          .split('\n')
-          .map((line) => JSON.parse(line) as Record<string, unknown>),
-      );
-    }
+    const objects = await readLogObjects(s3, outputs.LogBucketName);
+    const keys = objects.map((o) => o.key);
+    const records = objects.flatMap((o) => o.records);
     expect(keys.every((k) => /^dt=\d{4}-\d{2}-\d{2}\//.test(k))).toBe(true);
     expect(records.filter((r) => r.eventId === 'skeleton-0001')).toHaveLength(1);
   });
