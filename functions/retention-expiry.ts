@@ -12,7 +12,7 @@ import { BatchInvocation } from '../shared/batch/batch-invocation';
 import { logWriterFor } from '../shared/batch/from-environment';
 import { servicesFromEnvironment } from '../shared/operations/environment';
 import { DocumentExpiry } from '../shared/operations/retention-expiry';
-import type { DocumentItem } from '../shared/retention/retention-store';
+import type { DocumentItem } from '../shared/retention/retention-items';
 
 const services = servicesFromEnvironment();
 const expiry = new DocumentExpiry(services.context);

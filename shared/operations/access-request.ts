@@ -1,7 +1,8 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { AccessRequestedV1 } from '../../events';
 import type { LogEntry } from '../processing-log/writer';
-import { type OperationContext, openSubjectRequest } from './context';
+import type { OperationContext } from './context';
+import { openSubjectRequest } from './subject-request';
 import { SubjectExporter } from './subject-export';
 
 /** Options of the {@link AccessRequestOperation}. */

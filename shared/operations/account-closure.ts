@@ -2,8 +2,10 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import { createHash } from 'node:crypto';
 import type { AccountClosedV1 } from '../../events';
 import type { LogEntry } from '../processing-log/writer';
-import { dueDate } from '../retention/schedule';
-import { type OperationContext, documentFields, isoOf, reasonOf } from './context';
+import { isLive } from '../retention/retention-items';
+import { dueDate, isoOf } from '../retention/schedule';
+import type { OperationContext } from './context';
+import { documentFields, reasonOf } from './log-entries';
 import { SubjectExporter } from './subject-export';
 
 /** Options of the {@link AccountClosureOperation}. */
@@ -56,7 +58,7 @@ export class AccountClosureOperation {
     });
     const closedAt = new Date(record.closedAt!);
     for (const item of await store.listDocuments(tenant, subject)) {
-      if (['expiring', 'expired', 'erased'].includes(item.state)) continue;
+      if (!isLive(item.state)) continue;
       const category = policy.find(item.category);
       if (!category) continue;
       let reason: string;

@@ -1,25 +1,21 @@
 import {
   DeleteObjectCommand,
-  DeleteObjectsCommand,
   HeadObjectCommand,
   GetObjectCommand,
-  ListObjectVersionsCommand,
   S3Client,
 } from '@aws-sdk/client-s3';
 import { createHash } from 'node:crypto';
 import type { DocumentUploadedV1 } from '../../events';
-import { PermanentError } from '../errors';
+import { isNotFound, PermanentError } from '../errors';
 import type { LogEntry } from '../processing-log/writer';
-import { type DocumentItem, reschedule, subjectKey } from '../retention/retention-store';
-import { dueDate } from '../retention/schedule';
-import {
-  type OperationContext,
-  documentFields,
-  isoOf,
-  keptBasis,
-  laterOf,
-  reasonOf,
-} from './context';
+import { reschedule, subjectKey, type DocumentItem } from '../retention/retention-items';
+import { dueDate, isoOf, laterOf } from '../retention/schedule';
+import type { OperationContext } from './context';
+import { deleteAllObjectVersions } from '../vault/version-deletion';
+import { documentFields, keptBasis, reasonOf } from './log-entries';
+
+/** Versions of one upload key listed before deleting them (a producer writes a key a few times). */
+const UPLOAD_VERSIONS_ROUND = 1000;
 
 /** Options of the {@link DocumentUploadOperation}. */
 export interface DocumentUploadOptions {
@@ -28,11 +24,6 @@ export interface DocumentUploadOptions {
   /** The stack's upload bucket: the only bucket documents are taken from. */
   readonly uploadBucket: string;
 }
-
-const isNotFound = (error: unknown): boolean => {
-  const e = error as { name?: string; $metadata?: { httpStatusCode?: number } };
-  return e?.name === 'NoSuchKey' || e?.name === 'NotFound' || e?.$metadata?.httpStatusCode === 404;
-};
 
 /**
  * `privacy.document.uploaded.v1`: takes a document from the tenant's prefix of the upload bucket,
@@ -44,7 +35,7 @@ const isNotFound = (error: unknown): boolean => {
  * (`foreign-object`), an unknown category, a missing upload, a digest mismatch, a document id
  * already used by another event (`duplicate-document`).
  *
- * Reordering (issue 3 item 5): an erasure leaves a tombstone with its time on the subject record.
+ * Reordering: an erasure leaves a tombstone with its time on the subject record.
  * An upload whose event time is before the tombstone is erased at once (`erased-before-upload`)
  * when its category may be deleted, or stored restricted when the law requires keeping it; an
  * upload after the erasure is stored. The retention item is written in a transaction conditional
@@ -235,29 +226,16 @@ export class DocumentUploadOperation {
     await this.removeUpload(key);
   }
 
-  /** Deletes every version (and delete marker) of the upload object: no orphan is left. */
+  /**
+   * Deletes every version (and delete marker) of the upload object: no orphan is left (a version
+   * S3 refuses to delete fails the operation, transiently, so it is retried).
+   */
   private async removeUpload(key: string): Promise<void> {
-    const bucket = this.options.uploadBucket;
-    let keyMarker: string | undefined;
-    let versionIdMarker: string | undefined;
-    do {
-      const page = await this.options.s3.send(
-        new ListObjectVersionsCommand({
-          Bucket: bucket,
-          Prefix: key,
-          KeyMarker: keyMarker,
-          VersionIdMarker: versionIdMarker,
-        }),
-      );
-      const objects = [...(page.Versions ?? []), ...(page.DeleteMarkers ?? [])]
-        .filter((v) => v.Key === key)
-        .map((v) => ({ Key: key, VersionId: v.VersionId ?? 'null' }));
-      if (objects.length > 0)
-        await this.options.s3.send(
-          new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: objects, Quiet: true } }),
-        );
-      keyMarker = page.IsTruncated ? page.NextKeyMarker : undefined;
-      versionIdMarker = page.IsTruncated ? page.NextVersionIdMarker : undefined;
-    } while (keyMarker !== undefined);
+    await deleteAllObjectVersions(this.options.s3, {
+      bucket: this.options.uploadBucket,
+      prefix: key,
+      exactKey: key,
+      roundSize: UPLOAD_VERSIONS_ROUND,
+    });
   }
 }

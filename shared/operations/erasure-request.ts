@@ -1,16 +1,11 @@
 import type { ErasureRequestedV1 } from '../../events';
 import type { LogEntry } from '../processing-log/writer';
 import type { RetentionCategory } from '../retention/policy';
-import { DEFERRED_BY_LEGAL_HOLD, type DocumentItem } from '../retention/retention-store';
-import {
-  type OperationContext,
-  openSubjectRequest,
-  documentFields,
-  isoOf,
-  keptBasis,
-  laterOf,
-  reasonOf,
-} from './context';
+import { DEFERRED_BY_LEGAL_HOLD, isLive, type DocumentItem } from '../retention/retention-items';
+import { isoOf, laterOf } from '../retention/schedule';
+import type { OperationContext } from './context';
+import { documentFields, keptBasis, reasonOf } from './log-entries';
+import { openSubjectRequest } from './subject-request';
 
 /**
  * `privacy.erasure.requested.v1` (P6, P7): records the request (deadline = receipt + one month,
@@ -52,8 +47,7 @@ export class ErasureRequestOperation {
     });
     const held = Boolean(record.holds);
     const wanted = (d: DocumentItem) =>
-      (!categories || categories.includes(d.category)) &&
-      !['expiring', 'expired', 'erased'].includes(d.state);
+      (!categories || categories.includes(d.category)) && isLive(d.state);
     const documents = (await store.listDocuments(tenant, subject)).filter(wanted);
     const deletable = documents.filter((d) => policy.find(d.category)?.erasure !== 'restrict');
     const kept = documents.filter((d) => policy.find(d.category)?.erasure === 'restrict');

@@ -6,7 +6,7 @@ import {
   DEFERRED_BY_LEGAL_HOLD,
   type DocumentItem,
   type RequestItem,
-} from '../retention/retention-store';
+} from '../retention/retention-items';
 import type { OperationContext } from './context';
 import { OVERDUE_REQUESTS_METRIC } from './overdue-requests';
 import { DocumentExpiry } from './retention-expiry';

@@ -2,7 +2,7 @@ import type { Metrics } from '@aws-lambda-powertools/metrics';
 import { logWriterFor } from '../../shared/batch/from-environment';
 import { OVERDUE_REQUESTS_METRIC } from '../../shared/operations/overdue-requests';
 import { RetentionSweeper, sweepMetrics } from '../../shared/operations/retention-sweep';
-import { subjectKey } from '../../shared/retention/retention-store';
+import { subjectKey } from '../../shared/retention/retention-items';
 import { startOperationsHarness, type OperationsHarness } from './operations-harness';
 
 type Emf = ReturnType<Metrics['serializeMetrics']>;
