@@ -9,7 +9,7 @@ import type {
   DynamoDBStreamEvent,
 } from 'aws-lambda';
 import { BatchInvocation } from '../shared/batch/batch-invocation';
-import { logWriterFor } from '../shared/batch/from-environment';
+import { logWriterFor } from '../shared/batch/log-writer';
 import { servicesFromEnvironment } from '../shared/operations/environment';
 import { DocumentExpiry } from '../shared/operations/retention-expiry';
 import type { DocumentItem } from '../shared/retention/retention-items';

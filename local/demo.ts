@@ -2,7 +2,7 @@ import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { randomUUID } from 'node:crypto';
 import type { OperationContext } from '../shared/operations/context';
-import { logWriterFor } from '../shared/batch/from-environment';
+import { logWriterFor } from '../shared/batch/log-writer';
 import { servicesFromEnvironment } from '../shared/operations/environment';
 import { RetentionSweeper } from '../shared/operations/retention-sweep';
 import { readLogObjects } from '../shared/processing-log/reader';

@@ -1,20 +1,10 @@
 import { Logger } from '@aws-lambda-powertools/logger';
-import type { S3Client } from '@aws-sdk/client-s3';
 import { createSqsClient } from '../aws/sqs';
 import { requireEnv } from '../config';
 import type { FunctionServices } from '../operations/environment';
-import { ProcessingLogWriter } from '../processing-log/writer';
 import { DeadLetterRouter } from './dead-letter';
+import { logWriterFor } from './log-writer';
 import { OperationBatch } from './operation-batch';
-
-/** A processing-log writer for `actor` on the environment's log bucket. */
-export function logWriterFor(
-  actor: string,
-  s3: S3Client,
-  env: NodeJS.ProcessEnv = process.env,
-): ProcessingLogWriter {
-  return new ProcessingLogWriter({ s3, bucket: requireEnv('LOG_BUCKET_NAME', env), actor });
-}
 
 /**
  * The {@link OperationBatch} of a queue-fed operation, wired from the environment (log bucket,

@@ -9,7 +9,7 @@ import { randomUUID } from 'node:crypto';
 import type { LocalPipeline } from '../../local/environment';
 import { listObjectVersions } from '../../shared/aws/object-versions';
 import type { OperationContext } from '../../shared/operations/context';
-import { logWriterFor } from '../../shared/batch/from-environment';
+import { logWriterFor } from '../../shared/batch/log-writer';
 import { servicesFromEnvironment } from '../../shared/operations/environment';
 import { RetentionSweeper } from '../../shared/operations/retention-sweep';
 import type { ProcessingLogRecord } from '../../shared/processing-log/record';

@@ -1,5 +1,5 @@
 import type { Metrics } from '@aws-lambda-powertools/metrics';
-import { logWriterFor } from '../../shared/batch/from-environment';
+import { logWriterFor } from '../../shared/batch/log-writer';
 import { OVERDUE_REQUESTS_METRIC } from '../../shared/operations/overdue-requests';
 import { RetentionSweeper, sweepMetrics } from '../../shared/operations/retention-sweep';
 import { subjectKey } from '../../shared/retention/retention-items';
