@@ -12,7 +12,7 @@ export interface AccessRequestOptions {
 }
 
 /**
- * `privacy.access.requested.v1` (GDPR Art. 15 and 20, P7): records the request (deadline =
+ * `privacy.access.requested.v1` (GDPR Art. 15 and 20): records the request (deadline =
  * receipt + one month), writes a machine-readable export (JSON manifest + decrypted documents,
  * restricted ones included) to the export bucket, logs one `exported` record per document and
  * completes the request. Re-running it rewrites the same export keys.

@@ -17,11 +17,12 @@ export interface AccountClosureOptions {
 
 /**
  * `privacy.account.closed.v1`: with `exportBeforeDeletion`, first exports the subject's data for
- * the controller (P4); then records the closure on the subject record and starts every clock that
- * waited for it (P2): categories counted from the end of the relationship get `closedAt + duration`,
- * categories that keep nothing after closure `closedAt + grace period` (P5). Documents counted from
- * their own date (accounting, payroll, attendance) keep their schedule. The first closure wins; a
- * replay re-applies the same schedule.
+ * the controller (the data is handed over before its deletion clock runs); then records the
+ * closure on the subject record and starts every clock that waited for it (retention counted from
+ * the end of the relationship, not from upload): categories counted from the end of the
+ * relationship get `closedAt + duration`, categories that keep nothing after closure `closedAt +
+ * grace period`. Documents counted from their own date (accounting, payroll, attendance) keep
+ * their schedule. The first closure wins; a replay re-applies the same schedule.
  */
 export class AccountClosureOperation {
   private readonly exporter: SubjectExporter;

@@ -8,7 +8,7 @@ import { documentFields, keptBasis, reasonOf } from './log-entries';
 import { openSubjectRequest } from './subject-request';
 
 /**
- * `privacy.erasure.requested.v1` (P6, P7): records the request (deadline = receipt + one month,
+ * `privacy.erasure.requested.v1` (GDPR Art. 17): records the request (deadline = receipt + one month,
  * GDPR Art. 12(3)) and an erasure tombstone with the event's time on the subject record (uploads
  * older than it are never stored, whatever the order they arrive in). Then, per document:
  *

@@ -5,7 +5,8 @@ import type { OperationContext } from './context';
 import { documentFields, reasonOf } from './log-entries';
 
 /**
- * `privacy.legal-hold.placed.v1` / `released.v1` (P6 exception: litigation, authority request).
+ * `privacy.legal-hold.placed.v1` / `released.v1`: litigation or an authority's request suspends
+ * every deletion of the subject's data, erasure requests included, until the hold is released.
  *
  * Placed: the hold id joins the subject record's active holds, then every scheduled document of
  * the subject loses its TTL attribute and index entry (state `held`, due date kept), so neither TTL

@@ -54,7 +54,7 @@ export interface SweepResult {
   readonly skipped: number;
   /** True when the sweep stopped early (time budget); the next run continues. */
   readonly truncated: boolean;
-  /** Requests still open after the run (P15). */
+  /** Requests still open after the run. */
   readonly openRequests: number;
   /** Open requests past their deadline: the `OverdueRequests` metric of this run. */
   readonly overdueRequests: number;
@@ -82,7 +82,7 @@ interface RequestReview {
  * A crash before the log is written leaves the items claimed (`expiring`) and due, so the next
  * run purges them again (idempotent) and logs them: no deletion goes unlogged.
  *
- * Then it reviews the open requests (P15): counts those past their one-month deadline, emits the
+ * Then it reviews the open requests (each must be answered within one month): counts those past their one-month deadline, emits the
  * count as `OverdueRequests` (alarmed above zero), and completes the erasures a legal hold
  * deferred once they have run.
  */

@@ -19,7 +19,7 @@ export interface ExportRequest {
   readonly subjectId: string;
   /** The subject's pseudonym (keys, log). */
   readonly subject: string;
-  /** `access` (GDPR Art. 15/20) or `closure` (export before deletion, P4). */
+  /** `access` (GDPR Art. 15/20) or `closure` (handed to the controller before deletion). */
   readonly kind: 'access' | 'closure';
   /** Stable id of this export (request id, or the closure event): same id, same keys. */
   readonly exportId: string;

@@ -114,7 +114,10 @@ export interface HoldItem {
   releasedAt?: string;
 }
 
-/** A data-subject request (`sk = REQ#<requestId>`), tracked from receipt to completion (P15). */
+/**
+ * A data-subject request (`sk = REQ#<requestId>`), tracked from receipt to completion, so that one
+ * not answered within its month shows.
+ */
 export interface RequestItem {
   pk: string;
   sk: string;

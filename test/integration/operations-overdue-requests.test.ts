@@ -33,7 +33,7 @@ function overdueOf(emf: Emf) {
   };
 }
 
-describe('overdue requests (P15): open requests past their deadline are counted and alarmed (local endpoint)', () => {
+describe('overdue requests: open requests past their deadline are counted and alarmed (local endpoint)', () => {
   let h: OperationsHarness;
 
   beforeAll(async () => {
