@@ -2,7 +2,7 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import type * as z from 'zod/mini';
-import { isTransient, PrivacyOpsError, type PermanentError } from '../errors';
+import { isTransient, PrivacyOpsError } from '../errors';
 import type { LogEntry, ProcessingLogWriter } from '../processing-log/writer';
 import type { Pseudonymizer } from '../pseudonym';
 import { allRecordsFailed, BatchInvocation } from './batch-invocation';
@@ -70,7 +70,10 @@ export class OperationBatch {
     });
   }
 
-  /** The event a message carries; throws a {@link PermanentError} when it does not match `schema`. */
+  /**
+   * The event a message carries; throws a permanent error (reason `invalid-json`, or
+   * `invalid-field:<path>`) when it does not match `schema`.
+   */
   parse<S extends z.ZodMiniType>(record: SQSRecord, schema: S): z.infer<S> {
     return parseEventBody(record.body, schema, `${this.options.actor}'s schema`);
   }
