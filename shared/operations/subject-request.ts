@@ -15,6 +15,17 @@ interface SubjectRequestEvent {
   };
 }
 
+/** The fields every log entry of a subject's request carries. */
+export interface RequestFields {
+  readonly tenant: string;
+  readonly subject: string;
+  readonly requestId: string;
+  readonly deadline: string;
+  readonly eventId: string;
+  readonly eventSource: string;
+  readonly eventType: string;
+}
+
 /**
  * Records a subject's request at receipt, with its deadline one month later (GDPR Art. 12(3)),
  * and returns the fields every log entry of the request carries. Keeps the first record on a
@@ -31,7 +42,7 @@ export async function openSubjectRequest(
   const pk = subjectKey(tenant, subject);
   const receivedAt = isoOf(event.data.receivedAt);
   const deadline = addPeriod(new Date(receivedAt), ONE_MONTH).toISOString();
-  const common = {
+  const common: RequestFields = {
     tenant,
     subject,
     requestId,
