@@ -16,8 +16,8 @@ const operation = new DocumentUploadOperation(services.context, {
 const processor = new BatchProcessor(EventType.SQS);
 
 /**
- * One queued upload: parsed against its schema and applied once per (source, id); a message that
- * can never be processed goes to the dead-letter queue with its reason.
+ * One queued upload: parsed against its schema and applied once per (source, id); a
+ * message that can never be processed goes to the dead-letter queue with its reason.
  */
 const recordHandler = async (record: SQSRecord): Promise<void> => {
   try {

@@ -8,8 +8,8 @@ import { documentFields, keptBasis, reasonOf } from './log-entries';
 import { openSubjectRequest, type RequestFields } from './subject-request';
 
 /**
- * `privacy.erasure.requested.v1` (GDPR Art. 17): records the request (deadline = receipt + one month,
- * GDPR Art. 12(3)) and an erasure tombstone with the event's time on the subject record (uploads
+ * `privacy.erasure.requested.v1` (GDPR Art. 17): records the request (deadline = receipt + one
+ * month, GDPR Art. 12(3)) and an erasure tombstone with the event's time on the subject record (uploads
  * older than it are never stored, whatever the order they arrive in). Then, per document:
  *
  * - categories the policy lets erasure delete: their subject keys are destroyed first

@@ -82,9 +82,9 @@ interface RequestReview {
  * A crash before the log is written leaves the items claimed (`expiring`) and due, so the next
  * run purges them again (idempotent) and logs them: no deletion goes unlogged.
  *
- * Then it reviews the open requests (each must be answered within one month): counts those past their one-month deadline, emits the
- * count as `OverdueRequests` (alarmed above zero), and completes the erasures a legal hold
- * deferred once they have run.
+ * Then it reviews the open requests (each must be answered within one month): counts those past
+ * their deadline, emits the count as `OverdueRequests` (alarmed above zero), and completes the
+ * erasures a legal hold deferred once they have run.
  */
 export class RetentionSweeper {
   private readonly expiry: DocumentExpiry;

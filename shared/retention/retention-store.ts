@@ -22,9 +22,10 @@ import {
 export const EXPIRY_INDEX = 'by-expiry';
 
 /**
- * Name of the sparse index of open data-subject requests (answered within a month): partition `openRequestShard`,
- * present only while a request is open (removed on completion), sort `deadline` (ISO). The sweeper
- * reads it every run to count the requests past their deadline, without scanning the table.
+ * Name of the sparse index of open data-subject requests (answered within a month): partition
+ * `openRequestShard`, present only while a request is open (removed on completion), sort
+ * `deadline` (ISO). The sweeper reads it every run to count the requests past their deadline,
+ * without scanning the table.
  */
 export const OPEN_REQUESTS_INDEX = 'open-requests';
 
