@@ -7,7 +7,7 @@ export type EventOfType = { [T in EventType]: Extract<PrivacyEvent, { type: T }>
 export const EXAMPLE_UPLOAD_BUCKET = 'example-upload-bucket';
 
 /**
- * One valid event per type with only the required fields (and the EVENTS.md example for
+ * One valid event per type with only the required fields (and the docs/events.md example for
  * `document.uploaded`): the compatibility baseline of the wire contract v1. A schema change that
  * refuses one of these is a breaking change and needs a new version.
  */
@@ -65,7 +65,7 @@ export function exampleEvents(uploadBucket: string = EXAMPLE_UPLOAD_BUCKET): Eve
   };
 }
 
-/** The fields EVENTS.md declares required, per type (`data.` fields and envelope attributes). */
+/** The fields docs/events.md declares required, per type (`data.` fields and envelope attributes). */
 export const REQUIRED_FIELDS: Record<EventType, readonly string[]> = {
   'privacy.document.uploaded.v1': [
     'data.subjectId',

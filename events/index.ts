@@ -1,4 +1,4 @@
-/** The wire contract v1 (EVENTS.md): schemas, inferred types, and the producer helper. */
+/** The wire contract v1 (docs/events.md): schemas, inferred types, and the producer helper. */
 export * from './common';
 export * from './envelope';
 export * from './types';

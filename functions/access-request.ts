@@ -1,18 +1,39 @@
+import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
+import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { AccessRequestedV1 } from '../events';
+import { operationBatchFor } from '../shared/batch/from-environment';
 import { requireEnv } from '../shared/config';
+import { servicesFromEnvironment } from '../shared/operations/environment';
 import { AccessRequestOperation } from '../shared/operations/access-request';
-import { queueOperationHandler, servicesFromEnvironment } from '../shared/operations/environment';
 
 const services = servicesFromEnvironment();
+const batch = operationBatchFor('access-request', services);
 const operation = new AccessRequestOperation(services.context, {
   s3: services.s3,
   exportBucket: requireEnv('EXPORT_BUCKET_NAME'),
 });
 
+const processor = new BatchProcessor(EventType.SQS);
+
+/**
+ * One queued access request: parsed against its schema and applied once per (source, id); a
+ * message that can never be processed goes to the dead-letter queue with its reason.
+ */
+const recordHandler = async (record: SQSRecord): Promise<void> => {
+  try {
+    const event = batch.parse(record, AccessRequestedV1);
+    await batch.applyOnce(record, event, (e) => operation.handle(e));
+  } catch (error) {
+    await batch.rejectOrRethrow(record, error);
+  }
+};
+
 /** Access request: a machine-readable export of the subject's data in the export bucket. */
-export const handler = queueOperationHandler(
-  'access-request',
-  AccessRequestedV1,
-  services,
-  (event) => operation.handle(event),
-);
+export const handler = (event: SQSEvent, context: Context): Promise<SQSBatchResponse> =>
+  batch.invocation(event, context, () =>
+    processPartialResponse(event, recordHandler, processor, {
+      context,
+      throwOnFullBatchFailure: false,
+      processInParallel: false, // in queue order: two events of one subject keep their order
+    }),
+  );

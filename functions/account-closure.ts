@@ -1,18 +1,39 @@
+import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
+import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { AccountClosedV1 } from '../events';
+import { operationBatchFor } from '../shared/batch/from-environment';
 import { requireEnv } from '../shared/config';
+import { servicesFromEnvironment } from '../shared/operations/environment';
 import { AccountClosureOperation } from '../shared/operations/account-closure';
-import { queueOperationHandler, servicesFromEnvironment } from '../shared/operations/environment';
 
 const services = servicesFromEnvironment();
+const batch = operationBatchFor('account-closure', services);
 const operation = new AccountClosureOperation(services.context, {
   s3: services.s3,
   exportBucket: requireEnv('EXPORT_BUCKET_NAME'),
 });
 
+const processor = new BatchProcessor(EventType.SQS);
+
+/**
+ * One queued account closure: parsed against its schema and applied once per (source, id); a
+ * message that can never be processed goes to the dead-letter queue with its reason.
+ */
+const recordHandler = async (record: SQSRecord): Promise<void> => {
+  try {
+    const event = batch.parse(record, AccountClosedV1);
+    await batch.applyOnce(record, event, (e) => operation.handle(e));
+  } catch (error) {
+    await batch.rejectOrRethrow(record, error);
+  }
+};
+
 /** Account closure: exports first when asked, then starts the clocks that waited for closure. */
-export const handler = queueOperationHandler(
-  'account-closure',
-  AccountClosedV1,
-  services,
-  (event) => operation.handle(event),
-);
+export const handler = (event: SQSEvent, context: Context): Promise<SQSBatchResponse> =>
+  batch.invocation(event, context, () =>
+    processPartialResponse(event, recordHandler, processor, {
+      context,
+      throwOnFullBatchFailure: false,
+      processInParallel: false, // in queue order: two events of one subject keep their order
+    }),
+  );

@@ -1,14 +1,35 @@
+import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
+import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { ErasureRequestedV1 } from '../events';
+import { operationBatchFor } from '../shared/batch/from-environment';
+import { servicesFromEnvironment } from '../shared/operations/environment';
 import { ErasureRequestOperation } from '../shared/operations/erasure-request';
-import { queueOperationHandler, servicesFromEnvironment } from '../shared/operations/environment';
 
 const services = servicesFromEnvironment();
+const batch = operationBatchFor('erasure-request', services);
 const operation = new ErasureRequestOperation(services.context);
 
+const processor = new BatchProcessor(EventType.SQS);
+
+/**
+ * One queued erasure request: parsed against its schema and applied once per (source, id); a
+ * message that can never be processed goes to the dead-letter queue with its reason.
+ */
+const recordHandler = async (record: SQSRecord): Promise<void> => {
+  try {
+    const event = batch.parse(record, ErasureRequestedV1);
+    await batch.applyOnce(record, event, (e) => operation.handle(e));
+  } catch (error) {
+    await batch.rejectOrRethrow(record, error);
+  }
+};
+
 /** Erasure request: shreds and deletes what may go, restricts what the law keeps. */
-export const handler = queueOperationHandler(
-  'erasure-request',
-  ErasureRequestedV1,
-  services,
-  (event) => operation.handle(event),
-);
+export const handler = (event: SQSEvent, context: Context): Promise<SQSBatchResponse> =>
+  batch.invocation(event, context, () =>
+    processPartialResponse(event, recordHandler, processor, {
+      context,
+      throwOnFullBatchFailure: false,
+      processInParallel: false, // in queue order: two events of one subject keep their order
+    }),
+  );

@@ -1,16 +1,30 @@
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
-import { unmarshall } from '@aws-sdk/util-dynamodb';
+import { Logger } from '@aws-lambda-powertools/logger';
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
-import type { Context, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
-import type { DocumentItem } from '../shared/retention/retention-store';
-import { logWriterFor, servicesFromEnvironment } from '../shared/operations/environment';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
+import type {
+  Context,
+  DynamoDBBatchResponse,
+  DynamoDBRecord,
+  DynamoDBStreamEvent,
+} from 'aws-lambda';
+import { BatchInvocation } from '../shared/batch/batch-invocation';
+import { logWriterFor } from '../shared/batch/log-writer';
+import { servicesFromEnvironment } from '../shared/operations/environment';
 import { DocumentExpiry } from '../shared/operations/retention-expiry';
+import type { DocumentItem } from '../shared/retention/retention-items';
 
 const services = servicesFromEnvironment();
 const expiry = new DocumentExpiry(services.context);
 const log = logWriterFor('retention-expiry', services.s3);
+const invocations = new BatchInvocation({
+  log,
+  logger: new Logger({ serviceName: 'retention-expiry' }),
+});
+
 const processor = new BatchProcessor(EventType.DynamoDBStreams);
 
+/** One retention item TTL removed (the stream's old image): its document expires, or is put back. */
 const recordHandler = async (record: DynamoDBRecord): Promise<void> => {
   const old = record.dynamodb?.OldImage;
   if (!old) return;
@@ -18,14 +32,22 @@ const recordHandler = async (record: DynamoDBRecord): Promise<void> => {
   for (const entry of await expiry.ttlRemoved(item)) log.add(entry);
 };
 
-/** Retention expiry: documents whose retention item TTL removed (table stream, old image). */
-export const handler = async (event: DynamoDBStreamEvent, context: Context) => {
-  log.begin();
-  const response = await processPartialResponse(event, recordHandler, processor, {
+/**
+ * Retention expiry: documents whose retention item TTL removed (table stream). Every purge is
+ * idempotent: if the log cannot be written, the invocation fails and the stream retries it.
+ */
+export const handler = (
+  event: DynamoDBStreamEvent,
+  context: Context,
+): Promise<DynamoDBBatchResponse> =>
+  invocations.run(
     context,
-    throwOnFullBatchFailure: false,
-  });
-  // Every purge is idempotent: if the log cannot be written, the whole batch is retried.
-  await log.flush();
-  return response;
-};
+    () =>
+      processPartialResponse(event, recordHandler, processor, {
+        context,
+        throwOnFullBatchFailure: false,
+      }),
+    (_response, error) => {
+      throw error;
+    },
+  );

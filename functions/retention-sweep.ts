@@ -1,6 +1,7 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { Context } from 'aws-lambda';
-import { logWriterFor, servicesFromEnvironment } from '../shared/operations/environment';
+import { logWriterFor } from '../shared/batch/log-writer';
+import { servicesFromEnvironment } from '../shared/operations/environment';
 import { OVERDUE_REQUESTS_METRIC } from '../shared/operations/overdue-requests';
 import { RetentionSweeper } from '../shared/operations/retention-sweep';
 

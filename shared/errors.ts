@@ -74,3 +74,20 @@ export function isTransient(error: unknown): boolean {
   if (status !== undefined) return status >= 500 || status === 429;
   return true;
 }
+
+/**
+ * Whether DynamoDB refused a conditional write: a `ConditionExpression` that did not hold
+ * (`ConditionalCheckFailedException`), or a transaction cancelled because one of its conditions
+ * did not (`TransactionCanceledException`). The caller decides what the refusal means (another
+ * writer won, the item changed): it is never retried as such.
+ */
+export function isConditionalWriteRefused(error: unknown): boolean {
+  const name = (error as { name?: string } | null)?.name;
+  return name === 'ConditionalCheckFailedException' || name === 'TransactionCanceledException';
+}
+
+/** Whether an S3 error says there is no such object (or version): `NoSuchKey`, `NotFound`, 404. */
+export function isNotFound(error: unknown): boolean {
+  const e = error as { name?: string; $metadata?: { httpStatusCode?: number } } | null;
+  return e?.name === 'NoSuchKey' || e?.name === 'NotFound' || e?.$metadata?.httpStatusCode === 404;
+}

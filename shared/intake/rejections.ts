@@ -1,22 +1,12 @@
-import type { JSONValue } from '@aws-lambda-powertools/commons/types';
-import { IdempotencyConfig, makeIdempotent } from '@aws-lambda-powertools/idempotency';
-import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { Context, SQSRecord } from 'aws-lambda';
 import { createHash } from 'node:crypto';
-import { IDEMPOTENCY_WINDOW_SECONDS } from '../batch/operation-batch';
 import type { DeadLetterRouter } from '../batch/dead-letter';
+import { IdempotentStep } from '../batch/idempotent-step';
+import { rejectionRecord } from '../batch/rejection-record';
 import type { PermanentError } from '../errors';
-import type { LogEntry, ProcessingLogWriter } from '../processing-log/writer';
+import type { ProcessingLogWriter } from '../processing-log/writer';
 import type { Pseudonymizer } from '../pseudonym';
-import { rejectionIdentifiers } from './validate';
-
-/** What is remembered of one rejected message body (in the idempotency table). */
-interface RejectionResult {
-  readonly entry: LogEntry;
-  /** Key of the log object the entry was meant for. */
-  readonly logObjectKey: string;
-}
 
 /** How one rejection went: whether a log entry was queued in this invocation. */
 export interface RejectionOutcome {
@@ -31,7 +21,7 @@ export interface IntakeRejectorOptions {
   readonly actor: string;
   readonly log: ProcessingLogWriter;
   readonly deadLetters: DeadLetterRouter;
-  readonly pseudonyms: Pseudonymizer;
+  readonly pseudonyms: Pick<Pseudonymizer, 'subject'>;
   readonly dynamo: DynamoDBClient;
   readonly idempotencyTable: string;
 }
@@ -43,60 +33,28 @@ export function rejectionKeyOf(body: string): { bodySha256: string } {
 
 /**
  * Rejects messages that can never be processed, once per distinct body: the first delivery sends
- * the message to the dead-letter queue (with its reason) and queues one `rejected` log entry; the
- * result is remembered (Powertools idempotency, key = SHA-256 of the body), so a duplicate
- * delivery, or a redelivery after a crash or a failed log write, does not send it again. A replay
- * queues the log entry again only when the log object it was meant for was never written.
- *
- * The log entry carries the tenant ('unknown' when invalid), the envelope identifiers when
- * well-formed, the reason, and the subject's pseudonym when tenant and subject id are valid;
- * nothing in clear.
+ * the message to the dead-letter queue (with its reason) and queues one `rejected` log entry (see
+ * `rejectionRecord`: nothing in clear); the result is remembered (key = SHA-256 of the body), so
+ * a duplicate delivery, or a redelivery after a crash or a failed log write, does not send it
+ * again, and logs the entry again only when the log object it was meant for was never written
+ * (see `IdempotentStep`).
  */
 export class IntakeRejector {
-  private readonly config: IdempotencyConfig;
-  private readonly persistence: DynamoDBPersistenceLayer;
-  private readonly rejectOnce: (
-    key: { bodySha256: string },
-    record: SQSRecord,
-    error: PermanentError,
-    raw: unknown,
-    run: { computed: boolean },
-  ) => Promise<RejectionResult>;
+  private readonly step: IdempotentStep<{ bodySha256: string }>;
 
   constructor(private readonly options: IntakeRejectorOptions) {
-    this.persistence = new DynamoDBPersistenceLayer({
-      tableName: options.idempotencyTable,
-      awsSdkV3Client: options.dynamo,
-    });
-    this.config = new IdempotencyConfig({
+    this.step = new IdempotentStep({
+      keyPrefix: `${options.actor}-rejection`,
       eventKeyJmesPath: 'bodySha256',
-      expiresAfterSeconds: IDEMPOTENCY_WINDOW_SECONDS,
+      log: options.log,
+      dynamo: options.dynamo,
+      idempotencyTable: options.idempotencyTable,
     });
-    this.rejectOnce = makeIdempotent(
-      async (
-        key: { bodySha256: string },
-        record: SQSRecord,
-        error: PermanentError,
-        raw: unknown,
-        run: { computed: boolean },
-      ): Promise<RejectionResult> => {
-        run.computed = true;
-        const entry = await this.entryOf(error, raw, key.bodySha256);
-        await options.deadLetters.reject(record, error.reason, error.message, options.actor);
-        return { entry, logObjectKey: options.log.objectKey };
-      },
-      {
-        dataIndexArgument: 0,
-        persistenceStore: this.persistence,
-        config: this.config,
-        keyPrefix: `${options.actor}-rejection`,
-      },
-    );
   }
 
   /** Gives the idempotency layer the invocation's remaining time (for in-progress records). */
   registerLambdaContext(context: Context): void {
-    this.config.registerLambdaContext(context);
+    this.step.registerLambdaContext(context);
   }
 
   /**
@@ -104,49 +62,18 @@ export class IntakeRejector {
    * idempotency table fails: the caller reports the record as failed, and the retry is safe.
    */
   async reject(record: SQSRecord, error: PermanentError, raw: unknown): Promise<RejectionOutcome> {
-    const { log } = this.options;
-    const run = { computed: false };
+    const { actor, deadLetters, pseudonyms } = this.options;
     const key = rejectionKeyOf(record.body);
-    const result = await this.rejectOnce(key, record, error, raw, run);
-    const lost =
-      !run.computed &&
-      result.logObjectKey !== log.objectKey &&
-      !(await log.wasWritten(result.logObjectKey));
-    if (run.computed || lost) log.add(result.entry);
-    if (lost) {
-      // The entry now goes to this invocation's object: the stored result must say so, or every
-      // later duplicate would find the old object missing and log the entry once more.
-      await this.persistence.saveSuccess(key, {
-        entry: result.entry,
-        logObjectKey: log.objectKey,
-      } as unknown as JSONValue);
-    }
-    return { deadLettered: run.computed, logged: run.computed || lost };
-  }
-
-  private async entryOf(
-    error: PermanentError,
-    raw: unknown,
-    bodySha256: string,
-  ): Promise<LogEntry> {
-    const ids = rejectionIdentifiers(raw);
-    return {
-      // One id per rejected body: a record logged twice (see the class) is recognisably the same.
-      recordId: createHash('sha256')
-        .update(`intake-rejection:${bodySha256}`)
-        .digest('hex')
-        .slice(0, 32),
-      tenant: ids.tenant,
-      operation: 'rejected',
-      outcome: 'rejected',
-      subject:
-        ids.subjectId === null
-          ? null
-          : await this.options.pseudonyms.subject(ids.tenant, ids.subjectId),
-      eventId: ids.eventId,
-      eventSource: ids.eventSource,
-      eventType: ids.eventType,
-      reason: error.reason,
-    };
+    // One id per rejected body: a record logged twice (see the class) is recognisably the same.
+    const recordId = createHash('sha256')
+      .update(`${actor}-rejection:${key.bodySha256}`)
+      .digest('hex')
+      .slice(0, 32);
+    const outcome = await this.step.run(key, async () => {
+      const entry = await rejectionRecord(raw, error.reason, pseudonyms, recordId);
+      await deadLetters.reject(record, error.reason, error.message, actor);
+      return [entry];
+    });
+    return { deadLettered: !outcome.replay, logged: outcome.logged };
   }
 }

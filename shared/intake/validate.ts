@@ -1,23 +1,7 @@
-import {
-  EVENT_SCHEMAS,
-  isEventType,
-  MAX_EVENT_BYTES,
-  SubjectId,
-  TenantId,
-  type PrivacyEvent,
-} from '../../events';
+import { EVENT_SCHEMAS, isEventType, MAX_EVENT_BYTES, type PrivacyEvent } from '../../events';
+import { issuePath } from '../batch/event-body';
+import { bodyAsJson } from '../batch/rejection-record';
 import { PermanentError } from '../errors';
-
-/** Every reason the intake rejects a message with (the `rejection-reason` attribute). */
-export const REJECTION_REASONS = [
-  'oversize',
-  'invalid-json',
-  'unknown-type',
-  'invalid-field:<path>',
-  'wrong-bucket',
-  'key-outside-tenant-prefix',
-  'key-traversal',
-] as const;
 
 /** A message the intake accepts: the typed event, and the body to forward unchanged. */
 export interface AcceptedMessage {
@@ -50,16 +34,6 @@ const reject = (raw: unknown, reason: string, message: string): RejectedMessage 
   raw,
 });
 
-/** Dotted path of a schema issue, restricted to safe characters (array indexes included). */
-function pathOf(path: ReadonlyArray<PropertyKey>): string {
-  const joined = path
-    .map(String)
-    .join('.')
-    .replace(/[^A-Za-z0-9._-]/g, '_')
-    .slice(0, 200);
-  return joined || '(root)';
-}
-
 /**
  * Why an `upload.key` is unacceptable for `tenant`, or undefined when it is fine: it must lie under
  * `<tenant>/` (which also refuses absolute keys and another tenant's files) and contain no `..`
@@ -84,13 +58,7 @@ export function decideIngressMessage(body: string, rules: IntakeRules): IntakeDe
   const maxBytes = rules.maxBytes ?? MAX_EVENT_BYTES;
   if (body.length > maxBytes || Buffer.byteLength(body, 'utf8') > maxBytes) {
     // Parsed only for the identifiers of the log record (an SQS body is at most 1 MiB).
-    let raw: unknown;
-    try {
-      raw = JSON.parse(body);
-    } catch {
-      raw = undefined;
-    }
-    return reject(raw, 'oversize', `message body is larger than ${maxBytes} bytes`);
+    return reject(bodyAsJson(body), 'oversize', `message body is larger than ${maxBytes} bytes`);
   }
   let raw: unknown;
   try {
@@ -108,7 +76,7 @@ export function decideIngressMessage(body: string, rules: IntakeRules): IntakeDe
   const parsed = EVENT_SCHEMAS[type].safeParse(raw);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    const path = pathOf(issue?.path ?? []);
+    const path = issuePath(issue);
     return reject(raw, `invalid-field:${path}`, `${path}: ${issue?.code ?? 'invalid'}`);
   }
   const event = parsed.data as PrivacyEvent;
@@ -126,43 +94,4 @@ export function decideIngressMessage(body: string, rules: IntakeRules): IntakeDe
       );
   }
   return { ok: true, event };
-}
-
-/** Identifiers of a rejected message that are safe to log, each null when unreadable. */
-export interface RejectionIdentifiers {
-  readonly tenant: string;
-  /** The raw subject id, only when both it and the tenant are valid: to pseudonymize, never to log. */
-  readonly subjectId: string | null;
-  readonly eventId: string | null;
-  readonly eventSource: string | null;
-  readonly eventType: string | null;
-}
-
-/**
- * What of a rejected message may appear in the processing log: tenant ('unknown' when invalid),
- * envelope identifiers when they are well-formed, and the subject id only for pseudonymizing.
- * An identifier equal to the subject id is dropped (a producer that put it in the wrong field).
- */
-export function rejectionIdentifiers(raw: unknown): RejectionIdentifiers {
-  const event = (typeof raw === 'object' && raw !== null ? raw : {}) as Record<string, unknown>;
-  const tenant = TenantId.safeParse(event.tenantid).success
-    ? (event.tenantid as string)
-    : 'unknown';
-  const data = (typeof event.data === 'object' && event.data !== null ? event.data : {}) as Record<
-    string,
-    unknown
-  >;
-  const subjectId =
-    tenant !== 'unknown' && SubjectId.safeParse(data.subjectId).success
-      ? (data.subjectId as string)
-      : null;
-  const readable = (value: unknown, pattern: RegExp): string | null =>
-    typeof value === 'string' && pattern.test(value) && value !== data.subjectId ? value : null;
-  return {
-    tenant,
-    subjectId,
-    eventId: readable(event.id, /^[\x20-\x7E]{1,128}$/),
-    eventSource: readable(event.source, /^[\x21-\x7E]{1,512}$/),
-    eventType: readable(event.type, /^[A-Za-z0-9._-]{1,128}$/),
-  };
 }

@@ -1,7 +1,8 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { AccessRequestedV1 } from '../../events';
 import type { LogEntry } from '../processing-log/writer';
-import { type OperationContext, openSubjectRequest } from './context';
+import type { OperationContext } from './context';
+import { openSubjectRequest } from './subject-request';
 import { SubjectExporter } from './subject-export';
 
 /** Options of the {@link AccessRequestOperation}. */
@@ -11,7 +12,7 @@ export interface AccessRequestOptions {
 }
 
 /**
- * `privacy.access.requested.v1` (GDPR Art. 15 and 20, P7): records the request (deadline =
+ * `privacy.access.requested.v1` (GDPR Art. 15 and 20): records the request (deadline =
  * receipt + one month), writes a machine-readable export (JSON manifest + decrypted documents,
  * restricted ones included) to the export bucket, logs one `exported` record per document and
  * completes the request. Re-running it rewrites the same export keys.

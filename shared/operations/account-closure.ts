@@ -2,8 +2,10 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import { createHash } from 'node:crypto';
 import type { AccountClosedV1 } from '../../events';
 import type { LogEntry } from '../processing-log/writer';
-import { dueDate } from '../retention/schedule';
-import { type OperationContext, documentFields, isoOf, reasonOf } from './context';
+import { isLive } from '../retention/retention-items';
+import { dueDate, isoOf } from '../retention/schedule';
+import type { OperationContext } from './context';
+import { documentFields, reasonOf } from './log-entries';
 import { SubjectExporter } from './subject-export';
 
 /** Options of the {@link AccountClosureOperation}. */
@@ -15,11 +17,12 @@ export interface AccountClosureOptions {
 
 /**
  * `privacy.account.closed.v1`: with `exportBeforeDeletion`, first exports the subject's data for
- * the controller (P4); then records the closure on the subject record and starts every clock that
- * waited for it (P2): categories counted from the end of the relationship get `closedAt + duration`,
- * categories that keep nothing after closure `closedAt + grace period` (P5). Documents counted from
- * their own date (accounting, payroll, attendance) keep their schedule. The first closure wins; a
- * replay re-applies the same schedule.
+ * the controller (the data is handed over before its deletion clock runs); then records the
+ * closure on the subject record and starts every clock that waited for it (retention counted from
+ * the end of the relationship, not from upload): categories counted from the end of the
+ * relationship get `closedAt + duration`, categories that keep nothing after closure `closedAt +
+ * grace period`. Documents counted from their own date (accounting, payroll, attendance) keep
+ * their schedule. The first closure wins; a replay re-applies the same schedule.
  */
 export class AccountClosureOperation {
   private readonly exporter: SubjectExporter;
@@ -56,7 +59,7 @@ export class AccountClosureOperation {
     });
     const closedAt = new Date(record.closedAt!);
     for (const item of await store.listDocuments(tenant, subject)) {
-      if (['expiring', 'expired', 'erased'].includes(item.state)) continue;
+      if (!isLive(item.state)) continue;
       const category = policy.find(item.category);
       if (!category) continue;
       let reason: string;

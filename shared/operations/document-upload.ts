@@ -1,25 +1,37 @@
 import {
   DeleteObjectCommand,
-  DeleteObjectsCommand,
   HeadObjectCommand,
   GetObjectCommand,
-  ListObjectVersionsCommand,
   S3Client,
 } from '@aws-sdk/client-s3';
 import { createHash } from 'node:crypto';
 import type { DocumentUploadedV1 } from '../../events';
-import { PermanentError } from '../errors';
+import { isNotFound, PermanentError } from '../errors';
 import type { LogEntry } from '../processing-log/writer';
-import { type DocumentItem, reschedule, subjectKey } from '../retention/retention-store';
-import { dueDate } from '../retention/schedule';
+import type { RetentionCategory } from '../retention/policy';
 import {
-  type OperationContext,
-  documentFields,
-  isoOf,
-  keptBasis,
-  laterOf,
-  reasonOf,
-} from './context';
+  reschedule,
+  subjectKey,
+  type DocumentItem,
+  type SubjectRecord,
+} from '../retention/retention-items';
+import { dueDate, isoOf, laterOf } from '../retention/schedule';
+import type { OperationContext } from './context';
+import { deleteAllObjectVersions } from '../vault/version-deletion';
+import { documentFields, keptBasis, reasonOf } from './log-entries';
+
+/** Versions of one upload key listed before deleting them (a producer writes a key a few times). */
+const UPLOAD_VERSIONS_ROUND = 1000;
+
+/** Who and what one upload is about: its pseudonyms, keys and category. */
+interface UploadTarget {
+  readonly tenant: string;
+  readonly subject: string;
+  readonly document: string;
+  readonly pk: string;
+  readonly sk: string;
+  readonly category: RetentionCategory;
+}
 
 /** Options of the {@link DocumentUploadOperation}. */
 export interface DocumentUploadOptions {
@@ -28,11 +40,6 @@ export interface DocumentUploadOptions {
   /** The stack's upload bucket: the only bucket documents are taken from. */
   readonly uploadBucket: string;
 }
-
-const isNotFound = (error: unknown): boolean => {
-  const e = error as { name?: string; $metadata?: { httpStatusCode?: number } };
-  return e?.name === 'NoSuchKey' || e?.name === 'NotFound' || e?.$metadata?.httpStatusCode === 404;
-};
 
 /**
  * `privacy.document.uploaded.v1`: takes a document from the tenant's prefix of the upload bucket,
@@ -44,7 +51,7 @@ const isNotFound = (error: unknown): boolean => {
  * (`foreign-object`), an unknown category, a missing upload, a digest mismatch, a document id
  * already used by another event (`duplicate-document`).
  *
- * Reordering (issue 3 item 5): an erasure leaves a tombstone with its time on the subject record.
+ * Reordering: an erasure leaves a tombstone with its time on the subject record.
  * An upload whose event time is before the tombstone is erased at once (`erased-before-upload`)
  * when its category may be deleted, or stored restricted when the law requires keeping it; an
  * upload after the erasure is stored. The retention item is written in a transaction conditional
@@ -59,7 +66,63 @@ export class DocumentUploadOperation {
 
   /** Applies one upload event; safe to re-run (a replay finds its item and succeeds). */
   async handle(event: DocumentUploadedV1): Promise<LogEntry[]> {
-    const { policy, store, vault, pseudonyms } = this.ctx;
+    const { store, vault } = this.ctx;
+    const target = await this.targetOf(event);
+    const { tenant, subject, category } = target;
+    const base: LogEntry = {
+      tenant,
+      operation: 'received',
+      outcome: 'success',
+      subject,
+      category: category.id,
+      document: target.document,
+      eventId: event.id,
+      eventSource: event.source,
+      eventType: event.type,
+      legalBasis: category.legalBasis,
+      purpose: category.purpose,
+    };
+    const existing = await store.getDocument(target.pk, target.sk);
+    if (existing) return [base, await this.replayed(existing, event)];
+
+    const subjectRecord = await store.getSubject(tenant, subject);
+    const tombstone = laterOf(
+      subjectRecord.tombstones?.['*'],
+      subjectRecord.tombstones?.[category.id],
+    );
+    const erasedBefore = tombstone !== undefined && isoOf(event.time) < tombstone;
+    if (erasedBefore && category.erasure === 'delete') {
+      // Erasure wins: never stored (and whatever a crashed attempt stored is removed).
+      await vault.deleteAllVersions(tenant, subject, category.id, event.data.documentId);
+      await this.removeUpload(event.data.upload.key);
+      return [
+        base,
+        {
+          ...base,
+          operation: 'erased',
+          outcome: 'skipped',
+          reason: reasonOf(category, 'erased-before-upload'),
+        },
+      ];
+    }
+    const upload = await this.readUpload(event);
+    const item = await this.storeDocument(
+      event,
+      target,
+      subjectRecord,
+      erasedBefore,
+      upload.content,
+    );
+    await this.removeUploadedVersion(event.data.upload.key, upload.versionId);
+    return [base, this.storedEntry(item, event)];
+  }
+
+  /**
+   * Who and what the upload is about, refusing (`foreign-object`) an upload outside the tenant's
+   * prefix of the upload bucket, and an unknown category.
+   */
+  private async targetOf(event: DocumentUploadedV1): Promise<UploadTarget> {
+    const { policy, pseudonyms } = this.ctx;
     const tenant = event.tenantid;
     const { upload, documentId } = event.data;
     if (
@@ -72,64 +135,39 @@ export class DocumentUploadOperation {
     const subject = await pseudonyms.subject(tenant, event.data.subjectId);
     const document = await pseudonyms.of(tenant, 'document', documentId);
     const pk = subjectKey(tenant, subject);
-    const sk = `DOC#${document}`;
-    const eventTime = isoOf(event.time);
-    const base: LogEntry = {
-      tenant,
-      operation: 'received',
-      outcome: 'success',
-      subject,
-      category: category.id,
-      document,
-      eventId: event.id,
-      eventSource: event.source,
-      eventType: event.type,
-      legalBasis: category.legalBasis,
-      purpose: category.purpose,
-    };
+    return { tenant, subject, document, pk, sk: `DOC#${document}`, category };
+  }
 
-    const existing = await store.getDocument(pk, sk);
-    if (existing) {
-      if (existing.tenant !== tenant || !existing.vaultKey.startsWith(`${tenant}/`))
-        throw new PermanentError('foreign-object', 'retention item belongs to another tenant');
-      if (existing.eventId !== event.id || existing.eventSource !== event.source)
-        throw new PermanentError(
-          'duplicate-document',
-          'document id already stored by another event',
-        );
-      // Replay after a crash: the document is stored; finish removing the upload.
-      await this.removeUpload(upload.key);
-      return [base, this.storedEntry(existing, event)];
-    }
+  /**
+   * A replay after a crash: the document is stored, so the upload removal is finished. Refuses the
+   * item of another tenant, and a document id stored by another event (`duplicate-document`).
+   */
+  private async replayed(existing: DocumentItem, event: DocumentUploadedV1): Promise<LogEntry> {
+    const tenant = event.tenantid;
+    if (existing.tenant !== tenant || !existing.vaultKey.startsWith(`${tenant}/`))
+      throw new PermanentError('foreign-object', 'retention item belongs to another tenant');
+    if (existing.eventId !== event.id || existing.eventSource !== event.source)
+      throw new PermanentError('duplicate-document', 'document id already stored by another event');
+    await this.removeUpload(event.data.upload.key);
+    return this.storedEntry(existing, event);
+  }
 
-    const subjectRecord = await store.getSubject(tenant, subject);
-    const tombstone = laterOf(
-      subjectRecord.tombstones?.['*'],
-      subjectRecord.tombstones?.[category.id],
-    );
-    const erasedBefore = tombstone !== undefined && eventTime < tombstone;
-    if (erasedBefore && category.erasure === 'delete') {
-      // Erasure wins: never stored (and whatever a crashed attempt stored is removed).
-      await vault.deleteAllVersions(tenant, subject, category.id, documentId);
-      await this.removeUpload(upload.key);
-      return [
-        base,
-        {
-          ...base,
-          operation: 'erased',
-          outcome: 'skipped',
-          reason: reasonOf(category, 'erased-before-upload'),
-        },
-      ];
-    }
-
+  /**
+   * The upload's content and version, checked against the event's sha256 when given; refuses a
+   * missing upload (`upload-missing`) and, after removing it, content that does not match
+   * (`sha256-mismatch`: untrusted content is not kept either, the producer uploads again).
+   */
+  private async readUpload(
+    event: DocumentUploadedV1,
+  ): Promise<{ content: Uint8Array; versionId: string | undefined }> {
+    const { upload } = event.data;
     let content: Uint8Array;
-    let uploadVersion: string | undefined;
+    let versionId: string | undefined;
     try {
       const object = await this.options.s3.send(
         new GetObjectCommand({ Bucket: upload.bucket, Key: upload.key }),
       );
-      uploadVersion = object.VersionId;
+      versionId = object.VersionId;
       content = await object.Body!.transformToByteArray();
     } catch (error) {
       if (isNotFound(error))
@@ -138,11 +176,27 @@ export class DocumentUploadOperation {
     }
     const sha256 = createHash('sha256').update(content).digest('hex');
     if (event.data.sha256 !== undefined && event.data.sha256 !== sha256) {
-      // Untrusted content is not kept either: the producer uploads again.
       await this.removeUpload(upload.key);
       throw new PermanentError('sha256-mismatch', 'upload content does not match its sha256');
     }
+    return { content, versionId };
+  }
 
+  /**
+   * Stores the content in the vault and creates its retention item: scheduled from its anchor,
+   * restricted when an earlier erasure covers a category the law keeps, held under a legal hold.
+   * The item is written only if the subject record is unchanged since it was read.
+   */
+  private async storeDocument(
+    event: DocumentUploadedV1,
+    target: UploadTarget,
+    subjectRecord: SubjectRecord,
+    erasedBefore: boolean,
+    content: Uint8Array,
+  ): Promise<DocumentItem> {
+    const { policy, store, vault } = this.ctx;
+    const { tenant, subject, category } = target;
+    const { documentId } = event.data;
     const ref = { tenant, subject, keyClass: category.id, documentId };
     const stored = await vault.put(ref, content, { category: category.id });
     const documentDate = isoOf(event.data.documentDate ?? event.time);
@@ -152,13 +206,13 @@ export class DocumentUploadOperation {
       fiscalYearEnd: policy.fiscalYearEnd(tenant),
     });
     const item = reschedule({
-      pk,
-      sk,
+      pk: target.pk,
+      sk: target.sk,
       kind: 'document',
       tenant,
       subject,
       documentId,
-      document,
+      document: target.document,
       category: category.id,
       keyClass: category.id,
       vaultKey: stored.vaultKey,
@@ -176,15 +230,14 @@ export class DocumentUploadOperation {
       ...(subjectRecord.holds ? { held: true } : {}),
       eventId: event.id,
       eventSource: event.source,
-      eventTime,
+      eventTime: isoOf(event.time),
       documentDate,
       ...(due ? { dueAt: due.toISOString() } : {}),
       storedAt: this.ctx.now().toISOString(),
       rev: 0,
     });
     await store.createDocument(item, subjectRecord.version);
-    await this.removeUploadedVersion(upload.key, uploadVersion);
-    return [base, this.storedEntry(item, event)];
+    return item;
   }
 
   private storedEntry(item: DocumentItem, event: DocumentUploadedV1): LogEntry {
@@ -235,29 +288,16 @@ export class DocumentUploadOperation {
     await this.removeUpload(key);
   }
 
-  /** Deletes every version (and delete marker) of the upload object: no orphan is left. */
+  /**
+   * Deletes every version (and delete marker) of the upload object: no orphan is left (a version
+   * S3 refuses to delete fails the operation, transiently, so it is retried).
+   */
   private async removeUpload(key: string): Promise<void> {
-    const bucket = this.options.uploadBucket;
-    let keyMarker: string | undefined;
-    let versionIdMarker: string | undefined;
-    do {
-      const page = await this.options.s3.send(
-        new ListObjectVersionsCommand({
-          Bucket: bucket,
-          Prefix: key,
-          KeyMarker: keyMarker,
-          VersionIdMarker: versionIdMarker,
-        }),
-      );
-      const objects = [...(page.Versions ?? []), ...(page.DeleteMarkers ?? [])]
-        .filter((v) => v.Key === key)
-        .map((v) => ({ Key: key, VersionId: v.VersionId ?? 'null' }));
-      if (objects.length > 0)
-        await this.options.s3.send(
-          new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: objects, Quiet: true } }),
-        );
-      keyMarker = page.IsTruncated ? page.NextKeyMarker : undefined;
-      versionIdMarker = page.IsTruncated ? page.NextVersionIdMarker : undefined;
-    } while (keyMarker !== undefined);
+    await deleteAllObjectVersions(this.options.s3, {
+      bucket: this.options.uploadBucket,
+      prefix: key,
+      exactKey: key,
+      roundSize: UPLOAD_VERSIONS_ROUND,
+    });
   }
 }

@@ -1,21 +1,14 @@
-import { Logger } from '@aws-lambda-powertools/logger';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { S3Client } from '@aws-sdk/client-s3';
-import type { LogEntry } from '../processing-log/writer';
 import { createDynamoClient, createDynamoDocumentClient } from '../aws/dynamodb';
 import { createKmsClient } from '../aws/kms';
 import { createS3Client } from '../aws/s3';
-import { createSqsClient } from '../aws/sqs';
-import { DeadLetterRouter } from '../batch/dead-letter';
-import { createOperationHandler } from '../batch/operation-batch';
 import { requireEnv } from '../config';
-import { ProcessingLogWriter } from '../processing-log/writer';
 import { Pseudonymizer } from '../pseudonym';
 import { defaultRetentionPolicy } from '../retention/policy';
 import { RetentionStore } from '../retention/retention-store';
 import { DocumentVault } from '../vault/document-vault';
 import type { OperationContext } from './context';
-import type * as z from 'zod/mini';
 
 /** How long an unwrapped subject key is reused: effectively once (see below). */
 export const SUBJECT_KEY_CACHE_MS = 1;
@@ -61,32 +54,4 @@ export function servicesFromEnvironment(env: NodeJS.ProcessEnv = process.env): F
       now: () => new Date(),
     },
   };
-}
-
-/** A processing-log writer for `actor` on the environment's log bucket. */
-export function logWriterFor(actor: string, s3: S3Client, env: NodeJS.ProcessEnv = process.env) {
-  return new ProcessingLogWriter({ s3, bucket: requireEnv('LOG_BUCKET_NAME', env), actor });
-}
-
-/**
- * The SQS handler of a queue-fed operation: {@link createOperationHandler} wired from the
- * environment (log, dead-letter queue, idempotency table).
- */
-export function queueOperationHandler<S extends z.ZodMiniType>(
-  actor: string,
-  schema: S,
-  services: FunctionServices,
-  operate: (event: z.infer<S>) => Promise<LogEntry[]>,
-) {
-  return createOperationHandler({
-    actor,
-    schema,
-    operate,
-    log: logWriterFor(actor, services.s3),
-    deadLetters: new DeadLetterRouter(createSqsClient(), requireEnv('DEAD_LETTER_QUEUE_URL')),
-    pseudonyms: services.context.pseudonyms,
-    dynamo: services.dynamo,
-    idempotencyTable: requireEnv('IDEMPOTENCY_TABLE_NAME'),
-    logger: new Logger({ serviceName: actor }),
-  });
 }

@@ -1,20 +1,15 @@
 import type { ErasureRequestedV1 } from '../../events';
 import type { LogEntry } from '../processing-log/writer';
 import type { RetentionCategory } from '../retention/policy';
-import { DEFERRED_BY_LEGAL_HOLD, type DocumentItem } from '../retention/retention-store';
-import {
-  type OperationContext,
-  openSubjectRequest,
-  documentFields,
-  isoOf,
-  keptBasis,
-  laterOf,
-  reasonOf,
-} from './context';
+import { DEFERRED_BY_LEGAL_HOLD, isLive, type DocumentItem } from '../retention/retention-items';
+import { isoOf, laterOf } from '../retention/schedule';
+import type { OperationContext } from './context';
+import { documentFields, keptBasis, reasonOf } from './log-entries';
+import { openSubjectRequest, type RequestFields } from './subject-request';
 
 /**
- * `privacy.erasure.requested.v1` (P6, P7): records the request (deadline = receipt + one month,
- * GDPR Art. 12(3)) and an erasure tombstone with the event's time on the subject record (uploads
+ * `privacy.erasure.requested.v1` (GDPR Art. 17): records the request (deadline = receipt + one
+ * month, GDPR Art. 12(3)) and an erasure tombstone with the event's time on the subject record (uploads
  * older than it are never stored, whatever the order they arrive in). Then, per document:
  *
  * - categories the policy lets erasure delete: their subject keys are destroyed first
@@ -35,13 +30,10 @@ export class ErasureRequestOperation {
 
   /** Applies one erasure request; every step is keyed and idempotent. */
   async handle(event: ErasureRequestedV1): Promise<LogEntry[]> {
-    const { store, vault, policy } = this.ctx;
+    const { store, policy } = this.ctx;
     const { categories } = event.data;
-    const { tenant, subject, requestId, deadline, common, request } = await openSubjectRequest(
-      this.ctx,
-      event,
-      'erasure',
-    );
+    const opened = await openSubjectRequest(this.ctx, event, 'erasure');
+    const { tenant, subject, requestId, deadline, common, request } = opened;
     const entries: LogEntry[] = [{ ...common, operation: 'received', outcome: 'success' }];
 
     const tombstoneTime = isoOf(event.time);
@@ -52,80 +44,14 @@ export class ErasureRequestOperation {
     });
     const held = Boolean(record.holds);
     const wanted = (d: DocumentItem) =>
-      (!categories || categories.includes(d.category)) &&
-      !['expiring', 'expired', 'erased'].includes(d.state);
+      (!categories || categories.includes(d.category)) && isLive(d.state);
     const documents = (await store.listDocuments(tenant, subject)).filter(wanted);
     const deletable = documents.filter((d) => policy.find(d.category)?.erasure !== 'restrict');
     const kept = documents.filter((d) => policy.find(d.category)?.erasure === 'restrict');
 
-    if (held) {
-      for (const item of deletable) {
-        if (item.erasurePending !== requestId)
-          await store.saveDocument({ ...item, erasurePending: requestId });
-        entries.push({
-          ...documentFields(item, policy.find(item.category)),
-          ...common,
-          operation: 'erased',
-          outcome: 'skipped',
-          reason: reasonOf(
-            policy.find(item.category),
-            'legal-hold',
-            'erasure-deferred-until-release',
-          ),
-        });
-      }
-    } else {
-      const classes = [...new Set(deletable.map((d) => d.keyClass))].sort();
-      if (classes.length > 0) {
-        // Crypto-shredding first: unreadable at once.
-        await vault.shred(tenant, subject, classes);
-        for (const keyClass of classes)
-          entries.push({
-            ...common,
-            category: keyClass,
-            operation: 'shredded',
-            outcome: 'success',
-            reason: reasonOf(policy.find(keyClass), 'erasure-request'),
-          });
-        // Then physical removal of every version.
-        for (const keyClass of classes) await vault.deleteAllVersions(tenant, subject, keyClass);
-      }
-      for (const item of deletable) {
-        await store.deleteDocument(item);
-        entries.push({
-          ...documentFields(item, policy.find(item.category)),
-          ...common,
-          operation: 'erased',
-          outcome: 'success',
-          retainUntil: null,
-          reason: reasonOf(policy.find(item.category), 'crypto-shredded', 'all-versions-deleted'),
-        });
-      }
-    }
-    for (const item of kept) {
-      const category = policy.find(item.category) as RetentionCategory;
-      const current = item.restricted
-        ? item
-        : await store.saveDocument({
-            ...item,
-            restricted: true,
-            restrictionGround: category.restrictionGround,
-            restrictedAt: this.ctx.now().toISOString(),
-          });
-      entries.push({
-        ...documentFields(current, category),
-        ...common,
-        operation: 'restricted',
-        outcome: 'kept',
-        legalBasis: keptBasis(category),
-        reason: reasonOf(
-          category,
-          'kept-under-legal-duty',
-          current.dueAt ? 'deleted-when-duty-ends' : 'duty-starts-at-relationship-end',
-          held ? 'legal-hold' : undefined,
-        ),
-      });
-    }
+    if (held) entries.push(...(await this.deferred(deletable, requestId, common)));
+    else entries.push(...(await this.erased(tenant, subject, deletable, common)));
+    for (const item of kept) entries.push(await this.restricted(item, held, common));
     if (held && deletable.length > 0) {
       // Not answered yet: the request stays open (and overdue once past its deadline) until the
       // hold is released and the sweeper has run the deferred erasure; the sweeper completes it.
@@ -141,5 +67,100 @@ export class ErasureRequestOperation {
       reason: `${completed.outcome}${completed.completedAt! > deadline ? ';late' : ''}`,
     });
     return entries;
+  }
+
+  /** Under a legal hold: what may be deleted is marked for erasure at the release, not deleted. */
+  private async deferred(
+    deletable: readonly DocumentItem[],
+    requestId: string,
+    common: RequestFields,
+  ): Promise<LogEntry[]> {
+    const { store, policy } = this.ctx;
+    const entries: LogEntry[] = [];
+    for (const item of deletable) {
+      if (item.erasurePending !== requestId)
+        await store.saveDocument({ ...item, erasurePending: requestId });
+      entries.push({
+        ...documentFields(item, policy.find(item.category)),
+        ...common,
+        operation: 'erased',
+        outcome: 'skipped',
+        reason: reasonOf(
+          policy.find(item.category),
+          'legal-hold',
+          'erasure-deferred-until-release',
+        ),
+      });
+    }
+    return entries;
+  }
+
+  /**
+   * Erases what may be deleted: its subject keys are destroyed first (crypto-shredding: unreadable
+   * at once, even where ciphertext remains), then every object version and the retention items.
+   */
+  private async erased(
+    tenant: string,
+    subject: string,
+    deletable: readonly DocumentItem[],
+    common: RequestFields,
+  ): Promise<LogEntry[]> {
+    const { store, vault, policy } = this.ctx;
+    const entries: LogEntry[] = [];
+    const classes = [...new Set(deletable.map((d) => d.keyClass))].sort();
+    if (classes.length > 0) {
+      await vault.shred(tenant, subject, classes);
+      for (const keyClass of classes)
+        entries.push({
+          ...common,
+          category: keyClass,
+          operation: 'shredded',
+          outcome: 'success',
+          reason: reasonOf(policy.find(keyClass), 'erasure-request'),
+        });
+      for (const keyClass of classes) await vault.deleteAllVersions(tenant, subject, keyClass);
+    }
+    for (const item of deletable) {
+      await store.deleteDocument(item);
+      entries.push({
+        ...documentFields(item, policy.find(item.category)),
+        ...common,
+        operation: 'erased',
+        outcome: 'success',
+        retainUntil: null,
+        reason: reasonOf(policy.find(item.category), 'crypto-shredded', 'all-versions-deleted'),
+      });
+    }
+    return entries;
+  }
+
+  /** Keeps a document the law requires (restricted: stored, no longer processed), with its ground. */
+  private async restricted(
+    item: DocumentItem,
+    held: boolean,
+    common: RequestFields,
+  ): Promise<LogEntry> {
+    const category = this.ctx.policy.find(item.category) as RetentionCategory;
+    const current = item.restricted
+      ? item
+      : await this.ctx.store.saveDocument({
+          ...item,
+          restricted: true,
+          restrictionGround: category.restrictionGround,
+          restrictedAt: this.ctx.now().toISOString(),
+        });
+    return {
+      ...documentFields(current, category),
+      ...common,
+      operation: 'restricted',
+      outcome: 'kept',
+      legalBasis: keptBasis(category),
+      reason: reasonOf(
+        category,
+        'kept-under-legal-duty',
+        current.dueAt ? 'deleted-when-duty-ends' : 'duty-starts-at-relationship-end',
+        held ? 'legal-hold' : undefined,
+      ),
+    };
   }
 }

@@ -1,10 +1,12 @@
 import type { LegalHoldPlacedV1, LegalHoldReleasedV1 } from '../../events';
 import type { LogEntry } from '../processing-log/writer';
-import { subjectKey } from '../retention/retention-store';
-import { type OperationContext, documentFields, reasonOf } from './context';
+import { isLive, subjectKey } from '../retention/retention-items';
+import type { OperationContext } from './context';
+import { documentFields, reasonOf } from './log-entries';
 
 /**
- * `privacy.legal-hold.placed.v1` / `released.v1` (P6 exception: litigation, authority request).
+ * `privacy.legal-hold.placed.v1` / `released.v1`: litigation or an authority's request suspends
+ * every deletion of the subject's data, erasure requests included, until the hold is released.
  *
  * Placed: the hold id joins the subject record's active holds, then every scheduled document of
  * the subject loses its TTL attribute and index entry (state `held`, due date kept), so neither TTL
@@ -57,7 +59,7 @@ export class LegalHoldOperation {
       { ...fields, operation: 'hold-placed', outcome: 'success', reason: 'legal-hold' },
     ];
     for (const item of await store.listDocuments(tenant, subject)) {
-      if (['expiring', 'expired', 'erased'].includes(item.state)) continue;
+      if (!isLive(item.state)) continue;
       const current = item.held ? item : await store.saveDocument({ ...item, held: true });
       const category = policy.find(item.category);
       entries.push({

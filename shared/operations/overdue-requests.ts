@@ -1,7 +1,7 @@
 /**
- * The overdue-requests metric (GDPR Art. 12(3), P15): the number of open data-subject requests
- * past their one-month deadline, emitted by the sweeper every run (zero included) in Embedded
- * Metric Format. Infra builds its alarm from the same constant, so the alarm always watches what
+ * The overdue-requests metric (GDPR Art. 12(3): a request is answered within one month): the
+ * number of open data-subject requests past their one-month deadline, emitted by the sweeper
+ * every run (zero included) in Embedded Metric Format. Infra builds its alarm from the same constant, so the alarm always watches what
  * the sweeper emits. Dependency-free: the CDK app imports it.
  */
 export const OVERDUE_REQUESTS_METRIC = {

@@ -1,10 +1,8 @@
 import type { LogEntry } from '../processing-log/writer';
-import { type DocumentItem, reschedule } from '../retention/retention-store';
+import { isLive, reschedule, type DocumentItem } from '../retention/retention-items';
 import { epochSeconds } from '../retention/schedule';
-import { type OperationContext, documentFields, reasonOf } from './context';
-
-/** States in which a document still exists (is stored, under retention). */
-const LIVE_STATES = new Set(['active', 'waiting-anchor', 'restricted', 'held']);
+import type { OperationContext } from './context';
+import { documentFields, reasonOf } from './log-entries';
 
 /**
  * Expiry of one document: physical removal of every version, then its subject key of that
@@ -24,7 +22,7 @@ export class DocumentExpiry {
     const category = policy.find(item.category);
     await vault.deleteAllVersions(item.tenant, item.subject, item.keyClass, item.documentId);
     const others = (await store.listDocuments(item.tenant, item.subject)).filter(
-      (d) => d.sk !== item.sk && d.keyClass === item.keyClass && LIVE_STATES.has(d.state),
+      (d) => d.sk !== item.sk && d.keyClass === item.keyClass && isLive(d.state),
     );
     const entries: LogEntry[] = [
       {

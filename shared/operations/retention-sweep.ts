@@ -6,7 +6,7 @@ import {
   DEFERRED_BY_LEGAL_HOLD,
   type DocumentItem,
   type RequestItem,
-} from '../retention/retention-store';
+} from '../retention/retention-items';
 import type { OperationContext } from './context';
 import { OVERDUE_REQUESTS_METRIC } from './overdue-requests';
 import { DocumentExpiry } from './retention-expiry';
@@ -54,7 +54,7 @@ export interface SweepResult {
   readonly skipped: number;
   /** True when the sweep stopped early (time budget); the next run continues. */
   readonly truncated: boolean;
-  /** Requests still open after the run (P15). */
+  /** Requests still open after the run. */
   readonly openRequests: number;
   /** Open requests past their deadline: the `OverdueRequests` metric of this run. */
   readonly overdueRequests: number;
@@ -82,9 +82,9 @@ interface RequestReview {
  * A crash before the log is written leaves the items claimed (`expiring`) and due, so the next
  * run purges them again (idempotent) and logs them: no deletion goes unlogged.
  *
- * Then it reviews the open requests (P15): counts those past their one-month deadline, emits the
- * count as `OverdueRequests` (alarmed above zero), and completes the erasures a legal hold
- * deferred once they have run.
+ * Then it reviews the open requests (each must be answered within one month): counts those past
+ * their deadline, emits the count as `OverdueRequests` (alarmed above zero), and completes the
+ * erasures a legal hold deferred once they have run.
  */
 export class RetentionSweeper {
   private readonly expiry: DocumentExpiry;

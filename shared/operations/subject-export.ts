@@ -2,8 +2,9 @@ import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { createHash } from 'node:crypto';
 import type { LogEntry } from '../processing-log/writer';
 import { DocumentNotFoundError, DocumentShreddedError } from '../vault/errors';
-import type { DocumentItem } from '../retention/retention-store';
-import { type OperationContext, documentFields, reasonOf, vaultRefOf } from './context';
+import { isLive, vaultRefOf, type DocumentItem } from '../retention/retention-items';
+import type { OperationContext } from './context';
+import { documentFields, reasonOf } from './log-entries';
 
 /** Days an export stays in the export bucket (the bucket's lifecycle rule expires it). */
 export const EXPORT_EXPIRY_DAYS = 30;
@@ -18,7 +19,7 @@ export interface ExportRequest {
   readonly subjectId: string;
   /** The subject's pseudonym (keys, log). */
   readonly subject: string;
-  /** `access` (GDPR Art. 15/20) or `closure` (export before deletion, P4). */
+  /** `access` (GDPR Art. 15/20) or `closure` (handed to the controller before deletion). */
   readonly kind: 'access' | 'closure';
   /** Stable id of this export (request id, or the closure event): same id, same keys. */
   readonly exportId: string;
@@ -99,7 +100,7 @@ export class SubjectExporter {
       );
 
     const items = (await this.ctx.store.listDocuments(tenant, subject))
-      .filter((d) => !['expiring', 'expired', 'erased'].includes(d.state))
+      .filter((d) => isLive(d.state))
       .sort((a, b) => a.documentId.localeCompare(b.documentId));
     const documents: ManifestDocument[] = [];
     const entries: LogEntry[] = [];

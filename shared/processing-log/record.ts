@@ -7,7 +7,7 @@ z.config(en());
 /** Version of the processing-log record schema; bump on any change, keep readers of old versions. */
 export const LOG_SCHEMA_VERSION = 1;
 
-/** Every operation the processing log records (P9). */
+/** Every operation the processing log records: one record per operation on personal data. */
 export const LogOperation = z.enum([
   'received',
   'stored',

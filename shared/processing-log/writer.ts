@@ -1,6 +1,7 @@
 import { HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { createHash, randomUUID } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
+import { isNotFound } from '../errors';
 import { LOG_SCHEMA_VERSION, ProcessingLogRecord } from './record';
 
 /** `prev-sha256` of the first object of a writer instance. */
@@ -184,9 +185,7 @@ export class ProcessingLogWriter {
       await this.options.s3.send(new HeadObjectCommand({ Bucket: this.options.bucket, Key: key }));
       return true;
     } catch (error) {
-      const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata
-        ?.httpStatusCode;
-      if (status === 404 || (error as Error).name === 'NotFound') return false;
+      if (isNotFound(error)) return false;
       throw error;
     }
   }

@@ -89,3 +89,15 @@ export function dueDate(category: RetentionCategory, facts: AnchorFacts): Date |
 export function epochSeconds(date: Date): number {
   return Math.ceil(date.getTime() / 1000);
 }
+
+/** ISO 8601 (UTC, milliseconds) of a timestamp string: comparable as text. */
+export function isoOf(timestamp: string): string {
+  return new Date(timestamp).toISOString();
+}
+
+/** The later of two ISO instants (either may be missing). */
+export function laterOf(a: string | undefined, b: string | undefined): string | undefined {
+  if (!a) return b;
+  if (!b) return a;
+  return a > b ? a : b;
+}

@@ -1,10 +1,7 @@
 import {
-  DeleteObjectsCommand,
   GetObjectCommand,
   HeadObjectCommand,
   ListObjectsV2Command,
-  ListObjectVersionsCommand,
-  ObjectIdentifier,
   PutObjectCommand,
   S3Client,
 } from '@aws-sdk/client-s3';
@@ -15,30 +12,25 @@ import { createDynamoClient, createDynamoDocumentClient } from '../aws/dynamodb'
 import { createKmsClient } from '../aws/kms';
 import { createS3Client } from '../aws/s3';
 import { requireEnv } from '../config';
+import { isNotFound } from '../errors';
 import { decryptDocument, documentKeyId, encryptDocument } from './envelope';
 import {
   DocumentIntegrityError,
   DocumentNotFoundError,
   DocumentShreddedError,
   InvalidVaultReferenceError,
-  PartialDeletionError,
 } from './errors';
 import { DEFAULT_KEY_CACHE_TTL_MS, KeyHierarchy } from './key-hierarchy';
-
-/** Which document, of whom, under which subject key. */
-export interface VaultDocumentRef {
-  /** Tenant id (`[a-z0-9][a-z0-9-]{0,62}`). */
-  readonly tenant: string;
-  /** The subject's pseudonym (64 lowercase hex), never the clear id. */
-  readonly subject: string;
-  /**
-   * Which subject key protects it: the category id, so that erasable and kept categories, and
-   * sensitive ones, have separate keys (`[A-Za-z0-9][A-Za-z0-9._-]{0,127}`).
-   */
-  readonly keyClass: string;
-  /** `[A-Za-z0-9._-]{1,128}` (not `.` or `..`). */
-  readonly documentId: string;
-}
+import {
+  checkDocumentId,
+  checkKeyClass,
+  checkSubject,
+  checkTenant,
+  parseVaultKey,
+  vaultKeyOf,
+  type VaultDocumentRef,
+} from './vault-ref';
+import { DELETE_BATCH, deleteAllObjectVersions, type DeletionResult } from './version-deletion';
 
 /** A document as stored in the vault. */
 export interface StoredDocument {
@@ -83,73 +75,11 @@ export interface DocumentVaultOptions {
   readonly deletionRoundSize?: number;
 }
 
-/** Result of {@link DocumentVault.deleteAllVersions}. */
-export interface DeletionResult {
-  /** Object versions and delete markers removed. */
-  readonly objectsDeleted: number;
-  /** DeleteObjects calls made (ceil(objectsDeleted / 1000)). */
-  readonly deleteCalls: number;
-  /** ListObjectVersions calls made. */
-  readonly listCalls: number;
-}
-
-const TENANT = /^[a-z0-9][a-z0-9-]{0,62}$/;
-const SUBJECT = /^[0-9a-f]{64}$/;
-const KEY_CLASS = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
-const DOCUMENT_ID = /^[A-Za-z0-9._-]{1,128}$/;
 const METADATA_KEY = /^[a-z0-9][a-z0-9-]{0,63}$/;
 /** Object metadata the vault writes; callers may not use the `po-` prefix. */
 const META_FORMAT = 'po-format';
 const META_SIZE = 'po-size';
 const META_SHA256 = 'po-sha256';
-const DELETE_BATCH = 1000;
-
-function checkTenant(tenant: string): void {
-  if (!TENANT.test(tenant)) throw new InvalidVaultReferenceError('tenant');
-}
-function checkSubject(subject: string): void {
-  if (!SUBJECT.test(subject)) throw new InvalidVaultReferenceError('subject pseudonym');
-}
-function checkKeyClass(keyClass: string): void {
-  if (!KEY_CLASS.test(keyClass)) throw new InvalidVaultReferenceError('key class');
-}
-function checkDocumentId(documentId: string): void {
-  if (!DOCUMENT_ID.test(documentId) || documentId === '.' || documentId === '..')
-    throw new InvalidVaultReferenceError('document id');
-}
-
-/** Refuses a reference of the wrong shape (InvalidVaultReferenceError, permanent). */
-export function validateVaultRef(ref: VaultDocumentRef): void {
-  checkTenant(ref.tenant);
-  checkSubject(ref.subject);
-  checkKeyClass(ref.keyClass);
-  checkDocumentId(ref.documentId);
-}
-
-/** The S3 key of a document: `${tenant}/${subject}/${keyClass}/${documentId}`. */
-export function vaultKeyOf(ref: VaultDocumentRef): string {
-  validateVaultRef(ref);
-  return `${ref.tenant}/${ref.subject}/${ref.keyClass}/${ref.documentId}`;
-}
-
-/** The reference a vault key stands for; undefined for a key the vault did not make. */
-export function parseVaultKey(vaultKey: string): VaultDocumentRef | undefined {
-  const parts = vaultKey.split('/');
-  if (parts.length !== 4) return undefined;
-  const [tenant, subject, keyClass, documentId] = parts;
-  const ref = { tenant, subject, keyClass, documentId };
-  try {
-    validateVaultRef(ref);
-  } catch {
-    return undefined;
-  }
-  return ref;
-}
-
-const isNotFound = (error: unknown): boolean => {
-  const e = error as { name?: string; $metadata?: { httpStatusCode?: number } } | null;
-  return e?.name === 'NoSuchKey' || e?.name === 'NotFound' || e?.$metadata?.httpStatusCode === 404;
-};
 
 /**
  * The document vault: documents envelope-encrypted under per-subject keys (one per key class),
@@ -322,10 +252,9 @@ export class DocumentVault {
 
   /**
    * Physically removes every object version and delete marker of the subject (or of one key
-   * class, or of one document when `documentId` is given too). Lists with ListObjectVersions
-   * (paginated) and deletes with DeleteObjects, 1,000 versions per call, quiet. Versions S3
-   * refuses to delete raise PartialDeletionError (transient: retry the whole call, it is
-   * idempotent). Does not touch keys: shred first for immediate unreadability.
+   * class, or of one document when `documentId` is given too); see `deleteAllObjectVersions`.
+   * Versions S3 refuses to delete raise PartialDeletionError (transient: retry the whole call, it
+   * is idempotent). Does not touch keys: shred first for immediate unreadability.
    */
   async deleteAllVersions(
     tenant: string,
@@ -345,62 +274,12 @@ export class DocumentVault {
       documentId !== undefined ? `${tenant}/${subject}/${keyClass}/${documentId}` : undefined;
     const prefix =
       exactKey ?? `${tenant}/${subject}/${keyClass !== undefined ? `${keyClass}/` : ''}`;
-
-    let objectsDeleted = 0;
-    let deleteCalls = 0;
-    let listCalls = 0;
-    let failed = 0;
-    let firstCode: string | undefined;
-    const deleteChunk = async (objects: ObjectIdentifier[]) => {
-      deleteCalls++;
-      const response = await this.s3.send(
-        new DeleteObjectsCommand({
-          Bucket: this.bucket,
-          Delete: { Objects: objects, Quiet: true },
-        }),
-      );
-      const errors = response.Errors ?? [];
-      failed += errors.length;
-      firstCode ??= errors[0]?.Code;
-      objectsDeleted += objects.length - errors.length;
-    };
-
-    // Rounds: list (paginated) without deleting, so that the markers stay valid, then delete what
-    // was listed, 1,000 per call. A round holds at most `deletionRoundSize` versions in memory; the
-    // next round lists again from the start, where the deleted versions no longer appear.
-    let done = false;
-    while (!done) {
-      const listed: ObjectIdentifier[] = [];
-      let keyMarker: string | undefined;
-      let versionIdMarker: string | undefined;
-      let truncated: boolean;
-      do {
-        listCalls++;
-        const page = await this.s3.send(
-          new ListObjectVersionsCommand({
-            Bucket: this.bucket,
-            Prefix: prefix,
-            KeyMarker: keyMarker,
-            VersionIdMarker: versionIdMarker,
-            MaxKeys: Math.min(DELETE_BATCH, this.deletionRound - listed.length),
-          }),
-        );
-        for (const entry of [...(page.Versions ?? []), ...(page.DeleteMarkers ?? [])]) {
-          if (!entry.Key || (exactKey !== undefined && entry.Key !== exactKey)) continue;
-          listed.push({ Key: entry.Key, VersionId: entry.VersionId ?? 'null' });
-        }
-        truncated = page.IsTruncated === true && page.NextKeyMarker !== undefined;
-        keyMarker = page.NextKeyMarker;
-        versionIdMarker = page.NextVersionIdMarker;
-      } while (truncated && listed.length < this.deletionRound);
-      for (let i = 0; i < listed.length; i += DELETE_BATCH)
-        await deleteChunk(listed.slice(i, i + DELETE_BATCH));
-      // Stop when the listing was complete, or when a full round found nothing to delete
-      // (only other documents' versions under an exact-key prefix).
-      done = !truncated || listed.length === 0 || failed > 0;
-    }
-    if (failed > 0) throw new PartialDeletionError(failed, firstCode);
-    return { objectsDeleted, deleteCalls, listCalls };
+    return deleteAllObjectVersions(this.s3, {
+      bucket: this.bucket,
+      prefix,
+      exactKey,
+      roundSize: this.deletionRound,
+    });
   }
 
   /**

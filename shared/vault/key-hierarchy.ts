@@ -7,7 +7,7 @@ import {
   QueryCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { randomBytes } from 'node:crypto';
-import { TransientError } from '../errors';
+import { isConditionalWriteRefused, TransientError } from '../errors';
 import { KEY_BYTES, KEY_ID_BYTES, unwrapSubjectKey, wrapSubjectKey } from './envelope';
 import { KeyStoreIntegrityError } from './errors';
 import { ExpiringCache } from './expiring-cache';
@@ -64,9 +64,6 @@ interface SubjectKeyItem {
   wrappingKey: string;
   createdAt: string;
 }
-
-const isConditionFailure = (error: unknown): boolean =>
-  (error as { name?: string } | null)?.name === 'ConditionalCheckFailedException';
 
 /**
  * The key hierarchy of the vault, as the AWS Encryption SDK's hierarchical keyring builds it:
@@ -258,7 +255,7 @@ export class KeyHierarchy {
         );
         plaintext = Buffer.from(generated.Plaintext);
       } catch (error) {
-        if (!isConditionFailure(error)) throw error;
+        if (!isConditionalWriteRefused(error)) throw error;
         // Another instance created it first: use theirs.
         const winner = await this.readItem(key);
         if (!winner)
@@ -318,7 +315,7 @@ export class KeyHierarchy {
       );
       return { id, key };
     } catch (error) {
-      if (!isConditionFailure(error)) throw error;
+      if (!isConditionalWriteRefused(error)) throw error;
       const winner = await this.readSubjectKeyItem(tenant, subject, keyClass);
       if (!winner)
         throw new TransientError('key-store-race', 'Subject key vanished while being created');

@@ -1,7 +1,6 @@
 import {
   DeleteObjectCommand,
   GetObjectCommand,
-  ListObjectVersionsCommand,
   ListObjectsV2Command,
   PutObjectCommand,
   S3Client,
@@ -9,18 +8,19 @@ import {
 import { KMSClient } from '@aws-sdk/client-kms';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { execFileSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { runCli } from '../../cli/main';
 import type { LocalPipeline } from '../../local/environment';
+import { listObjectVersions } from '../../shared/aws/object-versions';
 import { NAMED_QUERIES } from '../../shared/processing-log/named-queries';
-import { ProcessingLogWriter, recordsDigest } from '../../shared/processing-log/writer';
+import { recordsDigest } from '../../shared/processing-log/writer';
 import { loadRetentionPolicy } from '../../shared/retention/policy';
 import { Pseudonymizer } from '../../shared/pseudonym';
 import { startTestPipeline } from '../helpers/local-pipeline';
+import { writeSyntheticLog } from './log-audit-records';
 
 /** Runs the CLI in-process and captures its output. */
 async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
@@ -118,100 +118,12 @@ describe('processing log: real pipeline runs, named queries on DuckDB, verify, C
       );
     await pipeline.runtime.waitForIdle(90_000);
 
-    // Synthetic (clearly labelled): requests and expiries, which the operations do not log yet in
-    // this tree, written with the real writer under their own tenant so expectations are exact.
+    // Synthetic (clearly labelled): requests and expiries, written with the real writer under
+    // their own tenant so expectations are exact.
     syntheticSubject = await pseudonyms.subject(SYNTHETIC_TENANT, 'person-1');
-    const erasure = 'privacy.erasure.requested.v1';
-    const access = 'privacy.access.requested.v1';
-    const now = Date.now();
-    const iso = (t: number) => new Date(t).toISOString();
-    const request = (
-      requestId: string,
-      eventType: string,
-      receivedAt: string,
-      deadline: string,
-    ) => ({
-      tenant: SYNTHETIC_TENANT,
-      operation: 'received' as const,
-      outcome: 'success' as const,
-      subject: syntheticSubject,
-      requestId,
-      deadline,
-      eventId: `evt-${requestId}`,
-      eventSource: '/crm',
-      eventType,
-      time: receivedAt,
-    });
-    const completed = (requestId: string, time: string) => ({
-      tenant: SYNTHETIC_TENANT,
-      operation: 'request-completed' as const,
-      outcome: 'success' as const,
-      subject: syntheticSubject,
-      requestId,
-      eventId: `evt-${requestId}`,
-      eventSource: '/crm',
-      time,
-    });
-    const expired = (category: string, time: string, n: number, outcome: 'success' | 'kept') => ({
-      tenant: SYNTHETIC_TENANT,
-      operation: 'expired' as const,
-      outcome,
-      subject: syntheticSubject,
-      category,
-      document: createHash('sha256').update(`${category}${time}${n}`).digest('hex'),
-      time,
-    });
-    const writer = new ProcessingLogWriter({ s3, bucket, actor: 'erasure-request' });
-    const batches = [
-      [
-        request('R1', erasure, '2026-01-05T10:00:00.000Z', '2026-02-05T10:00:00.000Z'),
-        {
-          ...completed('R1', '2026-01-20T10:00:00.000Z'),
-          operation: 'erased' as const,
-          category: 'prospect-contact',
-        },
-        {
-          ...completed('R1', '2026-01-20T10:00:00.000Z'),
-          operation: 'restricted' as const,
-          outcome: 'kept' as const,
-          category: 'accounting-document',
-          legalBasis: '17(3)(b) legal obligation',
-        },
-        completed('R1', '2026-01-20T10:00:00.000Z'),
-        request('R2', erasure, '2026-02-01T10:00:00.000Z', '2026-03-01T10:00:00.000Z'),
-      ],
-      [
-        completed('R2', '2026-03-10T10:00:00.000Z'),
-        request('R3', erasure, '2026-03-01T10:00:00.000Z', '2026-04-01T10:00:00.000Z'),
-      ],
-      [request('R4', erasure, iso(now), iso(now + 30 * 86_400_000))],
-    ];
-    for (const batch of batches) {
-      chainKeys.push(writer.begin());
-      for (const entry of batch) writer.add(entry);
-      await writer.flush();
-    }
-    const expiryWriter = new ProcessingLogWriter({ s3, bucket, actor: 'retention-expiry' });
-    otherChainKeys = [];
-    for (const batch of [
-      [
-        expired('accounting-document', '2026-01-10T00:00:00.000Z', 1, 'success'),
-        expired('accounting-document', '2026-01-11T00:00:00.000Z', 2, 'success'),
-        expired('contract', '2026-01-12T00:00:00.000Z', 3, 'success'),
-      ],
-      [
-        expired('contract', '2026-02-12T00:00:00.000Z', 4, 'success'),
-        expired('contract', '2026-02-13T00:00:00.000Z', 5, 'kept'),
-      ],
-      [
-        request('A1', access, '2026-04-01T10:00:00.000Z', '2026-05-01T10:00:00.000Z'),
-        completed('A1', '2026-04-03T10:00:00.000Z'),
-      ],
-    ]) {
-      otherChainKeys.push(expiryWriter.begin());
-      for (const entry of batch) expiryWriter.add(entry);
-      await expiryWriter.flush();
-    }
+    const written = await writeSyntheticLog(s3, bucket, SYNTHETIC_TENANT, syntheticSubject);
+    chainKeys.push(...written.chainKeys);
+    otherChainKeys = written.otherChainKeys;
   }, 180_000);
 
   afterAll(async () => {
@@ -336,34 +248,32 @@ describe('processing log: real pipeline runs, named queries on DuckDB, verify, C
 
   it('never writes a subject identifier: no clear id in any log object version nor its metadata', async () => {
     // Prepare
-    const versions = await s3.send(new ListObjectVersionsCommand({ Bucket: bucket }));
+    const versions = (await listObjectVersions(s3, { bucket })).filter((v) => !v.deleteMarker);
     // Act
     const found: string[] = [];
-    for (const v of versions.Versions ?? []) {
+    for (const v of versions) {
       const object = await s3.send(
-        new GetObjectCommand({ Bucket: bucket, Key: v.Key!, VersionId: v.VersionId }),
+        new GetObjectCommand({ Bucket: bucket, Key: v.key, VersionId: v.versionId }),
       );
       const text = gunzipSync(Buffer.from(await object.Body!.transformToByteArray())).toString(
         'utf8',
       );
-      const all = `${v.Key} ${text} ${JSON.stringify(object.Metadata)}`;
+      const all = `${v.key} ${text} ${JSON.stringify(object.Metadata)}`;
       for (const id of [...SUBJECTS, 'person-1'])
-        if (all.includes(id)) found.push(`${id} in ${v.Key}`);
+        if (all.includes(id)) found.push(`${id} in ${v.key}`);
     }
     // Assess
-    expect((versions.Versions ?? []).length).toBeGreaterThanOrEqual(7);
+    expect(versions.length).toBeGreaterThanOrEqual(7);
     expect(found).toEqual([]);
   });
 
   it('refuses to delete a version of a log object (Object Lock, compliance mode)', async () => {
     // Prepare
-    const versions = await s3.send(
-      new ListObjectVersionsCommand({ Bucket: bucket, Prefix: chainKeys[0] }),
-    );
-    const version = versions.Versions![0]!;
+    const versions = await listObjectVersions(s3, { bucket, exactKey: chainKeys[0] });
+    const version = versions[0]!;
     // Act
     const attempt = s3.send(
-      new DeleteObjectCommand({ Bucket: bucket, Key: version.Key, VersionId: version.VersionId }),
+      new DeleteObjectCommand({ Bucket: bucket, Key: version.key, VersionId: version.versionId }),
     );
     // Assess
     await expect(attempt).rejects.toMatchObject({ name: 'AccessDenied' });

@@ -1,12 +1,8 @@
 import { GetObjectCommand, GetObjectTaggingCommand, PutObjectCommand } from '@aws-sdk/client-s3';
-import { vaultRefOf } from '../../shared/operations/context';
 import { DocumentUploadOperation } from '../../shared/operations/document-upload';
 import { ErasureRequestOperation } from '../../shared/operations/erasure-request';
-import {
-  ConcurrentChangeError,
-  RetentionStore,
-  type SubjectRecord,
-} from '../../shared/retention/retention-store';
+import { vaultRefOf, type SubjectRecord } from '../../shared/retention/retention-items';
+import { ConcurrentChangeError, RetentionStore } from '../../shared/retention/retention-store';
 import { DocumentShreddedError } from '../../shared/vault/errors';
 import { startOperationsHarness, type OperationsHarness } from './operations-harness';
 

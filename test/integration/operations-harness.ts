@@ -1,19 +1,20 @@
 import {
   GetObjectCommand,
   ListObjectsV2Command,
-  ListObjectVersionsCommand,
   PutObjectCommand,
   S3Client,
 } from '@aws-sdk/client-s3';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { randomUUID } from 'node:crypto';
 import type { LocalPipeline } from '../../local/environment';
+import { listObjectVersions } from '../../shared/aws/object-versions';
 import type { OperationContext } from '../../shared/operations/context';
-import { logWriterFor, servicesFromEnvironment } from '../../shared/operations/environment';
+import { logWriterFor } from '../../shared/batch/log-writer';
+import { servicesFromEnvironment } from '../../shared/operations/environment';
 import { RetentionSweeper } from '../../shared/operations/retention-sweep';
 import type { ProcessingLogRecord } from '../../shared/processing-log/record';
 import { readLogRecords } from '../../shared/processing-log/reader';
-import { type DocumentItem } from '../../shared/retention/retention-store';
+import { type DocumentItem } from '../../shared/retention/retention-items';
 import { startTestPipeline } from '../helpers/local-pipeline';
 
 /** A pipeline plus clients and helpers for the operations' integration tests. */
@@ -133,10 +134,7 @@ export async function startOperationsHarness(): Promise<OperationsHarness> {
         harness.setClock(undefined);
       }
     },
-    versions: async (bucket, prefix) => {
-      const page = await s3.send(new ListObjectVersionsCommand({ Bucket: bucket, Prefix: prefix }));
-      return (page.Versions ?? []).length + (page.DeleteMarkers ?? []).length;
-    },
+    versions: async (bucket, prefix) => (await listObjectVersions(s3, { bucket, prefix })).length,
     getText: async (bucket, key) => {
       const got = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
       return got.Body!.transformToString();

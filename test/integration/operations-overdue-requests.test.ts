@@ -1,8 +1,8 @@
 import type { Metrics } from '@aws-lambda-powertools/metrics';
-import { logWriterFor } from '../../shared/operations/environment';
+import { logWriterFor } from '../../shared/batch/log-writer';
 import { OVERDUE_REQUESTS_METRIC } from '../../shared/operations/overdue-requests';
 import { RetentionSweeper, sweepMetrics } from '../../shared/operations/retention-sweep';
-import { subjectKey } from '../../shared/retention/retention-store';
+import { subjectKey } from '../../shared/retention/retention-items';
 import { startOperationsHarness, type OperationsHarness } from './operations-harness';
 
 type Emf = ReturnType<Metrics['serializeMetrics']>;
@@ -33,7 +33,7 @@ function overdueOf(emf: Emf) {
   };
 }
 
-describe('overdue requests (P15): open requests past their deadline are counted and alarmed (local endpoint)', () => {
+describe('overdue requests: open requests past their deadline are counted and alarmed (local endpoint)', () => {
   let h: OperationsHarness;
 
   beforeAll(async () => {

@@ -2,7 +2,7 @@ import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { randomUUID } from 'node:crypto';
 import { DocumentShreddedError } from '../../shared/vault/errors';
-import { vaultRefOf } from '../../shared/operations/context';
+import { vaultRefOf } from '../../shared/retention/retention-items';
 import { DocumentUploadOperation } from '../../shared/operations/document-upload';
 import { startOperationsHarness, type OperationsHarness } from './operations-harness';
 

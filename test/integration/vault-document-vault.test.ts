@@ -4,14 +4,15 @@ import {
   DeleteObjectCommand,
   GetObjectCommand,
   HeadObjectCommand,
-  ListObjectVersionsCommand,
   PutObjectCommand,
   S3Client,
 } from '@aws-sdk/client-s3';
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { createHash, randomBytes } from 'node:crypto';
 import type { LocalPipeline } from '../../local/environment';
-import { DocumentVault, VaultDocumentRef } from '../../shared/vault/document-vault';
+import { listObjectVersions } from '../../shared/aws/object-versions';
+import { DocumentVault } from '../../shared/vault/document-vault';
+import type { VaultDocumentRef } from '../../shared/vault/vault-ref';
 import {
   DocumentIntegrityError,
   DocumentNotFoundError,
@@ -281,18 +282,15 @@ describe('document vault through the local endpoint', () => {
       new DeleteObjectCommand({ Bucket: bucket, Key: `${tenant}/${subject}/case-document/doc1` }),
     ); // a delete marker on top of the 3 versions
     await v.put(sibling, Buffer.from('sibling'));
-    const listVersions = async (prefix: string) => {
-      const page = await s3.send(new ListObjectVersionsCommand({ Bucket: bucket, Prefix: prefix }));
-      return [...(page.Versions ?? []), ...(page.DeleteMarkers ?? [])];
-    };
+    const listVersions = (prefix: string) => listObjectVersions(s3, { bucket, prefix });
     const before = await listVersions(`${tenant}/${subject}/case-document/doc1`);
     // Act
     const result = await v.deleteAllVersions(tenant, subject, 'case-document', 'doc1');
     // Assess
-    expect(before.filter((e) => e.Key?.endsWith('/doc1'))).toHaveLength(4);
+    expect(before.filter((e) => e.key.endsWith('/doc1'))).toHaveLength(4);
     expect(result).toMatchObject({ objectsDeleted: 4, deleteCalls: 1 });
     const after = await listVersions(`${tenant}/${subject}/`);
-    expect(after.map((e) => e.Key)).toEqual([`${tenant}/${subject}/case-document/doc10`]);
+    expect(after.map((e) => e.key)).toEqual([`${tenant}/${subject}/case-document/doc10`]);
     await expect(v.get(ref)).rejects.toBeInstanceOf(DocumentNotFoundError);
   });
 
@@ -337,8 +335,8 @@ describe('document vault through the local endpoint', () => {
     expect(counts.get('DeleteObjectsCommand')).toBe(2);
     expect(result.listCalls).toBe(2);
     expect(counts.get('ListObjectVersionsCommand')).toBe(result.listCalls);
-    const left = await s3.send(new ListObjectVersionsCommand({ Bucket: bucket, Prefix: prefix }));
-    expect([...(left.Versions ?? []), ...(left.DeleteMarkers ?? [])]).toHaveLength(0);
+    const left = await listObjectVersions(s3, { bucket, prefix });
+    expect(left).toHaveLength(0);
     countingS3.destroy();
   });
 

@@ -38,7 +38,7 @@ describe('events/schemas: JSON Schema generated from the zod schemas', () => {
     expect(onDisk.sort()).toEqual(EVENT_TYPES.map((t) => `${t}.json`).sort());
   });
 
-  it.each(EVENT_TYPES)('%s: declares the EVENTS.md required fields as required', (type) => {
+  it.each(EVENT_TYPES)('%s: declares the docs/events.md required fields as required', (type) => {
     // Prepare
     const schema = JSON.parse(readFileSync(path.join(root, schemaFileOf(type)), 'utf8')) as {
       required: string[];

@@ -1,10 +1,12 @@
+import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
 import { exampleEvents } from '../../events/examples';
 import { OperationForwarder, type OperationRoutes } from '../../shared/intake/forwarder';
-import { createIntakeHandler } from '../../shared/intake/intake-batch';
+import { IntakeBatch } from '../../shared/intake/intake-batch';
 import type { IntakeRejector } from '../../shared/intake/rejections';
+import { decideIngressMessage } from '../../shared/intake/validate';
 import type { ProcessingLogWriter } from '../../shared/processing-log/writer';
 
 const BUCKET = 'po1234-upload';
@@ -60,13 +62,27 @@ function fakes(
     }),
     discard: jest.fn(),
   } as unknown as ProcessingLogWriter;
-  const handler = createIntakeHandler({
-    rules: { uploadBucket: BUCKET },
+  const intake = new IntakeBatch({
     forwarder: new OperationForwarder(sqs, routes),
     rejector,
     log,
     logger: new Logger({ logLevel: 'SILENT' }),
   });
+  // The intake function's record handler and handler (functions/intake.ts), over these fakes.
+  const processor = new BatchProcessor(EventType.SQS);
+  const recordHandler = async (record: SQSRecord): Promise<void> => {
+    const decision = decideIngressMessage(record.body, { uploadBucket: BUCKET });
+    if (decision.ok) intake.accept(record, decision.event);
+    else await intake.reject(record, decision);
+  };
+  const handler = (event: SQSEvent, ctx: Context) =>
+    intake.invocation(event, ctx, () =>
+      processPartialResponse(event, recordHandler, processor, {
+        context: ctx,
+        throwOnFullBatchFailure: false,
+        processInParallel: false,
+      }),
+    );
   return { handler, batches, rejected, log };
 }
 

@@ -1,11 +1,7 @@
 import fc from 'fast-check';
 import { EVENT_TYPES, MAX_EVENT_BYTES } from '../../events';
 import { exampleEvents } from '../../events/examples';
-import {
-  decideIngressMessage,
-  rejectionIdentifiers,
-  uploadKeyProblem,
-} from '../../shared/intake/validate';
+import { decideIngressMessage, uploadKeyProblem } from '../../shared/intake/validate';
 
 const BUCKET = 'po1234-upload';
 const rules = { uploadBucket: BUCKET };
@@ -109,31 +105,6 @@ describe('uploadKeyProblem', () => {
     const problems = keys.map((k) => uploadKeyProblem('acme-sas', k));
     // Assess
     expect(problems).toEqual([undefined, undefined, undefined, undefined]);
-  });
-});
-
-describe('rejectionIdentifiers', () => {
-  it('keeps well-formed identifiers, drops invalid ones and never returns the subject as an id', () => {
-    // Prepare
-    const raw = { ...upload, id: 'emp-00042', source: 'has space', tenantid: 'acme-sas' };
-    // Act
-    const ids = rejectionIdentifiers(raw);
-    const unknown = rejectionIdentifiers({ tenantid: 'BAD', data: { subjectId: 'emp-1' } });
-    // Assess
-    expect(ids).toEqual({
-      tenant: 'acme-sas',
-      subjectId: 'emp-00042',
-      eventId: null,
-      eventSource: null,
-      eventType: 'privacy.document.uploaded.v1',
-    });
-    expect(unknown).toEqual({
-      tenant: 'unknown',
-      subjectId: null,
-      eventId: null,
-      eventSource: null,
-      eventType: null,
-    });
   });
 });
 

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { GENESIS } from '../../shared/processing-log/writer';
-import { VerifiedObject, verifyLogObjects } from '../../shared/processing-log/verify';
+import { VerifiedObject, verifyLogObjects } from '../../shared/processing-log/chain-check';
 
 /** A valid chain of `n` objects of one writer, each with `perObject` records. */
 function chain(writer: string, n: number, perObject = 2): VerifiedObject[] {

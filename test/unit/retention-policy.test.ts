@@ -13,7 +13,7 @@ interface PolicyInput {
 const clone = (): PolicyInput => JSON.parse(JSON.stringify(defaultPolicy));
 
 describe('retention policy', () => {
-  it('loads the default policy with every category id of PROMISES.md', () => {
+  it('loads the default policy with every category id of docs/promises.md', () => {
     // Prepare
     const promised = [
       'accounting-document',

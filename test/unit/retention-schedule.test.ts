@@ -6,7 +6,7 @@ import {
   reschedule,
   allExpiryShards,
   type DocumentItem,
-} from '../../shared/retention/retention-store';
+} from '../../shared/retention/retention-items';
 import defaultPolicy from '../../config/retention-policy.json';
 
 const policy = loadRetentionPolicy(defaultPolicy);

@@ -1,0 +1,110 @@
+import type { JSONValue } from '@aws-lambda-powertools/commons/types';
+import { IdempotencyConfig, makeIdempotent } from '@aws-lambda-powertools/idempotency';
+import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { Context } from 'aws-lambda';
+import type { LogEntry, ProcessingLogWriter } from '../processing-log/writer';
+
+/** How long a processed key is remembered: a redelivery within this window has no effect. */
+export const IDEMPOTENCY_WINDOW_SECONDS = 14 * 24 * 3600;
+
+/** What the idempotency table stores for one key: the log entries, and where they were meant to go. */
+interface StoredResult {
+  readonly entries: LogEntry[];
+  /** Key of the processing-log object the entries were queued for. */
+  readonly logObjectKey: string;
+}
+
+/** Options of an {@link IdempotentStep}. */
+export interface IdempotentStepOptions {
+  /** Idempotency key prefix: the acting function, or what it does (`intake-rejection`). */
+  readonly keyPrefix: string;
+  /** JMESPath of the key inside the value given to {@link IdempotentStep.run}. */
+  readonly eventKeyJmesPath: string;
+  readonly log: ProcessingLogWriter;
+  readonly dynamo: DynamoDBClient;
+  readonly idempotencyTable: string;
+}
+
+/** How one run of a step went. */
+export interface StepOutcome {
+  /** True when the effect did not run: the key was processed before (duplicate or redelivery). */
+  readonly replay: boolean;
+  /** True when the entries were queued for this invocation's log object. */
+  readonly logged: boolean;
+  readonly entries: readonly LogEntry[];
+}
+
+/**
+ * Runs an effect once per key (Powertools idempotency on DynamoDB) and gets the log entries it
+ * returns into the processing log once:
+ *
+ * - the first run queues the entries for this invocation's log object, and the stored result
+ *   remembers that object's key;
+ * - a replay (duplicate delivery, or redelivery after a crash or a failed log write) returns the
+ *   stored result without running the effect, and queues its entries again only when the object
+ *   they were meant for was never written; the stored result then points at this invocation's
+ *   object, so a later duplicate does not log them a third time.
+ *
+ * So a crash loses no record and a duplicate adds none. Each run keeps its state in its own call,
+ * so records of one batch may run concurrently.
+ */
+export class IdempotentStep<K extends object> {
+  private readonly config: IdempotencyConfig;
+  private readonly persistence: DynamoDBPersistenceLayer;
+  private readonly once: (
+    key: K,
+    effect: () => Promise<LogEntry[]>,
+    run: { computed: boolean },
+  ) => Promise<StoredResult>;
+
+  constructor(private readonly options: IdempotentStepOptions) {
+    this.config = new IdempotencyConfig({
+      eventKeyJmesPath: options.eventKeyJmesPath,
+      expiresAfterSeconds: IDEMPOTENCY_WINDOW_SECONDS,
+    });
+    this.persistence = new DynamoDBPersistenceLayer({
+      tableName: options.idempotencyTable,
+      awsSdkV3Client: options.dynamo,
+    });
+    // `run` is a fresh token per call, outside the key: it tells a computed result from a replay.
+    this.once = makeIdempotent(
+      async (_key: K, effect: () => Promise<LogEntry[]>, run: { computed: boolean }) => {
+        run.computed = true;
+        return { entries: await effect(), logObjectKey: options.log.objectKey };
+      },
+      {
+        dataIndexArgument: 0,
+        persistenceStore: this.persistence,
+        config: this.config,
+        keyPrefix: options.keyPrefix,
+      },
+    );
+  }
+
+  /** Gives the idempotency layer the invocation's remaining time (for in-progress records). */
+  registerLambdaContext(context: Context): void {
+    this.config.registerLambdaContext(context);
+  }
+
+  /**
+   * Runs `effect` unless `key` was processed before, and queues its entries (see the class).
+   * Throws what the effect or the idempotency table throws; a retry is safe.
+   */
+  async run(key: K, effect: () => Promise<LogEntry[]>): Promise<StepOutcome> {
+    const { log } = this.options;
+    const run = { computed: false };
+    const result = await this.once(key, effect, run);
+    const lost =
+      !run.computed &&
+      result.logObjectKey !== log.objectKey &&
+      !(await log.wasWritten(result.logObjectKey));
+    const logged = run.computed || lost;
+    if (logged) for (const entry of result.entries) log.add(entry);
+    if (lost) {
+      const moved: StoredResult = { entries: result.entries, logObjectKey: log.objectKey };
+      await this.persistence.saveSuccess(key as JSONValue, moved as unknown as JSONValue);
+    }
+    return { replay: !run.computed, logged, entries: result.entries };
+  }
+}

@@ -1,0 +1,203 @@
+import { createHash } from 'node:crypto';
+import type { VaultDocumentRef } from '../vault/vault-ref';
+import { epochSeconds } from './schedule';
+
+/*
+ * The items of the retention table, keyed by pseudonyms: subject records, document items, holds
+ * and requests, with the keys and index shards derived from them.
+ */
+
+/**
+ * Number of partitions of the `by-expiry` index. An item's shard is a hash of its key, so writes
+ * spread evenly whatever the expiry dates; the sweeper queries every shard with
+ * `expiresAt <= now`. 16 shards give 16 index partitions (about 16,000 writes/s) and cost the
+ * sweeper 16 mostly empty queries per run. Changing it requires re-writing the shard of every
+ * scheduled item.
+ */
+export const EXPIRY_SHARDS = 16;
+
+/**
+ * Number of partitions of the `open-requests` index. Open requests are few (an operation
+ * completes its request within seconds; only deferred or failing ones stay open), so 4 shards
+ * are only a guard against a burst of requests writing to one index partition.
+ */
+export const OPEN_REQUEST_SHARDS = 4;
+
+/** `outcome` of an erasure request deferred by a legal hold: open until the erasure has run. */
+export const DEFERRED_BY_LEGAL_HOLD = 'deferred-by-legal-hold';
+
+/** Life-cycle state of a document's retention item. */
+export type DocumentState =
+  'active' | 'waiting-anchor' | 'restricted' | 'held' | 'expiring' | 'expired' | 'erased';
+
+/**
+ * Whether a document in this state still exists (stored in the vault, under retention): every
+ * state but those of its removal (`expiring`: claimed by an expiry; `expired`; `erased`).
+ */
+export function isLive(state: DocumentState): boolean {
+  return state !== 'expiring' && state !== 'expired' && state !== 'erased';
+}
+
+/**
+ * The retention item of one document (`pk = T#<tenant>#S#<subject pseudonym>`,
+ * `sk = DOC#<document pseudonym>`). No identifier of a person in clear: the subject is its
+ * pseudonym; `documentId` is the controller's document id, needed to address the vault.
+ */
+export interface DocumentItem {
+  pk: string;
+  sk: string;
+  kind: 'document';
+  tenant: string;
+  /** Subject pseudonym. */
+  subject: string;
+  documentId: string;
+  /** Document pseudonym (what the log shows). */
+  document: string;
+  category: string;
+  /** Key class of the subject's data key (the category: each category its own key). */
+  keyClass: string;
+  vaultKey: string;
+  versionId?: string;
+  size: number;
+  sha256: string;
+  state: DocumentState;
+  /** Kept under an Art. 17(3) ground after an erasure request: stored, not processed. */
+  restricted?: boolean;
+  restrictionGround?: string;
+  restrictedAt?: string;
+  /** Under a legal hold: nothing expires. */
+  held?: boolean;
+  /** To be erased as soon as the hold is released (erasure requested during a hold). */
+  erasurePending?: string;
+  eventId: string;
+  eventSource: string;
+  /** Upload event time (ISO). */
+  eventTime: string;
+  /** Anchor date used for document-date / fiscal-year-end categories (ISO). */
+  documentDate: string;
+  /** When the document falls due (ISO), once its anchor is known. */
+  dueAt?: string;
+  /** TTL attribute (epoch seconds): present only when scheduled and not held. */
+  expiresAt?: number;
+  /** Partition of the `by-expiry` index: present only with `expiresAt`. */
+  expiryShard?: string;
+  storedAt: string;
+  /** Optimistic-concurrency revision. */
+  rev: number;
+}
+
+/** The record of one subject (`sk = SUBJECT`): closure, erasure tombstones, active holds. */
+export interface SubjectRecord {
+  pk: string;
+  sk: 'SUBJECT';
+  kind: 'subject';
+  tenant: string;
+  subject: string;
+  /** Account closure / end of relationship (ISO). */
+  closedAt?: string;
+  /** Erasure tombstones: category (or `*` for everything) → time of the erasure event (ISO). */
+  tombstones?: Record<string, string>;
+  /** Ids of the active legal holds; absent when none (so a condition can test its absence). */
+  holds?: string[];
+  /** Optimistic-concurrency version: every change bumps it. */
+  version: number;
+}
+
+/** A legal hold (`sk = HOLD#<holdId>`). */
+export interface HoldItem {
+  pk: string;
+  sk: string;
+  kind: 'hold';
+  holdId: string;
+  reason: string;
+  placedAt: string;
+  releasedAt?: string;
+}
+
+/**
+ * A data-subject request (`sk = REQ#<requestId>`), tracked from receipt to completion, so that one
+ * not answered within its month shows.
+ */
+export interface RequestItem {
+  pk: string;
+  sk: string;
+  kind: 'request';
+  requestKind: 'erasure' | 'access';
+  requestId: string;
+  /** Tenant and subject pseudonym (absent on items written before they were recorded). */
+  tenant?: string;
+  subject?: string;
+  receivedAt: string;
+  /** receivedAt + one month (GDPR Art. 12(3)). */
+  deadline: string;
+  completedAt?: string;
+  /** Result; {@link DEFERRED_BY_LEGAL_HOLD} while an erasure waits for a hold's release. */
+  outcome?: string;
+  /** Partition of the `open-requests` index: present only while the request is open. */
+  openRequestShard?: string;
+}
+
+/** Partition key of a subject's items. */
+export function subjectKey(tenant: string, subject: string): string {
+  return `T#${tenant}#S#${subject}`;
+}
+
+/** The `by-expiry` shard of an item: a hash of its key modulo {@link EXPIRY_SHARDS}. */
+export function expiryShardOf(pk: string, sk: string): string {
+  const n = createHash('sha256').update(`${pk}|${sk}`).digest()[0] % EXPIRY_SHARDS;
+  return `E${n.toString(16).padStart(2, '0')}`;
+}
+
+/** Every shard of the `by-expiry` index. */
+export function allExpiryShards(): string[] {
+  return Array.from({ length: EXPIRY_SHARDS }, (_, n) => `E${n.toString(16).padStart(2, '0')}`);
+}
+
+/** The `open-requests` shard of a request: a hash of its key modulo {@link OPEN_REQUEST_SHARDS}. */
+export function openRequestShardOf(pk: string, sk: string): string {
+  const n = createHash('sha256').update(`${pk}|${sk}`).digest()[0] % OPEN_REQUEST_SHARDS;
+  return `R${n.toString(16).padStart(2, '0')}`;
+}
+
+/** Every shard of the `open-requests` index. */
+export function allOpenRequestShards(): string[] {
+  return Array.from(
+    { length: OPEN_REQUEST_SHARDS },
+    (_, n) => `R${n.toString(16).padStart(2, '0')}`,
+  );
+}
+
+/**
+ * Recomputes a document's derived fields from its facts: `state`, and `expiresAt` +
+ * `expiryShard`, which exist only when it is scheduled (`dueAt` known) and not held, so TTL can
+ * never fire during a hold.
+ */
+export function reschedule(item: DocumentItem): DocumentItem {
+  const next: DocumentItem = { ...item };
+  if (!isLive(next.state)) return next;
+  next.state = next.held
+    ? 'held'
+    : next.restricted
+      ? 'restricted'
+      : next.dueAt
+        ? 'active'
+        : 'waiting-anchor';
+  if (next.dueAt && !next.held) {
+    next.expiresAt = epochSeconds(new Date(next.dueAt));
+    next.expiryShard = expiryShardOf(next.pk, next.sk);
+  } else {
+    delete next.expiresAt;
+    delete next.expiryShard;
+  }
+  return next;
+}
+
+/** The vault reference of a document item. */
+export function vaultRefOf(item: DocumentItem): VaultDocumentRef {
+  return {
+    tenant: item.tenant,
+    subject: item.subject,
+    keyClass: item.keyClass,
+    documentId: item.documentId,
+  };
+}
