@@ -1,12 +1,12 @@
 import { AccessRequestedV1 } from '../events';
-import { requireEnv } from '../shared/config';
+import { functionServices } from '../shared/functions/services';
 import { AccessRequestOperation } from '../shared/operations/access-request';
-import { queueOperationHandler, servicesFromEnvironment } from '../shared/operations/environment';
+import { queueOperationHandler } from '../shared/operations/environment';
 
-const services = servicesFromEnvironment();
-const operation = new AccessRequestOperation(services.context, {
-  s3: services.s3,
-  exportBucket: requireEnv('EXPORT_BUCKET_NAME'),
+const services = functionServices('access-request');
+const operation = new AccessRequestOperation(services, {
+  s3: services.exports.s3,
+  exportBucket: services.exports.bucket,
 });
 
 /** Access request: a machine-readable export of the subject's data in the export bucket. */

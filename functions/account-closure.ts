@@ -1,12 +1,12 @@
 import { AccountClosedV1 } from '../events';
-import { requireEnv } from '../shared/config';
+import { functionServices } from '../shared/functions/services';
 import { AccountClosureOperation } from '../shared/operations/account-closure';
-import { queueOperationHandler, servicesFromEnvironment } from '../shared/operations/environment';
+import { queueOperationHandler } from '../shared/operations/environment';
 
-const services = servicesFromEnvironment();
-const operation = new AccountClosureOperation(services.context, {
-  s3: services.s3,
-  exportBucket: requireEnv('EXPORT_BUCKET_NAME'),
+const services = functionServices('account-closure');
+const operation = new AccountClosureOperation(services, {
+  s3: services.exports.s3,
+  exportBucket: services.exports.bucket,
 });
 
 /** Account closure: exports first when asked, then starts the clocks that waited for closure. */

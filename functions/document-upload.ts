@@ -1,12 +1,12 @@
 import { DocumentUploadedV1 } from '../events';
-import { requireEnv } from '../shared/config';
+import { functionServices } from '../shared/functions/services';
 import { DocumentUploadOperation } from '../shared/operations/document-upload';
-import { queueOperationHandler, servicesFromEnvironment } from '../shared/operations/environment';
+import { queueOperationHandler } from '../shared/operations/environment';
 
-const services = servicesFromEnvironment();
-const operation = new DocumentUploadOperation(services.context, {
-  s3: services.s3,
-  uploadBucket: requireEnv('UPLOAD_BUCKET_NAME'),
+const services = functionServices('document-upload');
+const operation = new DocumentUploadOperation(services, {
+  s3: services.uploads.s3,
+  uploadBucket: services.uploads.bucket,
 });
 
 /** Document upload: stores the document in the vault and schedules its retention. */

@@ -1,10 +1,11 @@
 import * as z from 'zod/mini';
 import { LegalHoldPlacedV1, LegalHoldReleasedV1 } from '../events';
-import { queueOperationHandler, servicesFromEnvironment } from '../shared/operations/environment';
+import { functionServices } from '../shared/functions/services';
+import { queueOperationHandler } from '../shared/operations/environment';
 import { LegalHoldOperation } from '../shared/operations/legal-hold';
 
-const services = servicesFromEnvironment();
-const operation = new LegalHoldOperation(services.context);
+const services = functionServices('legal-hold');
+const operation = new LegalHoldOperation(services);
 
 /** Legal hold placed / released: suspends and restores every expiry of the subject. */
 export const handler = queueOperationHandler(

@@ -3,12 +3,12 @@ import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import type { Context, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import type { DocumentItem } from '../shared/retention/retention-store';
-import { logWriterFor, servicesFromEnvironment } from '../shared/operations/environment';
+import { functionServices } from '../shared/functions/services';
 import { DocumentExpiry } from '../shared/operations/retention-expiry';
 
-const services = servicesFromEnvironment();
-const expiry = new DocumentExpiry(services.context);
-const log = logWriterFor('retention-expiry', services.s3);
+const services = functionServices('retention-expiry');
+const expiry = new DocumentExpiry(services);
+const log = services.log;
 const processor = new BatchProcessor(EventType.DynamoDBStreams);
 
 const recordHandler = async (record: DynamoDBRecord): Promise<void> => {

@@ -9,7 +9,8 @@ import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { randomUUID } from 'node:crypto';
 import type { LocalPipeline } from '../../local/environment';
 import type { OperationContext } from '../../shared/operations/context';
-import { logWriterFor, servicesFromEnvironment } from '../../shared/operations/environment';
+import { functionServices } from '../../shared/functions/services';
+import type { FunctionName } from '../../shared/functions/declarations';
 import { RetentionSweeper } from '../../shared/operations/retention-sweep';
 import type { ProcessingLogRecord } from '../../shared/processing-log/record';
 import { readLogRecords } from '../../shared/processing-log/reader';
@@ -63,13 +64,23 @@ export async function startOperationsHarness(): Promise<OperationsHarness> {
   };
   const s3 = new S3Client({ ...clientOptions, forcePathStyle: true });
   const sqs = new SQSClient(clientOptions);
-  const services = servicesFromEnvironment();
+  // Each function's own environment, as the runtime gives it, pointed at the local endpoint.
+  const environmentOf = (name: FunctionName): NodeJS.ProcessEnv => ({
+    AWS_ENDPOINT_URL: pipeline.endpoint,
+    AWS_REGION: pipeline.environment.region,
+    ...pipeline.runtime.findFunction(name).environment,
+  });
+  // The erasure function has every service of an operation context.
+  const services = functionServices('erasure-request', environmentOf('erasure-request'));
   let clock: string | undefined;
   const ctx: OperationContext = {
-    ...services.context,
+    policy: services.policy,
+    store: services.store,
+    vault: services.vault,
+    pseudonyms: services.pseudonyms,
     now: () => (clock ? new Date(clock) : new Date()),
   };
-  const sweepLog = logWriterFor('retention-sweep', services.s3);
+  const sweepLog = functionServices('retention-sweep', environmentOf('retention-sweep')).log;
   const harness: OperationsHarness = {
     pipeline,
     outputs,
