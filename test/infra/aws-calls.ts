@@ -81,103 +81,158 @@ export function reachableCommands(
   owners: ReadonlySet<string>,
   libraries: readonly CallingLibrary[] = [],
 ): CommandCall[] {
-  const checker = program.getTypeChecker();
-  const calls = new Map<string, CommandCall>();
-  const seen = new Set<string>();
-  const loaded = new Set<string>();
-  const work: Array<{ node: ts.Node; owner: string | undefined }> = [];
-  const usedLibraries = new Set<CallingLibrary>();
+  return new ReachableCode(program, owners, libraries).commandsOf(entry);
+}
 
-  const enqueue = (node: ts.Node | undefined, owner: string | undefined) => {
+/** One walk of the code reachable from an entry (see {@link reachableCommands}). */
+class ReachableCode {
+  private readonly checker: ts.TypeChecker;
+  private readonly calls = new Map<string, CommandCall>();
+  private readonly seen = new Set<string>();
+  private readonly loaded = new Set<string>();
+  private readonly work: Array<{ node: ts.Node; owner: string | undefined }> = [];
+  private readonly usedLibraries = new Set<CallingLibrary>();
+  private readonly implementations = new Map<string, ts.Node[]>();
+
+  constructor(
+    private readonly program: ts.Program,
+    private readonly owners: ReadonlySet<string>,
+    private readonly libraries: readonly CallingLibrary[],
+  ) {
+    this.checker = program.getTypeChecker();
+  }
+
+  commandsOf(entry: string): CommandCall[] {
+    const entryFile = this.program.getSourceFile(path.join(ROOT, entry));
+    if (!entryFile) throw new Error(`${entry} is not in the program`);
+    // The entry's exports are called by Lambda: its whole top level is reached.
+    this.loaded.add(entryFile.fileName);
+    for (const statement of entryFile.statements) {
+      this.enqueue(statement, this.ownerIn(entryFile, undefined));
+    }
+    while (this.work.length > 0) {
+      const { node, owner } = this.work.pop()!;
+      this.visit(node, owner);
+    }
+    for (const library of this.usedLibraries) {
+      for (const { sdk, operation } of commandsSentBy(library)) {
+        this.add({
+          sdk,
+          operation,
+          file: library.packageName,
+          owner: library.owner,
+          input: 'unknown',
+        });
+      }
+    }
+    return [...this.calls.values()];
+  }
+
+  private add(call: CommandCall): void {
+    this.calls.set(JSON.stringify(call), call);
+  }
+
+  private enqueue(node: ts.Node | undefined, owner: string | undefined): void {
     if (!node) return;
     const key = `${node.getSourceFile().fileName}:${node.pos}:${node.end}:${owner ?? ''}`;
-    if (seen.has(key)) return;
-    seen.add(key);
-    work.push({ node, owner });
-  };
-  const ownerIn = (sf: ts.SourceFile, inherited: string | undefined) =>
-    owners.has(relative(sf.fileName)) ? relative(sf.fileName) : inherited;
+    if (this.seen.has(key)) return;
+    this.seen.add(key);
+    this.work.push({ node, owner });
+  }
+
+  private ownerIn(sf: ts.SourceFile, inherited: string | undefined): string | undefined {
+    const file = relative(sf.fileName);
+    return this.owners.has(file) ? file : inherited;
+  }
+
+  private visit(node: ts.Node, owner: string | undefined): void {
+    if (ts.isTypeNode(node) && !ts.isExpressionWithTypeArguments(node)) return;
+    if (ts.isInterfaceDeclaration(node) || ts.isTypeAliasDeclaration(node)) return;
+    if (ts.isNewExpression(node)) this.record(node, owner);
+    if (ts.isIdentifier(node) || ts.isPrivateIdentifier(node)) this.reference(node, owner);
+    ts.forEachChild(node, (child) => this.visit(child, owner));
+  }
 
   /** A module's top-level code runs when it is first imported. */
-  const load = (sf: ts.SourceFile) => {
-    if (loaded.has(sf.fileName)) return;
-    loaded.add(sf.fileName);
-    const owner = ownerIn(sf, undefined);
+  private load(sf: ts.SourceFile): void {
+    if (this.loaded.has(sf.fileName)) return;
+    this.loaded.add(sf.fileName);
+    const owner = this.ownerIn(sf, undefined);
     for (const statement of sf.statements) {
       if (ts.isImportDeclaration(statement)) {
         if (statement.importClause?.isTypeOnly) continue;
-        const target = checker.getSymbolAtLocation(statement.moduleSpecifier)?.valueDeclaration;
-        if (target && ts.isSourceFile(target) && isProjectFile(target)) load(target);
+        const target = this.checker.getSymbolAtLocation(
+          statement.moduleSpecifier,
+        )?.valueDeclaration;
+        if (target && ts.isSourceFile(target) && isProjectFile(target)) this.load(target);
       } else if (ts.isVariableStatement(statement)) {
         for (const d of statement.declarationList.declarations) {
           // A function value runs only when referenced; anything else runs now.
-          if (d.initializer && !isFunctionValue(d.initializer)) enqueue(d.initializer, owner);
+          if (d.initializer && !isFunctionValue(d.initializer)) this.enqueue(d.initializer, owner);
         }
       } else if (ts.isClassDeclaration(statement)) {
         for (const member of statement.members) {
-          if (ts.isClassStaticBlockDeclaration(member)) enqueue(member.body, owner);
+          if (ts.isClassStaticBlockDeclaration(member)) this.enqueue(member.body, owner);
           const isStatic = ts.canHaveModifiers(member)
             ? ts.getModifiers(member)?.some((m) => m.kind === ts.SyntaxKind.StaticKeyword)
             : false;
-          if (isStatic && ts.isPropertyDeclaration(member)) enqueue(member.initializer, owner);
+          if (isStatic && ts.isPropertyDeclaration(member)) this.enqueue(member.initializer, owner);
         }
       } else if (
         !ts.isFunctionDeclaration(statement) &&
         !ts.isInterfaceDeclaration(statement) &&
         !ts.isTypeAliasDeclaration(statement)
       ) {
-        enqueue(statement, owner);
+        this.enqueue(statement, owner);
       }
     }
-  };
+  }
 
-  const reachClass = (decl: ts.ClassLikeDeclaration, owner: string | undefined) => {
+  /** Constructing a class runs its constructor, its field initializers and its base's. */
+  private reachClass(decl: ts.ClassLikeDeclaration, owner: string | undefined): void {
     for (const member of decl.members) {
-      if (ts.isConstructorDeclaration(member)) enqueue(member.body, owner);
-      if (ts.isPropertyDeclaration(member)) enqueue(member.initializer, owner);
+      if (ts.isConstructorDeclaration(member)) this.enqueue(member.body, owner);
+      if (ts.isPropertyDeclaration(member)) this.enqueue(member.initializer, owner);
     }
     for (const clause of decl.heritageClauses ?? []) {
-      if (clause.token === ts.SyntaxKind.ExtendsKeyword) enqueue(clause, owner);
+      if (clause.token === ts.SyntaxKind.ExtendsKeyword) this.enqueue(clause, owner);
     }
-  };
+  }
 
   /** Every project class method or property named `name` (a call through an interface). */
-  const implementations = new Map<string, ts.Node[]>();
-  const implementationsOf = (name: string): ts.Node[] => {
-    const known = implementations.get(name);
+  private implementationsOf(name: string): ts.Node[] {
+    const known = this.implementations.get(name);
     if (known) return known;
     const found: ts.Node[] = [];
-    implementations.set(name, found);
-    for (const sf of program.getSourceFiles()) {
-      if (!isProjectFile(sf)) continue;
-      const visit = (node: ts.Node) => {
-        if (
-          (ts.isMethodDeclaration(node) || ts.isPropertyDeclaration(node)) &&
-          node.name.getText() === name &&
-          ts.isClassLike(node.parent)
-        ) {
-          found.push(node);
-        }
-        ts.forEachChild(node, visit);
-      };
-      visit(sf);
-    }
+    this.implementations.set(name, found);
+    const visit = (node: ts.Node) => {
+      if (
+        (ts.isMethodDeclaration(node) || ts.isPropertyDeclaration(node)) &&
+        node.name.getText() === name &&
+        ts.isClassLike(node.parent)
+      ) {
+        found.push(node);
+      }
+      ts.forEachChild(node, visit);
+    };
+    for (const sf of this.program.getSourceFiles()) if (isProjectFile(sf)) visit(sf);
     return found;
-  };
+  }
 
-  const reachDeclaration = (decl: ts.Node, owner: string | undefined) => {
+  private reachDeclaration(decl: ts.Node, owner: string | undefined): void {
     const sf = decl.getSourceFile();
     if (!isProjectFile(sf)) {
-      for (const library of libraries) {
-        if (sf.fileName.includes(`/node_modules/${library.packageName}/`))
-          usedLibraries.add(library);
+      for (const library of this.libraries) {
+        if (sf.fileName.includes(`/node_modules/${library.packageName}/`)) {
+          this.usedLibraries.add(library);
+        }
       }
       return;
     }
-    load(sf);
-    const next = ownerIn(sf, owner);
-    if (ts.isClassLike(decl)) reachClass(decl, next);
-    else if (ts.isFunctionLike(decl) && 'body' in decl) enqueue(decl.body as ts.Node, next);
+    this.load(sf);
+    const next = this.ownerIn(sf, owner);
+    if (ts.isClassLike(decl)) this.reachClass(decl, next);
+    else if (ts.isFunctionLike(decl) && 'body' in decl) this.enqueue(decl.body as ts.Node, next);
     else if (
       (ts.isVariableDeclaration(decl) ||
         ts.isPropertyDeclaration(decl) ||
@@ -185,68 +240,40 @@ export function reachableCommands(
       decl.initializer &&
       isFunctionValue(decl.initializer)
     ) {
-      enqueue(decl.initializer, next);
+      this.enqueue(decl.initializer, next);
     } else if (
       ts.isMethodSignature(decl) ||
       (ts.isPropertySignature(decl) && decl.type && ts.isFunctionTypeNode(decl.type))
     ) {
-      for (const impl of implementationsOf(decl.name.getText())) reachDeclaration(impl, next);
+      for (const impl of this.implementationsOf(decl.name.getText())) {
+        this.reachDeclaration(impl, next);
+      }
     }
-  };
+  }
 
-  const reference = (node: ts.Identifier | ts.PrivateIdentifier, owner: string | undefined) => {
-    let symbol = checker.getSymbolAtLocation(node);
+  private reference(node: ts.Identifier | ts.PrivateIdentifier, owner: string | undefined): void {
+    let symbol = this.checker.getSymbolAtLocation(node);
     if (!symbol) return;
-    if (symbol.flags & ts.SymbolFlags.Alias) symbol = checker.getAliasedSymbol(symbol);
-    for (const decl of symbol.declarations ?? []) reachDeclaration(decl, owner);
-  };
+    if (symbol.flags & ts.SymbolFlags.Alias) symbol = this.checker.getAliasedSymbol(symbol);
+    for (const decl of symbol.declarations ?? []) this.reachDeclaration(decl, owner);
+  }
 
-  const record = (expression: ts.NewExpression, owner: string | undefined) => {
-    let symbol = checker.getSymbolAtLocation(expression.expression);
-    if (symbol && symbol.flags & ts.SymbolFlags.Alias) symbol = checker.getAliasedSymbol(symbol);
+  private record(expression: ts.NewExpression, owner: string | undefined): void {
+    let symbol = this.checker.getSymbolAtLocation(expression.expression);
+    if (symbol && symbol.flags & ts.SymbolFlags.Alias) {
+      symbol = this.checker.getAliasedSymbol(symbol);
+    }
     const declaration = symbol?.declarations?.[0];
     const match = declaration?.getSourceFile().fileName.match(COMMAND_DECLARATION);
     if (!match) return;
-    const call: CommandCall = {
+    this.add({
       sdk: match[1],
       operation: match[2],
       file: relative(expression.getSourceFile().fileName),
       owner,
       input: inputFields(expression.arguments?.[0]),
-    };
-    calls.set(JSON.stringify(call), call);
-  };
-
-  const visit = (node: ts.Node, owner: string | undefined): void => {
-    if (ts.isTypeNode(node) && !ts.isExpressionWithTypeArguments(node)) return;
-    if (ts.isInterfaceDeclaration(node) || ts.isTypeAliasDeclaration(node)) return;
-    if (ts.isNewExpression(node)) record(node, owner);
-    if (ts.isIdentifier(node) || ts.isPrivateIdentifier(node)) reference(node, owner);
-    ts.forEachChild(node, (child) => visit(child, owner));
-  };
-
-  const entryFile = program.getSourceFile(path.join(ROOT, entry));
-  if (!entryFile) throw new Error(`${entry} is not in the program`);
-  // The entry's exports are called by Lambda: its whole top level is reached.
-  loaded.add(entryFile.fileName);
-  for (const statement of entryFile.statements) enqueue(statement, ownerIn(entryFile, undefined));
-  while (work.length > 0) {
-    const { node, owner } = work.pop()!;
-    visit(node, owner);
+    });
   }
-  for (const library of usedLibraries) {
-    for (const operation of commandsSentBy(library)) {
-      const call: CommandCall = {
-        sdk: operation.sdk,
-        operation: operation.operation,
-        file: library.packageName,
-        owner: library.owner,
-        input: 'unknown',
-      };
-      calls.set(JSON.stringify(call), call);
-    }
-  }
-  return [...calls.values()];
 }
 
 function isFunctionValue(node: ts.Expression): boolean {
