@@ -8,7 +8,7 @@ import { Construct } from 'constructs';
 import { FUNCTIONS } from '../../shared/functions/declarations';
 import { QUEUE_OPERATIONS, type QueueOperation } from '../../shared/operations/routes';
 import { DeploymentConfig } from '../config';
-import { DeclaredFunction } from '../constructs/declared-function';
+import { DeclaredFunction, type DeclaredFunctionProps } from '../constructs/declared-function';
 import { PipelineAlarms } from '../constructs/pipeline-alarms';
 import { ProcessingLogCatalog } from '../constructs/processing-log-catalog';
 import { PurposeKey } from '../constructs/purpose-key';
@@ -46,50 +46,28 @@ export class PrivacyOpsStack extends Stack {
     });
     const invocationFailures = this.invocationFailureQueue(keys.data);
 
-    // --- Functions: one per declaration; each gets its services' variables and grants --------
-    const resources: PipelineResources = {
-      logBucket: buckets.log,
-      pseudonymKey: keys.pseudonym,
-      idempotencyTable: tables.idempotency,
-      deadLetterQueue: ingress.deadLetterQueue,
-      retentionTable: tables.retention,
-      vaultBucket: buckets.vault,
-      keyStore: tables.keyStore,
-      documentsKey: keys.documents,
-      uploadBucket: buckets.upload,
-      exportBucket: buckets.export,
-    };
-    const common = {
-      resources,
-      logKey: keys.operations,
-      logRetention: config.functionLogRetentionDays as logs.RetentionDays,
-    };
-    const operationQueues = {} as Record<QueueOperation, sqs.IQueue>;
-    for (const operation of QUEUE_OPERATIONS) {
-      operationQueues[operation] = new DeclaredFunction(this, pascal(operation), {
-        ...common,
-        declaration: FUNCTIONS[operation],
+    // --- Functions: one per declaration, with the variables and grants of its services -------
+    const operationQueues = this.functions(
+      {
+        logBucket: buckets.log,
+        pseudonymKey: keys.pseudonym,
+        idempotencyTable: tables.idempotency,
+        deadLetterQueue: ingress.deadLetterQueue,
+        retentionTable: tables.retention,
+        vaultBucket: buckets.vault,
+        keyStore: tables.keyStore,
+        documentsKey: keys.documents,
+        uploadBucket: buckets.upload,
+        exportBucket: buckets.export,
+      },
+      {
+        logKey: keys.operations,
         queueKey: keys.data,
-      }).queue!;
-    }
-    new DeclaredFunction(this, 'Intake', {
-      ...common,
-      resources: { ...resources, operationQueues },
-      declaration: FUNCTIONS.intake,
-      ingressQueue: ingress.queue,
-    });
-    new DeclaredFunction(this, 'RetentionExpiry', {
-      ...common,
-      declaration: FUNCTIONS['retention-expiry'],
-      failureQueue: invocationFailures,
-    });
-    new DeclaredFunction(this, 'RetentionSweep', {
-      ...common,
-      declaration: FUNCTIONS['retention-sweep'],
-      failureQueue: invocationFailures,
-      description:
-        'privacy-ops: expire retention items TTL has not removed yet (bound: one hour after expiry)',
-    });
+        logRetention: config.functionLogRetentionDays as logs.RetentionDays,
+        ingressQueue: ingress.queue,
+        failureQueue: invocationFailures,
+      },
+    );
 
     // --- Auditors: Glue table over the log, Athena workgroup, named queries (P9) -------------
     const catalog = new ProcessingLogCatalog(this, 'ProcessingLogCatalog', {
@@ -132,6 +110,48 @@ export class PrivacyOpsStack extends Stack {
       AlarmTopicArn: alarms.topic.topicArn,
     };
     for (const [name, value] of Object.entries(outputs)) new CfnOutput(this, name, { value });
+  }
+
+  /**
+   * One function per declaration: the queue-fed operations first (their queues are what the
+   * intake forwards to), then the intake and the retention functions. Each gets the variables and
+   * the grants of the services it declares. Returns the operations' input queues.
+   */
+  private functions(
+    resources: PipelineResources,
+    shared: Omit<DeclaredFunctionProps, 'declaration' | 'resources'>,
+  ): Record<QueueOperation, sqs.IQueue> {
+    const { queueKey, ingressQueue, failureQueue, ...common } = shared;
+    const operationQueues = {} as Record<QueueOperation, sqs.IQueue>;
+    for (const operation of QUEUE_OPERATIONS) {
+      operationQueues[operation] = new DeclaredFunction(this, pascal(operation), {
+        ...common,
+        resources,
+        declaration: FUNCTIONS[operation],
+        queueKey,
+      }).queue!;
+    }
+    new DeclaredFunction(this, 'Intake', {
+      ...common,
+      resources: { ...resources, operationQueues },
+      declaration: FUNCTIONS.intake,
+      ingressQueue,
+    });
+    new DeclaredFunction(this, 'RetentionExpiry', {
+      ...common,
+      resources,
+      declaration: FUNCTIONS['retention-expiry'],
+      failureQueue,
+    });
+    new DeclaredFunction(this, 'RetentionSweep', {
+      ...common,
+      resources,
+      declaration: FUNCTIONS['retention-sweep'],
+      failureQueue,
+      description:
+        'privacy-ops: expire retention items TTL has not removed yet (bound: one hour after expiry)',
+    });
+    return operationQueues;
   }
 
   /** Keys, separated by purpose, so that a grant on one never reaches the data of another. */
