@@ -9,7 +9,7 @@ import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import type { FunctionDeclaration } from '../../shared/functions/declarations';
+import type { FunctionDeclaration, FunctionInput } from '../../shared/functions/declarations';
 import { environmentOf, grantServices, type PipelineResources } from '../service-bindings';
 import { FunctionRole } from './function-role';
 import {
@@ -62,18 +62,7 @@ export class DeclaredFunction extends Construct {
     super(scope, id);
     const { declaration, resources } = props;
     const input = declaration.input;
-    const required = <T>(value: T | undefined, name: string): T => {
-      if (value === undefined) {
-        throw new Error(`${id}: ${name} is required for a function fed by ${input.kind}`);
-      }
-      return value;
-    };
-    if (
-      input.kind === 'schedule' &&
-      (!Number.isInteger(input.everyHours) || input.everyHours < 1)
-    ) {
-      throw new Error(`${id}: a schedule runs every whole number of hours ≥ 1`);
-    }
+    checkInput(id, props);
     const environment = environmentOf(declaration, resources);
     this.role = new FunctionRole(this, 'Role', functionRoleProps(declaration.name));
     grantServices(declaration, resources, this.role);
@@ -91,7 +80,7 @@ export class DeclaredFunction extends Construct {
       case 'operation-queue': {
         const fed = new QueueFedFunction(this, 'Handler', {
           ...base,
-          queueKey: required(props.queueKey, 'queueKey'),
+          queueKey: props.queueKey,
           deadLetterQueue: resources.deadLetterQueue,
         });
         this.function = fed.pipelineFunction.function;
@@ -101,18 +90,16 @@ export class DeclaredFunction extends Construct {
       case 'ingress-queue':
         this.function = new QueueFedFunction(this, 'Handler', {
           ...base,
-          queue: required(props.ingressQueue, 'ingressQueue'),
+          queue: props.ingressQueue,
           maxConcurrency: declaration.reservedConcurrency,
         }).pipelineFunction.function;
         break;
       case 'ttl-removals':
         this.function = new PipelineFunction(this, 'Handler', base).function;
-        this.function.addEventSource(
-          ttlRemovals(resources, required(props.failureQueue, 'failureQueue')),
-        );
+        this.function.addEventSource(ttlRemovals(resources, props.failureQueue!));
         break;
       case 'schedule': {
-        const failures = required(props.failureQueue, 'failureQueue');
+        const failures = props.failureQueue!;
         this.function = new PipelineFunction(this, 'Handler', {
           ...base,
           deadLetterQueue: failures,
@@ -158,6 +145,25 @@ export class DeclaredFunction extends Construct {
         },
       }),
     );
+  }
+}
+
+/** Refuses an input whose queue, key or failure queue is missing, and a schedule not in hours. */
+function checkInput(id: string, props: DeclaredFunctionProps): void {
+  const input = props.declaration.input;
+  const needs: Record<FunctionInput['kind'], Array<keyof DeclaredFunctionProps>> = {
+    'operation-queue': ['queueKey'],
+    'ingress-queue': ['ingressQueue'],
+    'ttl-removals': ['failureQueue'],
+    schedule: ['failureQueue'],
+  };
+  for (const name of needs[input.kind]) {
+    if (props[name] === undefined) {
+      throw new Error(`${id}: ${name} is required for a function fed by ${input.kind}`);
+    }
+  }
+  if (input.kind === 'schedule' && (!Number.isInteger(input.everyHours) || input.everyHours < 1)) {
+    throw new Error(`${id}: a schedule runs every whole number of hours ≥ 1`);
   }
 }
 
