@@ -1,16 +1,15 @@
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { AccessRequestedV1 } from '../events';
-import { operationBatchFor } from '../shared/batch/from-environment';
-import { requireEnv } from '../shared/config';
-import { servicesFromEnvironment } from '../shared/operations/environment';
+import { OperationBatch } from '../shared/batch/operation-batch';
+import { functionServices } from '../shared/functions/services';
 import { AccessRequestOperation } from '../shared/operations/access-request';
 
-const services = servicesFromEnvironment();
-const batch = operationBatchFor('access-request', services);
-const operation = new AccessRequestOperation(services.context, {
-  s3: services.s3,
-  exportBucket: requireEnv('EXPORT_BUCKET_NAME'),
+const services = functionServices('access-request');
+const batch = new OperationBatch('access-request', services);
+const operation = new AccessRequestOperation(services, {
+  s3: services.exports.s3,
+  exportBucket: services.exports.bucket,
 });
 
 const processor = new BatchProcessor(EventType.SQS);

@@ -1,16 +1,15 @@
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { AccountClosedV1 } from '../events';
-import { operationBatchFor } from '../shared/batch/from-environment';
-import { requireEnv } from '../shared/config';
-import { servicesFromEnvironment } from '../shared/operations/environment';
+import { OperationBatch } from '../shared/batch/operation-batch';
+import { functionServices } from '../shared/functions/services';
 import { AccountClosureOperation } from '../shared/operations/account-closure';
 
-const services = servicesFromEnvironment();
-const batch = operationBatchFor('account-closure', services);
-const operation = new AccountClosureOperation(services.context, {
-  s3: services.s3,
-  exportBucket: requireEnv('EXPORT_BUCKET_NAME'),
+const services = functionServices('account-closure');
+const batch = new OperationBatch('account-closure', services);
+const operation = new AccountClosureOperation(services, {
+  s3: services.exports.s3,
+  exportBucket: services.exports.bucket,
 });
 
 const processor = new BatchProcessor(EventType.SQS);

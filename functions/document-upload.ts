@@ -1,16 +1,15 @@
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { DocumentUploadedV1 } from '../events';
-import { operationBatchFor } from '../shared/batch/from-environment';
-import { requireEnv } from '../shared/config';
-import { servicesFromEnvironment } from '../shared/operations/environment';
+import { OperationBatch } from '../shared/batch/operation-batch';
+import { functionServices } from '../shared/functions/services';
 import { DocumentUploadOperation } from '../shared/operations/document-upload';
 
-const services = servicesFromEnvironment();
-const batch = operationBatchFor('document-upload', services);
-const operation = new DocumentUploadOperation(services.context, {
-  s3: services.s3,
-  uploadBucket: requireEnv('UPLOAD_BUCKET_NAME'),
+const services = functionServices('document-upload');
+const batch = new OperationBatch('document-upload', services);
+const operation = new DocumentUploadOperation(services, {
+  s3: services.uploads.s3,
+  uploadBucket: services.uploads.bucket,
 });
 
 const processor = new BatchProcessor(EventType.SQS);

@@ -1,13 +1,13 @@
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { ErasureRequestedV1 } from '../events';
-import { operationBatchFor } from '../shared/batch/from-environment';
-import { servicesFromEnvironment } from '../shared/operations/environment';
+import { OperationBatch } from '../shared/batch/operation-batch';
+import { functionServices } from '../shared/functions/services';
 import { ErasureRequestOperation } from '../shared/operations/erasure-request';
 
-const services = servicesFromEnvironment();
-const batch = operationBatchFor('erasure-request', services);
-const operation = new ErasureRequestOperation(services.context);
+const services = functionServices('erasure-request');
+const batch = new OperationBatch('erasure-request', services);
+const operation = new ErasureRequestOperation(services);
 
 const processor = new BatchProcessor(EventType.SQS);
 

@@ -2,13 +2,13 @@ import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-p
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import * as z from 'zod/mini';
 import { LegalHoldPlacedV1, LegalHoldReleasedV1 } from '../events';
-import { operationBatchFor } from '../shared/batch/from-environment';
-import { servicesFromEnvironment } from '../shared/operations/environment';
+import { OperationBatch } from '../shared/batch/operation-batch';
+import { functionServices } from '../shared/functions/services';
 import { LegalHoldOperation } from '../shared/operations/legal-hold';
 
-const services = servicesFromEnvironment();
-const batch = operationBatchFor('legal-hold', services);
-const operation = new LegalHoldOperation(services.context);
+const services = functionServices('legal-hold');
+const batch = new OperationBatch('legal-hold', services);
+const operation = new LegalHoldOperation(services);
 
 const processor = new BatchProcessor(EventType.SQS);
 const LegalHoldEvent = z.discriminatedUnion('type', [LegalHoldPlacedV1, LegalHoldReleasedV1]);

@@ -1,5 +1,4 @@
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
-import { Logger } from '@aws-lambda-powertools/logger';
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type {
@@ -9,18 +8,14 @@ import type {
   DynamoDBStreamEvent,
 } from 'aws-lambda';
 import { BatchInvocation } from '../shared/batch/batch-invocation';
-import { logWriterFor } from '../shared/batch/log-writer';
-import { servicesFromEnvironment } from '../shared/operations/environment';
+import { functionServices } from '../shared/functions/services';
 import { DocumentExpiry } from '../shared/operations/retention-expiry';
 import type { DocumentItem } from '../shared/retention/retention-items';
 
-const services = servicesFromEnvironment();
-const expiry = new DocumentExpiry(services.context);
-const log = logWriterFor('retention-expiry', services.s3);
-const invocations = new BatchInvocation({
-  log,
-  logger: new Logger({ serviceName: 'retention-expiry' }),
-});
+const services = functionServices('retention-expiry');
+const expiry = new DocumentExpiry(services);
+const { log } = services;
+const invocations = new BatchInvocation({ log, logger: services.logger });
 
 const processor = new BatchProcessor(EventType.DynamoDBStreams);
 

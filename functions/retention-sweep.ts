@@ -1,14 +1,10 @@
-import { Logger } from '@aws-lambda-powertools/logger';
 import type { Context } from 'aws-lambda';
-import { logWriterFor } from '../shared/batch/log-writer';
-import { servicesFromEnvironment } from '../shared/operations/environment';
-import { OVERDUE_REQUESTS_METRIC } from '../shared/operations/overdue-requests';
+import { functionServices } from '../shared/functions/services';
 import { RetentionSweeper } from '../shared/operations/retention-sweep';
 
-const services = servicesFromEnvironment();
-const sweeper = new RetentionSweeper(services.context);
-const log = logWriterFor('retention-sweep', services.s3);
-const logger = new Logger({ serviceName: OVERDUE_REQUESTS_METRIC.service });
+const services = functionServices('retention-sweep');
+const sweeper = new RetentionSweeper(services);
+const { log, logger } = services;
 
 /**
  * Retention sweep (hourly schedule): expires every due document TTL has not removed yet, then

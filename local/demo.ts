@@ -2,8 +2,7 @@ import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { randomUUID } from 'node:crypto';
 import type { OperationContext } from '../shared/operations/context';
-import { logWriterFor } from '../shared/batch/log-writer';
-import { servicesFromEnvironment } from '../shared/operations/environment';
+import { functionServices } from '../shared/functions/services';
 import { RetentionSweeper } from '../shared/operations/retention-sweep';
 import { readLogObjects } from '../shared/processing-log/reader';
 import type { LocalPipeline } from './environment';
@@ -46,10 +45,10 @@ export async function runDemo(
   };
   const s3 = new S3Client({ ...clientOptions, forcePathStyle: true });
   const sqs = new SQSClient(clientOptions);
-  const services = servicesFromEnvironment();
+  const services = functionServices('erasure-request');
   let clock: Date | undefined;
-  const ctx: OperationContext = { ...services.context, now: () => clock ?? new Date() };
-  const sweepLog = logWriterFor('retention-sweep', services.s3);
+  const ctx: OperationContext = { ...services, now: () => clock ?? new Date() };
+  const sweepLog = functionServices('retention-sweep').log;
   const checks: DemoCheck[] = [];
   const check = (name: string, ok: boolean) => {
     checks.push({ name, ok });

@@ -1,8 +1,9 @@
 import { ConfigurationError } from './errors';
 
 /**
- * Reads a required environment variable once, failing fast with the variable's name.
- * Only infra names the variables; a construct that sets one also grants what goes with it.
+ * Reads a required environment variable once, failing fast with the variable's name. The names
+ * come from the function declarations (`shared/functions/declarations.ts`), from which infra
+ * sets each variable together with the grants that go with it.
  */
 export function requireEnv(name: string, env: NodeJS.ProcessEnv = process.env): string {
   const value = env[name];
@@ -10,34 +11,6 @@ export function requireEnv(name: string, env: NodeJS.ProcessEnv = process.env): 
     throw new ConfigurationError(
       'missing-config',
       `Environment variable ${name} is required but not set`,
-    );
-  }
-  return value;
-}
-
-/** Reads an optional environment variable, with a default. */
-export function optionalEnv(
-  name: string,
-  fallback: string,
-  env: NodeJS.ProcessEnv = process.env,
-): string {
-  const value = env[name];
-  return value === undefined || value.trim() === '' ? fallback : value;
-}
-
-/** Reads a positive integer environment variable, refusing anything else. */
-export function intEnv(
-  name: string,
-  fallback: number,
-  env: NodeJS.ProcessEnv = process.env,
-): number {
-  const raw = env[name];
-  if (raw === undefined || raw.trim() === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < 0) {
-    throw new ConfigurationError(
-      'invalid-config',
-      `Environment variable ${name} must be a non-negative integer, got "${raw}"`,
     );
   }
   return value;

@@ -4,20 +4,12 @@ import { flattenCfnReference } from 'cdk-nag/lib/utils/flatten-cfn-reference';
 import { Construct, IConstruct } from 'constructs';
 
 /**
- * Action wildcards that CDK grant methods (`grantRead`, `grantPut`, `grantReadWriteData`…) emit
- * on one named resource, with why each is acceptable. Any other wildcard action fails synthesis.
+ * Action wildcards that CDK grant methods emit on one named resource (table and queue grants,
+ * SSE-KMS grants on a key), with why each is acceptable. S3 access is granted action by action
+ * (`infra/service-bindings.ts`), so no S3 wildcard is accepted. Any other wildcard action fails
+ * synthesis.
  */
 export const GRANT_ACTION_FAMILIES: Readonly<Record<string, string>> = {
-  's3:GetObject*':
-    'CDK grantRead: GetObject and its version/ACL/tagging variants on one named bucket; handlers read current and noncurrent versions',
-  's3:GetBucket*':
-    'CDK grantRead: bucket metadata (location, versioning) of one named bucket, needed by the SDK',
-  's3:List*':
-    'CDK grantRead: ListBucket and ListBucketVersions on one named bucket; erasure must find every version under a tenant prefix',
-  's3:DeleteObject*':
-    'CDK grantDelete: DeleteObject and DeleteObjectVersion on one named bucket; erasure must remove every version',
-  's3:Abort*':
-    'CDK grantPut: AbortMultipartUpload on one named bucket, so a failed upload leaves no parts behind',
   'kms:GenerateDataKey*':
     'CDK grants for SSE-KMS on one named key: S3/SQS/DynamoDB call GenerateDataKey on the caller behalf',
   'kms:ReEncrypt*':

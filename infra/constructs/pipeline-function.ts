@@ -6,7 +6,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import * as path from 'node:path';
-import { FunctionRole } from './function-role';
+import { FunctionRole, type FunctionRoleProps } from './function-role';
 
 /** Template metadata key naming a function's source file; the local runtime loads handlers from it. */
 export const ENTRY_METADATA_KEY = 'privacy-ops:entry';
@@ -37,6 +37,11 @@ export const BUNDLE_SETTINGS = {
 /** The newest Node.js runtime aws-cdk-lib offers. */
 export const NODE_RUNTIME = lambda.Runtime.NODEJS_24_X;
 
+/** The properties of the execution role of the function serving `serviceName`. */
+export function functionRoleProps(serviceName: string): FunctionRoleProps {
+  return { description: `privacy-ops ${serviceName} function` };
+}
+
 /** Properties of a {@link PipelineFunction}. */
 export interface PipelineFunctionProps {
   /** Source file of the handler, relative to the repository root, e.g. `functions/intake.ts`. */
@@ -54,7 +59,7 @@ export interface PipelineFunctionProps {
    * that much. Must cover the event source's own maximum concurrency. @default 5
    */
   readonly reservedConcurrentExecutions?: number;
-  /** Environment variables (the construct adds the Powertools ones). */
+  /** Environment variables (the construct adds the Powertools ones). @default none */
   readonly environment?: Record<string, string>;
   /** Log group retention. @default one year */
   readonly logRetention?: logs.RetentionDays;
@@ -64,6 +69,11 @@ export interface PipelineFunctionProps {
    * @default none (the function is acknowledged as synchronously invoked)
    */
   readonly deadLetterQueue?: sqs.IQueue;
+  /**
+   * The execution role, when the caller grants on it before the function exists.
+   * @default a new {@link FunctionRole} of its own
+   */
+  readonly role?: FunctionRole;
 }
 
 /**
@@ -96,9 +106,7 @@ export class PipelineFunction extends Construct {
       encryptionKey: props.logKey,
       removalPolicy: RemovalPolicy.RETAIN,
     });
-    this.role = new FunctionRole(this, 'Role', {
-      description: `privacy-ops ${props.serviceName} function`,
-    });
+    this.role = props.role ?? new FunctionRole(this, 'Role', functionRoleProps(props.serviceName));
     this.logGroup.grantWrite(this.role);
     this.function = new nodejs.NodejsFunction(this, 'Function', {
       entry: path.join(__dirname, '..', '..', props.entry),
@@ -114,8 +122,9 @@ export class PipelineFunction extends Construct {
       deadLetterQueueEnabled: props.deadLetterQueue ? true : undefined,
       deadLetterQueue: props.deadLetterQueue,
       environment: {
+        // Read by the Powertools logger every function builds; metrics name their namespace in
+        // code, so that no variable can move them away from their alarms.
         POWERTOOLS_SERVICE_NAME: props.serviceName,
-        POWERTOOLS_METRICS_NAMESPACE: 'PrivacyOps',
         POWERTOOLS_LOG_LEVEL: 'INFO',
         NODE_OPTIONS: '--enable-source-maps',
         ...props.environment,

@@ -9,10 +9,19 @@ import { SecureQueue } from './secure-queue';
 
 /** Properties of a {@link QueueFedFunction}. */
 export interface QueueFedFunctionProps extends PipelineFunctionProps {
-  /** Key of the queue. */
-  readonly queueKey: kms.IKey;
-  /** Dead-letter queue shared with the rest of the pipeline. */
-  readonly deadLetterQueue: sqs.IQueue;
+  /**
+   * A queue built elsewhere to consume (e.g. the ingress queue), with its own redrive policy.
+   * @default a new queue of its own, keyed with `queueKey`, redriving to `deadLetterQueue`
+   */
+  readonly queue?: sqs.IQueue;
+  /** Key of its own queue; required unless `queue` is given. @default none */
+  readonly queueKey?: kms.IKey;
+  /**
+   * Dead-letter queue shared with the rest of the pipeline: its own queue redrives to it, and
+   * the function's asynchronous invocations fail to it. Required unless `queue` is given.
+   * @default none (only with `queue`)
+   */
+  readonly deadLetterQueue?: sqs.IQueue;
   /** Batch size. @default 10 */
   readonly batchSize?: number;
   /** Batching window. @default 1 second */
@@ -22,13 +31,15 @@ export interface QueueFedFunctionProps extends PipelineFunctionProps {
 }
 
 /**
- * A function fed by its own SQS queue: queue and shared dead-letter queue KMS-encrypted and
- * TLS-only, visibility timeout six times the function timeout, partial batch responses, a
- * batching window, and reserved concurrency covering the mapping's maximum concurrency.
+ * A function fed by an SQS queue, its own unless one is given: queue and shared dead-letter
+ * queue KMS-encrypted and TLS-only, visibility timeout six times the function timeout, partial
+ * batch responses, a batching window, and reserved concurrency covering the mapping's maximum
+ * concurrency. Refuses a reserved concurrency under the mapping's, and a queue of its own without
+ * a key or a dead-letter queue.
  */
 export class QueueFedFunction extends Construct {
   /** The queue feeding the function. */
-  readonly queue: sqs.Queue;
+  readonly queue: sqs.IQueue;
   /** The function. */
   readonly pipelineFunction: PipelineFunction;
 
@@ -43,16 +54,21 @@ export class QueueFedFunction extends Construct {
           'or the queue would drive more batches than the function may run and messages would be throttled',
       );
     }
+    if (!props.queue && (!props.queueKey || !props.deadLetterQueue)) {
+      throw new Error(`${id}: queueKey and deadLetterQueue are required for a queue of its own`);
+    }
     this.pipelineFunction = new PipelineFunction(this, 'Handler', {
       ...props,
       timeout,
       reservedConcurrentExecutions: reserved,
     });
-    this.queue = new SecureQueue(this, 'Input', {
-      encryptionKey: props.queueKey,
-      consumerTimeout: timeout,
-      deadLetterQueue: props.deadLetterQueue,
-    }).queue;
+    this.queue =
+      props.queue ??
+      new SecureQueue(this, 'Input', {
+        encryptionKey: props.queueKey!,
+        consumerTimeout: timeout,
+        deadLetterQueue: props.deadLetterQueue,
+      }).queue;
     this.pipelineFunction.function.addEventSource(
       new lambdaEventSources.SqsEventSource(this.queue, {
         batchSize: props.batchSize ?? 10,

@@ -1,9 +1,9 @@
 import type { JSONValue } from '@aws-lambda-powertools/commons/types';
 import { IdempotencyConfig, makeIdempotent } from '@aws-lambda-powertools/idempotency';
 import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { Context } from 'aws-lambda';
 import type { LogEntry, ProcessingLogWriter } from '../processing-log/writer';
+import type { IdempotencyTable } from './batch-services';
 
 /** How long a processed key is remembered: a redelivery within this window has no effect. */
 export const IDEMPOTENCY_WINDOW_SECONDS = 14 * 24 * 3600;
@@ -22,8 +22,7 @@ export interface IdempotentStepOptions {
   /** JMESPath of the key inside the value given to {@link IdempotentStep.run}. */
   readonly eventKeyJmesPath: string;
   readonly log: ProcessingLogWriter;
-  readonly dynamo: DynamoDBClient;
-  readonly idempotencyTable: string;
+  readonly idempotency: IdempotencyTable;
 }
 
 /** How one run of a step went. */
@@ -64,8 +63,8 @@ export class IdempotentStep<K extends object> {
       expiresAfterSeconds: IDEMPOTENCY_WINDOW_SECONDS,
     });
     this.persistence = new DynamoDBPersistenceLayer({
-      tableName: options.idempotencyTable,
-      awsSdkV3Client: options.dynamo,
+      tableName: options.idempotency.table,
+      awsSdkV3Client: options.idempotency.dynamo,
     });
     // `run` is a fresh token per call, outside the key: it tells a computed result from a replay.
     this.once = makeIdempotent(

@@ -1,12 +1,9 @@
-import type { Logger } from '@aws-lambda-powertools/logger';
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import type * as z from 'zod/mini';
 import { isTransient, PrivacyOpsError } from '../errors';
-import type { LogEntry, ProcessingLogWriter } from '../processing-log/writer';
-import type { Pseudonymizer } from '../pseudonym';
+import type { LogEntry } from '../processing-log/writer';
 import { allRecordsFailed, BatchInvocation } from './batch-invocation';
-import type { DeadLetterRouter } from './dead-letter';
+import type { BatchServices } from './batch-services';
 import { parseEventBody } from './event-body';
 import { IdempotentStep } from './idempotent-step';
 import { bodyAsJson, rejectionRecord } from './rejection-record';
@@ -23,18 +20,6 @@ export interface OperationEvent {
   readonly source: string;
   readonly type: string;
   readonly tenantid: string;
-}
-
-/** What the steps of a queue-fed operation need: clients and services built once per module. */
-export interface OperationBatchOptions {
-  /** Name of the acting function (processing log `actor`, idempotency key prefix). */
-  readonly actor: string;
-  readonly log: ProcessingLogWriter;
-  readonly deadLetters: DeadLetterRouter;
-  readonly pseudonyms: Pick<Pseudonymizer, 'subject'>;
-  readonly dynamo: DynamoDBClient;
-  readonly idempotencyTable: string;
-  readonly logger: Logger;
 }
 
 /**
@@ -55,17 +40,23 @@ export class OperationBatch {
   private readonly step: IdempotentStep<OperationEvent>;
   private readonly invocations: BatchInvocation;
 
-  constructor(private readonly options: OperationBatchOptions) {
+  /**
+   * @param actor name of the acting function (processing-log `actor`, idempotency key prefix)
+   * @param services the function's services, built once per module (`functionServices`)
+   */
+  constructor(
+    private readonly actor: string,
+    private readonly services: BatchServices,
+  ) {
     this.step = new IdempotentStep({
-      keyPrefix: options.actor,
+      keyPrefix: actor,
       eventKeyJmesPath: OPERATION_EVENT_KEY,
-      log: options.log,
-      dynamo: options.dynamo,
-      idempotencyTable: options.idempotencyTable,
+      log: services.log,
+      idempotency: services.idempotency,
     });
     this.invocations = new BatchInvocation({
-      log: options.log,
-      logger: options.logger,
+      log: services.log,
+      logger: services.logger,
       steps: [this.step],
     });
   }
@@ -75,7 +66,7 @@ export class OperationBatch {
    * `invalid-field:<path>`) when it does not match `schema`.
    */
   parse<S extends z.ZodMiniType>(record: SQSRecord, schema: S): z.infer<S> {
-    return parseEventBody(record.body, schema, `${this.options.actor}'s schema`);
+    return parseEventBody(record.body, schema, `${this.actor}'s schema`);
   }
 
   /**
@@ -90,7 +81,7 @@ export class OperationBatch {
   ): Promise<void> {
     const outcome = await this.step.run(event, () => operate(event));
     // Identifiers only: message and event ids, type, tenant, what the log got. Never a person.
-    this.options.logger.info('event processed', {
+    this.services.logger.info('event processed', {
       messageId: record.messageId,
       eventId: event.id,
       eventType: event.type,
@@ -98,7 +89,7 @@ export class OperationBatch {
       replay: outcome.replay,
       logged: outcome.logged ? outcome.entries.length : 0,
     });
-    this.options.logger.debug('log entries', {
+    this.services.logger.debug('log entries', {
       messageId: record.messageId,
       entries: outcome.entries.map((e) => `${e.operation}/${e.outcome}`),
     });
@@ -109,7 +100,8 @@ export class OperationBatch {
    * logs its `rejected` record (the record then counts as done); any other is rethrown.
    */
   async rejectOrRethrow(record: SQSRecord, error: unknown): Promise<void> {
-    const { actor, deadLetters, log, logger, pseudonyms } = this.options;
+    const { actor } = this;
+    const { deadLetters, log, logger, pseudonyms } = this.services;
     if (!(error instanceof PrivacyOpsError) || error.transient) {
       logger.warn('record failed, will be retried', {
         messageId: record.messageId,

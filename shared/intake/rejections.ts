@@ -1,12 +1,9 @@
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { Context, SQSRecord } from 'aws-lambda';
 import { createHash } from 'node:crypto';
-import type { DeadLetterRouter } from '../batch/dead-letter';
+import type { BatchServices } from '../batch/batch-services';
 import { IdempotentStep } from '../batch/idempotent-step';
 import { rejectionRecord } from '../batch/rejection-record';
 import type { PermanentError } from '../errors';
-import type { ProcessingLogWriter } from '../processing-log/writer';
-import type { Pseudonymizer } from '../pseudonym';
 
 /** How one rejection went: whether a log entry was queued in this invocation. */
 export interface RejectionOutcome {
@@ -16,14 +13,10 @@ export interface RejectionOutcome {
   readonly logged: boolean;
 }
 
-/** What the rejector needs: the shared services of the intake. */
-export interface IntakeRejectorOptions {
+/** What the rejector needs: the acting function's name and its batch services. */
+export interface IntakeRejectorOptions
+  extends Pick<BatchServices, 'log' | 'deadLetters' | 'pseudonyms' | 'idempotency'> {
   readonly actor: string;
-  readonly log: ProcessingLogWriter;
-  readonly deadLetters: DeadLetterRouter;
-  readonly pseudonyms: Pick<Pseudonymizer, 'subject'>;
-  readonly dynamo: DynamoDBClient;
-  readonly idempotencyTable: string;
 }
 
 /** The idempotency key material of a rejection: the SHA-256 of the message body. */
@@ -47,8 +40,7 @@ export class IntakeRejector {
       keyPrefix: `${options.actor}-rejection`,
       eventKeyJmesPath: 'bodySha256',
       log: options.log,
-      dynamo: options.dynamo,
-      idempotencyTable: options.idempotencyTable,
+      idempotency: options.idempotency,
     });
   }
 

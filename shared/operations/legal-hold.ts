@@ -18,7 +18,7 @@ import { documentFields, reasonOf } from './log-entries';
  * once and runs at the next sweep, within the sweeper's bound (one hour).
  */
 export class LegalHoldOperation {
-  constructor(private readonly ctx: OperationContext) {}
+  constructor(private readonly ctx: Omit<OperationContext, 'vault'>) {}
 
   /** Applies one hold event. */
   async handle(event: LegalHoldPlacedV1 | LegalHoldReleasedV1): Promise<LogEntry[]> {

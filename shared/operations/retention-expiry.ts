@@ -10,7 +10,7 @@ import { documentFields, reasonOf } from './log-entries';
  * the TTL stream handler; every step is idempotent, so a crash is repaired by running it again.
  */
 export class DocumentExpiry {
-  constructor(private readonly ctx: OperationContext) {}
+  constructor(private readonly ctx: Omit<OperationContext, 'pseudonyms'>) {}
 
   /**
    * Removes a claimed (or TTL-removed) document from the vault and returns the log entries:

@@ -91,7 +91,7 @@ export class RetentionSweeper {
   private readonly metrics: SweepMetrics;
 
   constructor(
-    private readonly ctx: OperationContext,
+    private readonly ctx: Omit<OperationContext, 'pseudonyms'>,
     options: RetentionSweeperOptions = {},
   ) {
     this.expiry = new DocumentExpiry(ctx);

@@ -9,11 +9,12 @@ import { randomUUID } from 'node:crypto';
 import type { LocalPipeline } from '../../local/environment';
 import { listObjectVersions } from '../../shared/aws/object-versions';
 import type { OperationContext } from '../../shared/operations/context';
-import { logWriterFor } from '../../shared/batch/log-writer';
-import { servicesFromEnvironment } from '../../shared/operations/environment';
+import { functionServices } from '../../shared/functions/services';
+import type { FunctionName } from '../../shared/functions/declarations';
 import { RetentionSweeper } from '../../shared/operations/retention-sweep';
 import type { ProcessingLogRecord } from '../../shared/processing-log/record';
 import { readLogRecords } from '../../shared/processing-log/reader';
+import type { ProcessingLogWriter } from '../../shared/processing-log/writer';
 import { type DocumentItem } from '../../shared/retention/retention-items';
 import { startTestPipeline } from '../helpers/local-pipeline';
 
@@ -25,6 +26,8 @@ export interface OperationsHarness {
   readonly sqs: SQSClient;
   /** Domain services on the same resources, with a clock the test sets. */
   readonly ctx: OperationContext;
+  /** The processing-log writer of the retention sweep, as its function builds it. */
+  readonly sweepLog: ProcessingLogWriter;
   setClock(iso: string | undefined): void;
   event(
     type: string,
@@ -64,19 +67,30 @@ export async function startOperationsHarness(): Promise<OperationsHarness> {
   };
   const s3 = new S3Client({ ...clientOptions, forcePathStyle: true });
   const sqs = new SQSClient(clientOptions);
-  const services = servicesFromEnvironment();
+  // Each function's own environment, as the runtime gives it, pointed at the local endpoint.
+  const environmentOf = (name: FunctionName): NodeJS.ProcessEnv => ({
+    AWS_ENDPOINT_URL: pipeline.endpoint,
+    AWS_REGION: pipeline.environment.region,
+    ...pipeline.runtime.findFunction(name).environment,
+  });
+  // The erasure function has every service of an operation context.
+  const services = functionServices('erasure-request', environmentOf('erasure-request'));
   let clock: string | undefined;
   const ctx: OperationContext = {
-    ...services.context,
+    policy: services.policy,
+    store: services.store,
+    vault: services.vault,
+    pseudonyms: services.pseudonyms,
     now: () => (clock ? new Date(clock) : new Date()),
   };
-  const sweepLog = logWriterFor('retention-sweep', services.s3);
+  const sweepLog = functionServices('retention-sweep', environmentOf('retention-sweep')).log;
   const harness: OperationsHarness = {
     pipeline,
     outputs,
     s3,
     sqs,
     ctx,
+    sweepLog,
     setClock: (iso) => {
       clock = iso;
     },

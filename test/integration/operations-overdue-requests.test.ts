@@ -1,5 +1,4 @@
 import type { Metrics } from '@aws-lambda-powertools/metrics';
-import { logWriterFor } from '../../shared/batch/log-writer';
 import { OVERDUE_REQUESTS_METRIC } from '../../shared/operations/overdue-requests';
 import { RetentionSweeper, sweepMetrics } from '../../shared/operations/retention-sweep';
 import { subjectKey } from '../../shared/retention/retention-items';
@@ -66,12 +65,11 @@ describe('overdue requests: open requests past their deadline are counted and al
     );
     const pk = subjectKey('acme-sas', await h.pseudonym(who));
     const subject = await h.pseudonym(who);
-    const sweepLog = logWriterFor('retention-sweep', h.s3);
     const held = await h.ctx.store.getRequest(pk, 'req-o');
     // Act: a sweep with the real clock during the hold
     const during = recordingMetrics();
     const heldSweep = await new RetentionSweeper(h.ctx, { metrics: during.metrics }).sweep(
-      sweepLog,
+      h.sweepLog,
     );
     const logsDuring = (await h.logs()).filter((r) => r.requestId === 'req-o');
     // Act: release, then a sweep with the real clock erases and completes
@@ -87,7 +85,7 @@ describe('overdue requests: open requests past their deadline are counted and al
     await new Promise((resolve) => setTimeout(resolve, 1_100));
     const after = recordingMetrics();
     const releaseSweep = await new RetentionSweeper(h.ctx, { metrics: after.metrics }).sweep(
-      sweepLog,
+      h.sweepLog,
     );
     const completed = await h.ctx.store.getRequest(pk, 'req-o');
     const logsAfter = (await h.logs()).filter((r) => r.requestId === 'req-o');

@@ -13,15 +13,13 @@ const PSEUDONYM = 'a'.repeat(64);
 function operationOverFakes() {
   const entries: LogEntry[] = [];
   const deadLettered: string[] = [];
-  const batch = new OperationBatch({
-    actor: 'erasure-request',
+  const batch = new OperationBatch('erasure-request', {
     log: { add: (entry: LogEntry) => entries.push(entry) } as unknown as ProcessingLogWriter,
     deadLetters: {
       reject: async (_record: unknown, reason: string) => void deadLettered.push(reason),
     } as unknown as DeadLetterRouter,
     pseudonyms: { subject: async () => PSEUDONYM },
-    dynamo: new DynamoDBClient({ region: 'eu-west-3' }),
-    idempotencyTable: 'idempotency',
+    idempotency: { table: 'idempotency', dynamo: new DynamoDBClient({ region: 'eu-west-3' }) },
     logger: new Logger({ logLevel: 'SILENT' }),
   });
   /** What the erasure function's record handler does with a message of this body. */

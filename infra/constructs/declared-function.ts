@@ -1,0 +1,196 @@
+import { Duration, Stack } from 'aws-cdk-lib';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as eventsTargets from 'aws-cdk-lib/aws-events-targets';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as lambdaEventSources from 'aws-cdk-lib/aws-lambda-event-sources';
+import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import type { FunctionDeclaration, FunctionInput } from '../../shared/functions/declarations';
+import { environmentOf, grantServices, type PipelineResources } from '../service-bindings';
+import { FunctionRole } from './function-role';
+import {
+  functionRoleProps,
+  PipelineFunction,
+  type PipelineFunctionProps,
+} from './pipeline-function';
+import { QueueFedFunction } from './queue-fed-function';
+
+/** Properties of a {@link DeclaredFunction}. */
+export interface DeclaredFunctionProps {
+  /** What the function is: entry, input, services with their access, limits. */
+  readonly declaration: FunctionDeclaration;
+  /** The resources its services stand for. */
+  readonly resources: PipelineResources;
+  /** KMS key encrypting the function's log group. */
+  readonly logKey: kms.IKey;
+  /** Log group retention. @default one year */
+  readonly logRetention?: logs.RetentionDays;
+  /** Key of its own input queue; required for an `operation-queue` input. @default none */
+  readonly queueKey?: kms.IKey;
+  /** The queue producers write to; required for an `ingress-queue` input. @default none */
+  readonly ingressQueue?: sqs.IQueue;
+  /**
+   * Where failed stream batches (on-failure records) and failed schedule runs go; required for
+   * `ttl-removals` and `schedule` inputs. @default none
+   */
+  readonly failureQueue?: sqs.IQueue;
+  /** What a scheduled run does (the schedule rule's description). @default the function's name */
+  readonly description?: string;
+}
+
+/**
+ * One function of the pipeline built from its declaration: its environment is exactly the
+ * variables of the services it declares, its role (a child of this construct) exactly their
+ * grants for the declared access, both derived from the declaration and never listed by hand; its
+ * input (its own queue, the ingress queue, the retention table's TTL deletions or a schedule)
+ * wired with its failure path. Builds on {@link PipelineFunction} and {@link QueueFedFunction}.
+ * Refuses an input whose queue or key is missing, and a schedule that is not whole hours.
+ */
+export class DeclaredFunction extends Construct {
+  /** The function. */
+  readonly function: nodejs.NodejsFunction;
+  /** Its execution role, holding the grants of its services. */
+  readonly role: FunctionRole;
+  /** Its own input queue (`operation-queue` input only). */
+  readonly queue?: sqs.IQueue;
+
+  constructor(scope: Construct, id: string, props: DeclaredFunctionProps) {
+    super(scope, id);
+    const { declaration, resources } = props;
+    const input = declaration.input;
+    checkInput(id, props);
+    const environment = environmentOf(declaration, resources);
+    this.role = new FunctionRole(this, 'Role', functionRoleProps(declaration.name));
+    grantServices(declaration, resources, this.role);
+    const base: PipelineFunctionProps = {
+      role: this.role,
+      environment,
+      entry: declaration.entry,
+      serviceName: declaration.name,
+      timeout: Duration.seconds(declaration.timeoutSeconds),
+      reservedConcurrentExecutions: declaration.reservedConcurrency,
+      logKey: props.logKey,
+      logRetention: props.logRetention,
+    };
+    switch (input.kind) {
+      case 'operation-queue': {
+        const fed = new QueueFedFunction(this, 'Handler', {
+          ...base,
+          queueKey: props.queueKey,
+          deadLetterQueue: resources.deadLetterQueue,
+        });
+        this.function = fed.pipelineFunction.function;
+        this.queue = fed.queue;
+        break;
+      }
+      case 'ingress-queue':
+        this.function = new QueueFedFunction(this, 'Handler', {
+          ...base,
+          queue: props.ingressQueue,
+          maxConcurrency: declaration.reservedConcurrency,
+        }).pipelineFunction.function;
+        break;
+      case 'ttl-removals':
+        this.function = new PipelineFunction(this, 'Handler', base).function;
+        this.function.addEventSource(ttlRemovals(resources, props.failureQueue!));
+        break;
+      case 'schedule': {
+        const failures = props.failureQueue!;
+        this.function = new PipelineFunction(this, 'Handler', {
+          ...base,
+          deadLetterQueue: failures,
+        }).function;
+        this.schedule(declaration, input.everyHours, failures, props.description);
+        break;
+      }
+    }
+  }
+
+  /** Runs the function every `hours`; failed deliveries go to the (KMS-encrypted) failure queue. */
+  private schedule(
+    declaration: FunctionDeclaration,
+    hours: number,
+    failures: sqs.IQueue,
+    description = `privacy-ops: ${declaration.name}`,
+  ): void {
+    const stack = Stack.of(this);
+    // A fixed name gives the key policy below the rule's ARN without a reference (no cycle).
+    const ruleName = `${stack.stackName}-${declaration.name}`;
+    new events.Rule(this, 'Schedule', {
+      ruleName,
+      description,
+      schedule: events.Schedule.rate(Duration.hours(hours)),
+      targets: [
+        new eventsTargets.LambdaFunction(this.function, {
+          retryAttempts: 2,
+          maxEventAge: Duration.hours(hours),
+          deadLetterQueue: failures,
+        }),
+      ],
+    });
+    failures.encryptionMasterKey?.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: `AllowEventBridgeDeadLetterDeliveryFrom${this.node.id}`,
+        principals: [new iam.ServicePrincipal('events.amazonaws.com')],
+        actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
+        resources: ['*'],
+        conditions: {
+          ArnEquals: {
+            'aws:SourceArn': `arn:${stack.partition}:events:${stack.region}:${stack.account}:rule/${ruleName}`,
+          },
+        },
+      }),
+    );
+  }
+}
+
+/** Refuses an input whose queue, key or failure queue is missing, and a schedule not in hours. */
+function checkInput(id: string, props: DeclaredFunctionProps): void {
+  const input = props.declaration.input;
+  const needs: Record<FunctionInput['kind'], Array<keyof DeclaredFunctionProps>> = {
+    'operation-queue': ['queueKey'],
+    'ingress-queue': ['ingressQueue'],
+    'ttl-removals': ['failureQueue'],
+    schedule: ['failureQueue'],
+  };
+  for (const name of needs[input.kind]) {
+    if (props[name] === undefined) {
+      throw new Error(`${id}: ${name} is required for a function fed by ${input.kind}`);
+    }
+  }
+  if (input.kind === 'schedule' && (!Number.isInteger(input.everyHours) || input.everyHours < 1)) {
+    throw new Error(`${id}: a schedule runs every whole number of hours ≥ 1`);
+  }
+}
+
+/**
+ * The retention table's stream, filtered to the deletions TTL made (service principal
+ * dynamodb.amazonaws.com): failed batches are bisected, retried, then recorded in `failures`.
+ */
+function ttlRemovals(
+  resources: PipelineResources,
+  failures: sqs.IQueue,
+): lambdaEventSources.DynamoEventSource {
+  return new lambdaEventSources.DynamoEventSource(resources.retentionTable, {
+    startingPosition: lambda.StartingPosition.TRIM_HORIZON,
+    batchSize: 100,
+    maxBatchingWindow: Duration.seconds(5),
+    reportBatchItemFailures: true,
+    retryAttempts: 10,
+    bisectBatchOnError: true,
+    onFailure: new lambdaEventSources.SqsDlq(failures),
+    filters: [
+      lambda.FilterCriteria.filter({
+        eventName: lambda.FilterRule.isEqual('REMOVE'),
+        userIdentity: {
+          type: lambda.FilterRule.isEqual('Service'),
+          principalId: lambda.FilterRule.isEqual('dynamodb.amazonaws.com'),
+        },
+      }),
+    ],
+  });
+}

@@ -1,0 +1,217 @@
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import {
+  SERVICE_VARIABLES,
+  servicesOf,
+  type FunctionDeclaration,
+  type ServiceAccess,
+  type ServiceName,
+} from '../shared/functions/declarations';
+import { QUEUE_OPERATIONS, type QueueOperation } from '../shared/operations/routes';
+
+/** The resources the functions' services stand for, as the stack built them. */
+export interface PipelineResources {
+  readonly logBucket: s3.IBucket;
+  readonly pseudonymKey: kms.IKey;
+  readonly idempotencyTable: dynamodb.ITable;
+  readonly deadLetterQueue: sqs.IQueue;
+  readonly retentionTable: dynamodb.ITable;
+  readonly vaultBucket: s3.IBucket;
+  readonly keyStore: dynamodb.ITable;
+  /** Wraps the per-tenant keys of the vault; used only with the tenant as encryption context. */
+  readonly documentsKey: kms.IKey;
+  readonly uploadBucket: s3.IBucket;
+  readonly exportBucket: s3.IBucket;
+  /** The input queue of each queue-fed operation, once built (the intake forwards to them). */
+  readonly operationQueues?: Readonly<Record<QueueOperation, sqs.IQueue>>;
+}
+
+/** What one service brings to a function: the values of its variables, and its grants. */
+interface ServiceBinding<S extends ServiceName> {
+  values(r: PipelineResources): { readonly [F in keyof (typeof SERVICE_VARIABLES)[S]]: string };
+  grant(r: PipelineResources, fn: iam.IGrantable, access: ServiceAccess[S]): void;
+}
+
+const allow = (fn: iam.IGrantable, actions: string[], resources: string[]) =>
+  fn.grantPrincipal.addToPrincipalPolicy(new iam.PolicyStatement({ actions, resources }));
+
+/** Object actions on the keys of `bucket`, bucket actions on the bucket itself. */
+function onBucket(
+  fn: iam.IGrantable,
+  bucket: s3.IBucket,
+  actions: { objects?: string[]; bucket?: string[] },
+) {
+  if (actions.objects) allow(fn, actions.objects, [bucket.arnForObjects('*')]);
+  if (actions.bucket) allow(fn, actions.bucket, [bucket.bucketArn]);
+}
+
+/** Item actions on `table`; writes also let DynamoDB encrypt with the table's key. */
+function onItems(fn: iam.IGrantable, table: dynamodb.ITable, actions: string[], writes: boolean) {
+  table.grant(fn, ...actions);
+  if (writes) table.encryptionKey?.grantEncryptDecrypt(fn);
+  else table.encryptionKey?.grantDecrypt(fn);
+}
+
+// Every use of the documents key must carry the tenant as encryption context, so a function
+// cannot unwrap a tenant key without naming the controller it acts for.
+function onTenantKeys(fn: iam.IGrantable, key: kms.IKey, actions: string[]) {
+  fn.grantPrincipal.addToPrincipalPolicy(
+    new iam.PolicyStatement({
+      actions,
+      resources: [key.keyArn],
+      conditions: { 'ForAnyValue:StringEquals': { 'kms:EncryptionContextKeys': ['tenant'] } },
+    }),
+  );
+}
+
+// HEAD of a log object tells a replay from a lost write: s3:GetObject, and s3:ListBucket so that
+// a missing object answers 404 rather than 403.
+const log: ServiceBinding<'log'> = {
+  values: (r) => ({ bucket: r.logBucket.bucketName }),
+  grant: (r, fn) => {
+    onBucket(fn, r.logBucket, {
+      objects: ['s3:PutObject', 's3:GetObject'],
+      bucket: ['s3:ListBucket'],
+    });
+    r.logBucket.encryptionKey?.grantEncrypt(fn);
+  },
+};
+
+const vault: ServiceBinding<'vault'> = {
+  values: (r) => ({
+    bucket: r.vaultBucket.bucketName,
+    keyStoreTable: r.keyStore.tableName,
+    wrappingKeyId: r.documentsKey.keyArn,
+  }),
+  grant: (r, fn, access) => {
+    const bucket = r.vaultBucket;
+    const deleteVersions = ['s3:DeleteObject', 's3:DeleteObjectVersion'];
+    if (access === 'delete') {
+      onBucket(fn, bucket, { objects: deleteVersions, bucket: ['s3:ListBucketVersions'] });
+      onItems(fn, r.keyStore, ['dynamodb:Query', 'dynamodb:DeleteItem'], true);
+      return;
+    }
+    if (access === 'read') {
+      onBucket(fn, bucket, { objects: ['s3:GetObject'], bucket: ['s3:ListBucket'] });
+      bucket.encryptionKey?.grantDecrypt(fn);
+    } else {
+      // An upload older than an erasure removes what a crashed earlier attempt stored.
+      onBucket(fn, bucket, {
+        objects: ['s3:PutObject', ...deleteVersions],
+        bucket: ['s3:ListBucketVersions'],
+      });
+      bucket.encryptionKey?.grantEncrypt(fn);
+    }
+    // Reading and writing unwrap subject keys, and create the tenant's wrapping key if missing.
+    onItems(fn, r.keyStore, ['dynamodb:GetItem', 'dynamodb:PutItem'], true);
+    onTenantKeys(fn, r.documentsKey, ['kms:Decrypt', 'kms:GenerateDataKey']);
+  },
+};
+
+const uploads: ServiceBinding<'uploads'> = {
+  values: (r) => ({ bucket: r.uploadBucket.bucketName }),
+  grant: (r, fn, access) => {
+    if (access === 'name') return;
+    onBucket(fn, r.uploadBucket, {
+      objects: ['s3:GetObject', 's3:DeleteObject', 's3:DeleteObjectVersion'],
+      bucket: ['s3:ListBucket', 's3:ListBucketVersions'],
+    });
+    r.uploadBucket.encryptionKey?.grantDecrypt(fn);
+  },
+};
+
+function operationQueuesOf(r: PipelineResources): Readonly<Record<QueueOperation, sqs.IQueue>> {
+  if (!r.operationQueues) {
+    throw new Error(
+      'operationQueues: build the queue-fed operations before the functions that forward to them',
+    );
+  }
+  return r.operationQueues;
+}
+
+/** Every service: its variables' values from the resources, and its grants per access. */
+const BINDINGS: { readonly [S in ServiceName]: ServiceBinding<S> } = {
+  log,
+  pseudonyms: {
+    values: (r) => ({ keyId: r.pseudonymKey.keyArn }),
+    grant: (r, fn) => r.pseudonymKey.grant(fn, 'kms:GenerateMac'),
+  },
+  idempotency: {
+    values: (r) => ({ table: r.idempotencyTable.tableName }),
+    grant: (r, fn) => r.idempotencyTable.grantReadWriteData(fn),
+  },
+  deadLetters: {
+    values: (r) => ({ queueUrl: r.deadLetterQueue.queueUrl }),
+    grant: (r, fn) => r.deadLetterQueue.grantSendMessages(fn),
+  },
+  store: {
+    values: (r) => ({ table: r.retentionTable.tableName }),
+    grant: (r, fn) => r.retentionTable.grantReadWriteData(fn),
+  },
+  vault,
+  uploads,
+  exports: {
+    values: (r) => ({ bucket: r.exportBucket.bucketName }),
+    grant: (r, fn) => {
+      onBucket(fn, r.exportBucket, { objects: ['s3:PutObject'] });
+      r.exportBucket.encryptionKey?.grantEncrypt(fn);
+    },
+  },
+  policy: { values: () => ({}), grant: () => undefined },
+  operationQueues: {
+    values: (r) => {
+      const queues = operationQueuesOf(r);
+      return Object.fromEntries(
+        QUEUE_OPERATIONS.map((operation) => [operation, queues[operation].queueUrl]),
+      ) as Record<QueueOperation, string>;
+    },
+    grant: (r, fn) => {
+      const queues = operationQueuesOf(r);
+      for (const operation of QUEUE_OPERATIONS) queues[operation].grantSendMessages(fn);
+    },
+  },
+};
+
+function bindingOf<S extends ServiceName>(service: S): ServiceBinding<S> {
+  return BINDINGS[service] as ServiceBinding<S>;
+}
+
+/**
+ * The environment of a declared function: the variables of its services (names from
+ * `SERVICE_VARIABLES`), valued from the resources. Nothing for a service it does not declare.
+ */
+export function environmentOf(
+  declaration: FunctionDeclaration,
+  resources: PipelineResources,
+): Record<string, string> {
+  const environment: Record<string, string> = {};
+  for (const service of servicesOf(declaration)) {
+    const names: Readonly<Record<string, string>> = SERVICE_VARIABLES[service];
+    const values: Readonly<Record<string, string>> = bindingOf(service).values(resources);
+    for (const [field, name] of Object.entries(names)) environment[name] = values[field];
+  }
+  return environment;
+}
+
+/** Grants `fn` what each service of its declaration needs for the access declared. */
+export function grantServices(
+  declaration: FunctionDeclaration,
+  resources: PipelineResources,
+  fn: iam.IGrantable,
+): void {
+  for (const service of servicesOf(declaration)) {
+    grantService(service, declaration.services[service]!, resources, fn);
+  }
+}
+
+function grantService<S extends ServiceName>(
+  service: S,
+  access: ServiceAccess[S],
+  resources: PipelineResources,
+  fn: iam.IGrantable,
+): void {
+  bindingOf(service).grant(resources, fn, access);
+}

@@ -1,0 +1,186 @@
+import { QUEUE_OPERATIONS, type QueueOperation } from '../operations/routes';
+
+/**
+ * What a function may do with each resource it uses. Infra turns each (service, access) into the
+ * values of the service's variables and the IAM grants that go with them
+ * (`infra/constructs/service-bindings.ts`); the function's wiring builds the service from the same
+ * variables (`shared/functions/services.ts`).
+ */
+export interface ServiceAccess {
+  /**
+   * The processing log bucket. `append`: write objects, and HEAD one to tell a replay from a
+   * lost write.
+   */
+  readonly log: 'append';
+  /** The KMS HMAC key deriving subject pseudonyms. `mac`: GenerateMac. */
+  readonly pseudonyms: 'mac';
+  /** The Powertools idempotency table. */
+  readonly idempotency: 'read-write';
+  /** The shared dead-letter queue. `send`: reject a message with its reason. */
+  readonly deadLetters: 'send';
+  /** The retention table (documents, subjects, holds, requests). */
+  readonly store: 'read-write';
+  /**
+   * The document vault: bucket, key store and the documents key.
+   * - `read`: read documents (unwrapping their keys; a missing tenant key is created on the way);
+   * - `write`: store documents, and remove every version of one (an upload older than an erasure);
+   * - `delete`: shred subject keys and remove every version; never unwraps a key.
+   */
+  readonly vault: 'read' | 'write' | 'delete';
+  /**
+   * The upload (landing) bucket. `name`: only its name, to check events point into it;
+   * `read-delete`: read an upload and remove every version of it.
+   */
+  readonly uploads: 'name' | 'read-delete';
+  /** The export bucket. `write`: put subject exports. */
+  readonly exports: 'write';
+  /** The retention policy bundled with the function: no variable, no grant. */
+  readonly policy: 'bundled';
+  /** The input queue of every queue-fed operation. `send`: forward events to them. */
+  readonly operationQueues: 'send';
+}
+
+/** A service a function can use. */
+export type ServiceName = keyof ServiceAccess;
+
+/** The services a function uses, each with its access. */
+export type ServiceNeeds = { readonly [S in ServiceName]?: ServiceAccess[S] };
+
+/** The environment variable of an operation's input queue: `DOCUMENT_UPLOAD_QUEUE_URL`… */
+export function queueUrlVariable(operation: QueueOperation): string {
+  return `${operation.toUpperCase().replace(/-/g, '_')}_QUEUE_URL`;
+}
+
+/**
+ * The environment variables of each service, by the field they fill. The only place these names
+ * are written: infra sets them from it, the functions read them from it.
+ */
+export const SERVICE_VARIABLES = {
+  log: { bucket: 'LOG_BUCKET_NAME' },
+  pseudonyms: { keyId: 'PSEUDONYM_KEY_ID' },
+  idempotency: { table: 'IDEMPOTENCY_TABLE_NAME' },
+  deadLetters: { queueUrl: 'DEAD_LETTER_QUEUE_URL' },
+  store: { table: 'RETENTION_TABLE_NAME' },
+  vault: {
+    bucket: 'VAULT_BUCKET_NAME',
+    keyStoreTable: 'KEY_STORE_TABLE_NAME',
+    wrappingKeyId: 'DOCUMENTS_KEY_ID',
+  },
+  uploads: { bucket: 'UPLOAD_BUCKET_NAME' },
+  exports: { bucket: 'EXPORT_BUCKET_NAME' },
+  policy: {},
+  operationQueues: Object.fromEntries(
+    QUEUE_OPERATIONS.map((operation) => [operation, queueUrlVariable(operation)]),
+  ) as Readonly<Record<QueueOperation, string>>,
+} as const satisfies { readonly [S in ServiceName]: Readonly<Record<string, string>> };
+
+/** What starts a function. */
+export type FunctionInput =
+  /** The ingress queue producers write to. */
+  | { readonly kind: 'ingress-queue' }
+  /** Its own input queue, which the intake forwards the operation's events to. */
+  | { readonly kind: 'operation-queue' }
+  /** The retention table's stream, filtered to the deletions TTL made. */
+  | { readonly kind: 'ttl-removals' }
+  /** A fixed-rate schedule. */
+  | { readonly kind: 'schedule'; readonly everyHours: number };
+
+/** The name of a function of the pipeline (its service name and processing-log actor). */
+export type FunctionName = 'intake' | QueueOperation | 'retention-expiry' | 'retention-sweep';
+
+/** One function of the pipeline: everything its code and its infrastructure derive from. */
+export interface FunctionDeclaration<
+  N extends FunctionName = FunctionName,
+  S extends ServiceNeeds = ServiceNeeds,
+> {
+  /** Service name (logs), processing-log actor, and the file of its handler. */
+  readonly name: N;
+  /** Source file of the handler, relative to the repository root. */
+  readonly entry: `functions/${N}.ts`;
+  readonly input: FunctionInput;
+  /** The services it uses; its environment and its grants follow from these and nothing else. */
+  readonly services: S;
+  readonly timeoutSeconds: number;
+  /** Concurrency reserved for it (and the most it may take). */
+  readonly reservedConcurrency: number;
+}
+
+function declare<const N extends FunctionName, const S extends ServiceNeeds>(
+  name: N,
+  declaration: Omit<FunctionDeclaration<N, S>, 'name' | 'entry'>,
+): FunctionDeclaration<N, S> {
+  return { name, entry: `functions/${name}.ts`, ...declaration };
+}
+
+/** What every queue-fed operation uses around its own services (see shared/batch). */
+const OPERATION_BATCH = {
+  log: 'append',
+  pseudonyms: 'mac',
+  idempotency: 'read-write',
+  deadLetters: 'send',
+  store: 'read-write',
+  policy: 'bundled',
+} as const;
+
+/** Input and limits of a queue-fed operation. */
+const queueFed = {
+  input: { kind: 'operation-queue' },
+  timeoutSeconds: 30,
+  reservedConcurrency: 5,
+} as const;
+
+/** The eight functions of the pipeline. */
+export const FUNCTIONS = {
+  intake: declare('intake', {
+    input: { kind: 'ingress-queue' },
+    timeoutSeconds: 30,
+    reservedConcurrency: 10,
+    services: {
+      log: 'append',
+      pseudonyms: 'mac',
+      idempotency: 'read-write',
+      deadLetters: 'send',
+      uploads: 'name',
+      operationQueues: 'send',
+    },
+  }),
+  'document-upload': declare('document-upload', {
+    ...queueFed,
+    services: { ...OPERATION_BATCH, vault: 'write', uploads: 'read-delete' },
+  }),
+  'account-closure': declare('account-closure', {
+    ...queueFed,
+    services: { ...OPERATION_BATCH, vault: 'read', exports: 'write' },
+  }),
+  'erasure-request': declare('erasure-request', {
+    ...queueFed,
+    services: { ...OPERATION_BATCH, vault: 'delete' },
+  }),
+  'access-request': declare('access-request', {
+    ...queueFed,
+    services: { ...OPERATION_BATCH, vault: 'read', exports: 'write' },
+  }),
+  'legal-hold': declare('legal-hold', { ...queueFed, services: OPERATION_BATCH }),
+  'retention-expiry': declare('retention-expiry', {
+    input: { kind: 'ttl-removals' },
+    timeoutSeconds: 300,
+    reservedConcurrency: 5,
+    services: { log: 'append', store: 'read-write', policy: 'bundled', vault: 'delete' },
+  }),
+  'retention-sweep': declare('retention-sweep', {
+    input: { kind: 'schedule', everyHours: 1 },
+    timeoutSeconds: 900,
+    reservedConcurrency: 1,
+    services: { log: 'append', store: 'read-write', policy: 'bundled', vault: 'delete' },
+  }),
+} as const satisfies { readonly [N in FunctionName]: FunctionDeclaration<N> };
+
+/** The services a function declares, in a stable order. */
+export function servicesOf(declaration: FunctionDeclaration): ServiceName[] {
+  return (Object.keys(declaration.services) as ServiceName[]).sort();
+}
+
+/** The environment variable names of a function: those of its services, nothing else. */
+export function environmentNames(declaration: FunctionDeclaration): string[] {
+  return servicesOf(declaration).flatMap((s) => Object.values(SERVICE_VARIABLES[s]));
+}

@@ -1,0 +1,174 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { KMSClient } from '@aws-sdk/client-kms';
+import type { S3Client } from '@aws-sdk/client-s3';
+import type { SQSClient } from '@aws-sdk/client-sqs';
+import type { EventType } from '../../events';
+import { createDynamoClient, createDynamoDocumentClient } from '../aws/dynamodb';
+import { createKmsClient } from '../aws/kms';
+import { createS3Client } from '../aws/s3';
+import { createSqsClient } from '../aws/sqs';
+import type { IdempotencyTable } from '../batch/batch-services';
+import { DeadLetterRouter } from '../batch/dead-letter';
+import { requireEnv } from '../config';
+import type { OperationRoutes } from '../intake/forwarder';
+import { OPERATION_OF_EVENT } from '../operations/routes';
+import { ProcessingLogWriter } from '../processing-log/writer';
+import { Pseudonymizer } from '../pseudonym';
+import { defaultRetentionPolicy, type RetentionPolicy } from '../retention/policy';
+import { RetentionStore } from '../retention/retention-store';
+import { DocumentVault } from '../vault/document-vault';
+import {
+  FUNCTIONS,
+  SERVICE_VARIABLES,
+  servicesOf,
+  type FunctionName,
+  type ServiceName,
+} from './declarations';
+
+/** How long an unwrapped subject key is reused: effectively once (see the vault below). */
+export const SUBJECT_KEY_CACHE_MS = 1;
+
+/** A bucket and the client that reaches it. */
+export interface BucketAccess {
+  readonly bucket: string;
+  readonly s3: S3Client;
+}
+
+/** The operation queues: where the intake forwards each event type, and the client to do it. */
+export interface OperationQueues {
+  readonly sqs: SQSClient;
+  readonly routes: OperationRoutes;
+}
+
+/** What each service is, built. */
+export interface ServiceObjects {
+  readonly log: ProcessingLogWriter;
+  readonly pseudonyms: Pseudonymizer;
+  readonly idempotency: IdempotencyTable;
+  readonly deadLetters: DeadLetterRouter;
+  readonly store: RetentionStore;
+  readonly vault: DocumentVault;
+  readonly uploads: BucketAccess;
+  readonly exports: BucketAccess;
+  readonly operationQueues: OperationQueues;
+  readonly policy: RetentionPolicy;
+}
+
+/** What every function has, whatever its services. */
+export interface CommonServices {
+  /**
+   * Powertools logger, configured by the function's environment: `POWERTOOLS_SERVICE_NAME` (infra
+   * sets it to the function's name) and `POWERTOOLS_LOG_LEVEL`.
+   */
+  readonly logger: Logger;
+  /** The clock. */
+  readonly now: () => Date;
+}
+
+/** The services of function `N`: exactly those its declaration names, plus the common ones. */
+export type FunctionServices<N extends FunctionName> = Pick<
+  ServiceObjects,
+  keyof (typeof FUNCTIONS)[N]['services'] & ServiceName
+> &
+  CommonServices;
+
+/** The values of a service's variables, by field. */
+type ConfigOf<S extends ServiceName> = {
+  readonly [F in keyof (typeof SERVICE_VARIABLES)[S]]: string;
+};
+
+/** The AWS clients of one function, each made once, when a service first needs it. */
+class FunctionClients {
+  private made: {
+    s3?: S3Client;
+    dynamo?: DynamoDBClient;
+    documents?: DynamoDBDocumentClient;
+    kms?: KMSClient;
+    sqs?: SQSClient;
+  } = {};
+  constructor(private readonly env: NodeJS.ProcessEnv) {}
+  s3 = () => (this.made.s3 ??= createS3Client(this.env));
+  dynamo = () => (this.made.dynamo ??= createDynamoClient(this.env));
+  documents = () => (this.made.documents ??= createDynamoDocumentClient(this.dynamo()));
+  kms = () => (this.made.kms ??= createKmsClient(this.env));
+  sqs = () => (this.made.sqs ??= createSqsClient(this.env));
+}
+
+/** The function a service is built for. */
+interface Builder {
+  readonly name: FunctionName;
+  readonly env: NodeJS.ProcessEnv;
+  readonly clients: FunctionClients;
+}
+
+type Builders = {
+  readonly [S in ServiceName]: (config: ConfigOf<S>, on: Builder) => ServiceObjects[S];
+};
+
+const BUILDERS: Builders = {
+  log: ({ bucket }, { clients, name }) =>
+    new ProcessingLogWriter({ s3: clients.s3(), bucket, actor: name }),
+  pseudonyms: ({ keyId }, { clients }) => new Pseudonymizer(clients.kms(), keyId),
+  idempotency: ({ table }, { clients }) => ({ table, dynamo: clients.dynamo() }),
+  deadLetters: ({ queueUrl }, { clients }) => new DeadLetterRouter(clients.sqs(), queueUrl),
+  store: ({ table }, { clients }) => new RetentionStore({ table, dynamo: clients.documents() }),
+  // Subject keys are not cached across documents (1 ms): another function may have shredded
+  // one, and a document must never be written or read under a destroyed key. Tenant wrapping
+  // keys stay cached, so this costs one key-store read per document, not a KMS call.
+  vault: (config, { clients }) =>
+    new DocumentVault({
+      ...config,
+      s3: clients.s3(),
+      dynamo: clients.documents(),
+      kms: clients.kms(),
+      subjectKeyCacheTtlMs: SUBJECT_KEY_CACHE_MS,
+    }),
+  uploads: ({ bucket }, { clients }) => ({ bucket, s3: clients.s3() }),
+  exports: ({ bucket }, { clients }) => ({ bucket, s3: clients.s3() }),
+  // `RETENTION_POLICY_FILE` may replace the bundled file locally; infra never sets it.
+  policy: (_config, { env }) => defaultRetentionPolicy(env),
+  // The intake forwards each event type to the queue of its operation (one table: routes.ts).
+  operationQueues: (urls, { clients }) => ({
+    sqs: clients.sqs(),
+    routes: Object.fromEntries(
+      (Object.keys(OPERATION_OF_EVENT) as EventType[]).map((type) => [
+        type,
+        urls[OPERATION_OF_EVENT[type]],
+      ]),
+    ) as OperationRoutes,
+  }),
+};
+
+/** Reads the variables of `service` from `env`, failing fast naming the first one missing. */
+function configOf<S extends ServiceName>(service: S, env: NodeJS.ProcessEnv): ConfigOf<S> {
+  const variables: Readonly<Record<string, string>> = SERVICE_VARIABLES[service];
+  return Object.fromEntries(
+    Object.entries(variables).map(([field, variable]) => [field, requireEnv(variable, env)]),
+  ) as ConfigOf<S>;
+}
+
+function build<S extends ServiceName>(service: S, on: Builder): ServiceObjects[S] {
+  return BUILDERS[service](configOf(service, on.env), on);
+}
+
+/**
+ * Builds the services of function `name` once, at module scope: exactly the services its
+ * declaration names, from the variables infra set for them (fails fast naming a missing one),
+ * each AWS client made once and shared. Tests pass the function's own environment.
+ */
+export function functionServices<N extends FunctionName>(
+  name: N,
+  env: NodeJS.ProcessEnv = process.env,
+): FunctionServices<N> {
+  const on: Builder = { name, env, clients: new FunctionClients(env) };
+  const services: Record<string, unknown> = {
+    logger: new Logger(),
+    now: () => new Date(),
+  };
+  for (const service of servicesOf(FUNCTIONS[name])) {
+    services[service] = build(service, on);
+  }
+  return services as FunctionServices<N>;
+}

@@ -1,0 +1,57 @@
+import { ConfigurationError } from '../../shared/errors';
+import {
+  environmentNames,
+  FUNCTIONS,
+  SERVICE_VARIABLES,
+  type FunctionName,
+} from '../../shared/functions/declarations';
+import { functionServices } from '../../shared/functions/services';
+
+/** An environment holding a placeholder for every variable of `name`'s declaration. */
+function environmentFor(name: FunctionName): NodeJS.ProcessEnv {
+  return Object.fromEntries(environmentNames(FUNCTIONS[name]).map((v) => [v, `value-of-${v}`]));
+}
+
+describe('functionServices', () => {
+  it.each(Object.keys(FUNCTIONS) as FunctionName[])(
+    'builds exactly the services %s declares, from its own environment',
+    (name) => {
+      // Act
+      const services = functionServices(name, environmentFor(name));
+      // Assess
+      expect(Object.keys(services).sort()).toEqual(
+        [...Object.keys(FUNCTIONS[name].services), 'logger', 'now'].sort(),
+      );
+    },
+  );
+
+  it('gives the legal hold no vault and the sweeper no pseudonyms', () => {
+    expect(environmentNames(FUNCTIONS['legal-hold'])).not.toContain(SERVICE_VARIABLES.vault.bucket);
+    expect(environmentNames(FUNCTIONS['retention-sweep'])).not.toContain(
+      SERVICE_VARIABLES.pseudonyms.keyId,
+    );
+  });
+
+  it('fails fast naming a missing variable', () => {
+    // Prepare
+    const env = environmentFor('erasure-request');
+    delete env[SERVICE_VARIABLES.vault.keyStoreTable];
+    // Act / Assess
+    expect(() => functionServices('erasure-request', env)).toThrow(ConfigurationError);
+    expect(() => functionServices('erasure-request', env)).toThrow(/KEY_STORE_TABLE_NAME/);
+  });
+
+  it('routes every event type of the intake to the queue of its operation', () => {
+    // Act
+    const { operationQueues } = functionServices('intake', environmentFor('intake'));
+    // Assess
+    expect(operationQueues.routes).toEqual({
+      'privacy.document.uploaded.v1': 'value-of-DOCUMENT_UPLOAD_QUEUE_URL',
+      'privacy.account.closed.v1': 'value-of-ACCOUNT_CLOSURE_QUEUE_URL',
+      'privacy.erasure.requested.v1': 'value-of-ERASURE_REQUEST_QUEUE_URL',
+      'privacy.access.requested.v1': 'value-of-ACCESS_REQUEST_QUEUE_URL',
+      'privacy.legal-hold.placed.v1': 'value-of-LEGAL_HOLD_QUEUE_URL',
+      'privacy.legal-hold.released.v1': 'value-of-LEGAL_HOLD_QUEUE_URL',
+    });
+  });
+});
