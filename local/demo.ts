@@ -5,6 +5,7 @@ import type { OperationContext } from '../shared/operations/context';
 import { logWriterFor, servicesFromEnvironment } from '../shared/operations/environment';
 import { RetentionSweeper } from '../shared/operations/retention-sweep';
 import { readLogObjects } from '../shared/processing-log/reader';
+import { localClientOptions } from './client-options';
 import type { LocalPipeline } from './environment';
 
 /** One expectation of the demo scenario and whether it held. */
@@ -38,17 +39,15 @@ export async function runDemo(
   say: (line: string) => void,
 ): Promise<DemoSummary> {
   const { outputs, endpoint, region } = pipeline.environment;
-  const clientOptions = {
-    endpoint,
-    region,
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-  };
-  const s3 = new S3Client({ ...clientOptions, forcePathStyle: true });
+  const clientOptions = localClientOptions(endpoint, region);
+  const s3 = new S3Client(clientOptions);
   const sqs = new SQSClient(clientOptions);
-  const services = servicesFromEnvironment();
+  // The sweeper's domain services, configured as the retention-sweep function is.
+  const sweeperEnvironment = pipeline.runtime.findFunction('retention-sweep').environment;
+  const services = servicesFromEnvironment(sweeperEnvironment);
   let clock: Date | undefined;
   const ctx: OperationContext = { ...services.context, now: () => clock ?? new Date() };
-  const sweepLog = logWriterFor('retention-sweep', services.s3);
+  const sweepLog = logWriterFor('retention-sweep', services.s3, sweeperEnvironment);
   const checks: DemoCheck[] = [];
   const check = (name: string, ok: boolean) => {
     checks.push({ name, ok });
