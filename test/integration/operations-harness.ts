@@ -63,13 +63,15 @@ export async function startOperationsHarness(): Promise<OperationsHarness> {
   };
   const s3 = new S3Client({ ...clientOptions, forcePathStyle: true });
   const sqs = new SQSClient(clientOptions);
-  const services = servicesFromEnvironment();
+  // Domain services configured as the sweeper function is.
+  const sweeperEnvironment = pipeline.runtime.findFunction('retention-sweep').environment;
+  const services = servicesFromEnvironment(sweeperEnvironment);
   let clock: string | undefined;
   const ctx: OperationContext = {
     ...services.context,
     now: () => (clock ? new Date(clock) : new Date()),
   };
-  const sweepLog = logWriterFor('retention-sweep', services.s3);
+  const sweepLog = logWriterFor('retention-sweep', services.s3, sweeperEnvironment);
   const harness: OperationsHarness = {
     pipeline,
     outputs,

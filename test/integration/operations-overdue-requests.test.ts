@@ -66,7 +66,11 @@ describe('overdue requests (P15): open requests past their deadline are counted 
     );
     const pk = subjectKey('acme-sas', await h.pseudonym(who));
     const subject = await h.pseudonym(who);
-    const sweepLog = logWriterFor('retention-sweep', h.s3);
+    const sweepLog = logWriterFor(
+      'retention-sweep',
+      h.s3,
+      h.pipeline.runtime.findFunction('retention-sweep').environment,
+    );
     const held = await h.ctx.store.getRequest(pk, 'req-o');
     // Act: a sweep with the real clock during the hold
     const during = recordingMetrics();
