@@ -30,26 +30,21 @@ import { startLocalPipeline, type LocalPipeline } from '../local/environment';
 import {
   type CallCount,
   type CallCounts,
-  type CallInfo,
   diffCounts,
-  inScope,
-  instrumentRuntime,
-  quantile,
-  type RuntimeInstrumentation,
   SdkCallCounter,
   totalsByOperation,
-} from '../local/sdk-instrumentation';
+} from '../test/support/call-counter';
+import { type CallInfo, inScope } from '../test/support/call-scopes';
+import { quantile } from '../test/support/quantiles';
+import {
+  instrumentRuntime,
+  type RuntimeInstrumentation,
+} from '../test/support/runtime-instrumentation';
+import { OPERATION_OF_EVENT } from '../shared/operations/routes';
 import { registerClientPlugin } from '../shared/aws/client-config';
 import { createDynamoDocumentClient } from '../shared/aws/dynamodb';
 import { naiveUploadHandler } from './naive-upload';
-import {
-  findPlaceholders,
-  forEachConcurrently,
-  FUNCTION_OF_TYPE,
-  generateWorkload,
-  putUploads,
-  sendBodies,
-} from './workload';
+import { forEachConcurrently, generateWorkload, putUploads, sendBodies } from './workload';
 
 const ROOT = path.resolve(__dirname, '..');
 /** Bundles are built under .local (ignored by git, eslint and prettier). */
@@ -371,7 +366,7 @@ async function measureNaive(
     vaultBucket: outputs.VaultBucketName,
     logBucket: outputs.LogBucketName,
     table: outputs.RetentionTableName,
-    keyId: process.env.DOCUMENTS_KEY_ID!,
+    keyId: pipeline.runtime.findFunction('document-upload').environment.DOCUMENTS_KEY_ID,
   });
   const durations: number[] = [];
   const run = async (n: number, prefix: string): Promise<PhaseResult> => {
@@ -552,8 +547,9 @@ async function measureErasure(pipeline: LocalPipeline) {
     kms,
     dynamo: createDynamoDocumentClient(dynamo),
     bucket: outputs.VaultBucketName,
-    keyStoreTable: process.env.KEY_STORE_TABLE_NAME!,
-    wrappingKeyId: process.env.DOCUMENTS_KEY_ID!,
+    keyStoreTable:
+      pipeline.runtime.findFunction('document-upload').environment.KEY_STORE_TABLE_NAME,
+    wrappingKeyId: pipeline.runtime.findFunction('document-upload').environment.DOCUMENTS_KEY_ID,
   });
   const results: Record<string, unknown>[] = [];
   for (const n of ERASURE_SIZES) {
@@ -688,22 +684,23 @@ async function main(): Promise<void> {
   const unregister = registerClientPlugin(counter);
   const pipeline = await startLocalPipeline({ log: () => undefined });
   const timing = instrumentRuntime(pipeline.runtime);
-  const { outputs, template } = pipeline.environment;
+  const { outputs } = pipeline.environment;
+  const uploadEnvironment = pipeline.runtime.findFunction('document-upload').environment;
   resources = {
     [outputs.LogBucketName]: 'log',
     [outputs.VaultBucketName]: 'vault',
     [outputs.UploadBucketName]: 'upload',
     [outputs.ExportBucketName]: 'export',
     [outputs.RetentionTableName]: 'retention',
-    [process.env.IDEMPOTENCY_TABLE_NAME ?? '-']: 'idempotency',
-    [process.env.KEY_STORE_TABLE_NAME ?? '-']: 'key-store',
+    [uploadEnvironment.IDEMPOTENCY_TABLE_NAME]: 'idempotency',
+    [uploadEnvironment.KEY_STORE_TABLE_NAME]: 'key-store',
   };
   const memoryMb: Record<string, number> = {};
   const functionEnv: Record<string, Record<string, string>> = {};
   for (const f of pipeline.runtime.functions.values()) {
     const key = f.entry.replace(/^functions\/|\.ts$/g, '');
-    memoryMb[key] = Number(template.Resources[f.logicalId].Properties?.MemorySize ?? 128);
-    functionEnv[key] = f.environment;
+    memoryMb[key] = f.memoryMb;
+    functionEnv[key] = f.variables;
   }
   const clientOptions = {
     endpoint: pipeline.endpoint,
@@ -718,18 +715,10 @@ async function main(): Promise<void> {
     memoryMb,
   };
   try {
-    const types = Object.keys(FUNCTION_OF_TYPE) as EventType[];
-    const placeholders = await findPlaceholders(pipeline.runtime, [
-      'intake',
-      ...new Set(Object.values(FUNCTION_OF_TYPE)),
-    ]);
-    const excluded = new Set(placeholders.map((p) => p.fn));
-    results.excluded = placeholders;
-    for (const p of placeholders) log(`  skipped ${p.fn}: ${p.why}`);
+    const types = Object.keys(OPERATION_OF_EVENT) as EventType[];
 
     const perType: Record<string, { cold: PhaseResult; steady: PhaseResult }> = {};
     for (const type of types) {
-      if (excluded.has(FUNCTION_OF_TYPE[type])) continue;
       const short = type.replace(/^privacy\.|\.v1$/g, '');
       const cold = await measureType(
         pipeline,

@@ -23,6 +23,7 @@ import {
   KMSClient,
 } from '@aws-sdk/client-kms';
 import { createHash } from 'node:crypto';
+import { localClientOptions } from './client-options';
 import { CfnResource, CfnTemplate } from './template';
 import {
   pseudoParameters,
@@ -362,12 +363,8 @@ export async function provisionFromTemplate(
 ): Promise<ProvisionedEnvironment> {
   const { endpoint, region, prefix } = options;
   const log = options.log ?? (() => undefined);
-  const clientOptions = {
-    endpoint,
-    region,
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-  };
-  const s3 = new S3Client({ ...clientOptions, forcePathStyle: true });
+  const clientOptions = localClientOptions(endpoint, region);
+  const s3 = new S3Client(clientOptions);
   const ddb = new DynamoDBClient(clientOptions);
   const sqs = new SQSClient(clientOptions);
   const kms = new KMSClient(clientOptions);
