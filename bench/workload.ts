@@ -1,18 +1,14 @@
-import { ListObjectVersionsCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { ReceiveMessageCommand, SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { createHash } from 'node:crypto';
-import { readFileSync, existsSync } from 'node:fs';
-import * as path from 'node:path';
 import type { EventType } from '../events';
+import { listObjectVersions } from '../shared/aws/object-versions';
 import { readLogObjects } from '../shared/processing-log/reader';
-import type { LocalRuntime } from '../local/runtime';
-import { seededRandom } from '../local/sdk-instrumentation';
+import { seededRandom } from '../test/support/prng';
 
 // Workload of the fault-injection suite and the benchmark: events of the wire contract v1 (valid
 // ones of every type, and invalid ones of several rejection kinds), their upload objects, and the
 // read-back helpers that count effects (log records, dead letters, objects).
-
-const PROJECT_ROOT = path.resolve(__dirname, '..');
 
 /** Tenants of the workload (one pseudonym key derivation each). */
 export const TENANTS = ['acme-sas', 'bati-plus', 'forma-pro', 'juris-box', 'agenda-ia'] as const;
@@ -281,46 +277,8 @@ export async function readLogRecords(
   };
 }
 
-/** Every object version and delete marker of a bucket (or of a prefix). */
-export async function listVersions(
-  s3: S3Client,
-  bucket: string,
-  prefix?: string,
-): Promise<Array<{ key: string; versionId: string; deleteMarker: boolean; latest: boolean }>> {
-  const out: Array<{ key: string; versionId: string; deleteMarker: boolean; latest: boolean }> = [];
-  let keyMarker: string | undefined;
-  let versionIdMarker: string | undefined;
-  do {
-    const page = await s3.send(
-      new ListObjectVersionsCommand({
-        Bucket: bucket,
-        Prefix: prefix,
-        KeyMarker: keyMarker,
-        VersionIdMarker: versionIdMarker,
-      }),
-    );
-    for (const v of page.Versions ?? [])
-      out.push({
-        key: v.Key!,
-        versionId: v.VersionId ?? 'null',
-        deleteMarker: false,
-        latest: Boolean(v.IsLatest),
-      });
-    for (const d of page.DeleteMarkers ?? [])
-      out.push({
-        key: d.Key!,
-        versionId: d.VersionId ?? 'null',
-        deleteMarker: true,
-        latest: Boolean(d.IsLatest),
-      });
-    keyMarker = page.IsTruncated ? page.NextKeyMarker : undefined;
-    versionIdMarker = page.IsTruncated ? page.NextVersionIdMarker : undefined;
-  } while (keyMarker !== undefined);
-  return out;
-}
-
 async function countVersions(s3: S3Client, bucket: string): Promise<number> {
-  return (await listVersions(s3, bucket)).filter((v) => !v.deleteMarker).length;
+  return (await listObjectVersions(s3, { bucket })).filter((v) => !v.deleteMarker).length;
 }
 
 /** A message of the dead-letter queue: its body and `rejection-reason`. */
@@ -356,66 +314,14 @@ export async function drainQueue(sqs: SQSClient, queueUrl: string): Promise<Dead
   return out;
 }
 
-/** The function that handles each event type. */
-export const FUNCTION_OF_TYPE: Record<EventType, string> = {
-  'privacy.document.uploaded.v1': 'document-upload',
-  'privacy.account.closed.v1': 'account-closure',
-  'privacy.erasure.requested.v1': 'erasure-request',
-  'privacy.access.requested.v1': 'access-request',
-  'privacy.legal-hold.placed.v1': 'legal-hold',
-  'privacy.legal-hold.released.v1': 'legal-hold',
-};
-
-/** A function of the template that is still a placeholder, and how that was seen. */
-export interface Placeholder {
-  readonly fn: string;
-  readonly why: string;
-}
-
-/**
- * Finds the functions that are still placeholders: their handler module (or the operation module
- * it delegates to) says "not implemented", or invoking it with an empty batch throws.
- */
-export async function findPlaceholders(
-  runtime: LocalRuntime,
-  fns: readonly string[],
-): Promise<Placeholder[]> {
-  const out: Placeholder[] = [];
-  for (const fn of new Set(fns)) {
-    const sources = [`functions/${fn}.ts`, `shared/operations/${fn}.ts`]
-      .map((p) => path.join(PROJECT_ROOT, p))
-      .filter((p) => existsSync(p));
-    const marked = sources.find((p) => /not[-_ ]?implemented/i.test(readFileSync(p, 'utf8')));
-    if (marked) {
-      out.push({ fn, why: `${path.relative(PROJECT_ROOT, marked)} says not implemented` });
-      continue;
-    }
-    try {
-      await runtime.invoke(fn, { Records: [] });
-    } catch (error) {
-      out.push({
-        fn,
-        why: `empty-batch invocation threw: ${(error as Error).message.slice(0, 120)}`,
-      });
-    }
-  }
-  return out;
-}
-
-/** Whether the document-upload operation stores documents for real (vault, retention item). */
-export function uploadsStoreDocuments(): boolean {
-  const file = path.join(PROJECT_ROOT, 'shared/operations/document-upload.ts');
-  return existsSync(file) && /vault\.put\(/.test(readFileSync(file, 'utf8'));
-}
-
 /**
  * The processing-log operations each valid event must produce exactly once, by type (what the
  * operations log; a type whose operation logs nothing specific has its `received`).
  */
-export function expectedOperations(type: EventType, storesDocuments: boolean): string[] {
+export function expectedOperations(type: EventType): string[] {
   switch (type) {
     case 'privacy.document.uploaded.v1':
-      return storesDocuments ? ['received', 'stored'] : ['received'];
+      return ['received', 'stored'];
     case 'privacy.account.closed.v1':
       return ['received'];
     case 'privacy.erasure.requested.v1':

@@ -2,9 +2,11 @@ import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { randomUUID } from 'node:crypto';
 import type { OperationContext } from '../shared/operations/context';
+import type { FunctionName } from '../shared/functions/declarations';
 import { functionServices } from '../shared/functions/services';
 import { RetentionSweeper } from '../shared/operations/retention-sweep';
 import { readLogObjects } from '../shared/processing-log/reader';
+import { localClientOptions } from './client-options';
 import type { LocalPipeline } from './environment';
 
 /** One expectation of the demo scenario and whether it held. */
@@ -38,17 +40,15 @@ export async function runDemo(
   say: (line: string) => void,
 ): Promise<DemoSummary> {
   const { outputs, endpoint, region } = pipeline.environment;
-  const clientOptions = {
-    endpoint,
-    region,
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-  };
-  const s3 = new S3Client({ ...clientOptions, forcePathStyle: true });
+  const clientOptions = localClientOptions(endpoint, region);
+  const s3 = new S3Client(clientOptions);
   const sqs = new SQSClient(clientOptions);
-  const services = functionServices('erasure-request');
+  // Services built as the functions build theirs, each from its function's own environment.
+  const environmentOf = (name: FunctionName) => pipeline.runtime.findFunction(name).environment;
+  const services = functionServices('erasure-request', environmentOf('erasure-request'));
   let clock: Date | undefined;
   const ctx: OperationContext = { ...services, now: () => clock ?? new Date() };
-  const sweepLog = functionServices('retention-sweep').log;
+  const sweepLog = functionServices('retention-sweep', environmentOf('retention-sweep')).log;
   const checks: DemoCheck[] = [];
   const check = (name: string, ok: boolean) => {
     checks.push({ name, ok });

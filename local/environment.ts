@@ -40,6 +40,11 @@ export async function startLocalPipeline(
 ): Promise<LocalPipeline> {
   const log = options.log ?? (() => undefined);
   const region = options.region ?? 'eu-west-3';
+  // Code of this process that builds clients from a function's environment (the demo's and the
+  // tests' domain services) finds credentials through the SDK's default chain: placeholders,
+  // unless the process has its own (the local endpoint checks no signature).
+  process.env.AWS_ACCESS_KEY_ID ??= 'local';
+  process.env.AWS_SECRET_ACCESS_KEY ??= 'local';
   let started: LocalEndpoint | undefined;
   const endpoint = options.endpoint ?? (started = await startLocalEndpoint({ log })).url;
   try {

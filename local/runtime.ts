@@ -1,73 +1,62 @@
-import {
-  ChangeMessageVisibilityBatchCommand,
-  DeleteMessageBatchCommand,
-  GetQueueAttributesCommand,
-  ReceiveMessageCommand,
-  SQSClient,
-  type Message,
-} from '@aws-sdk/client-sqs';
-import {
-  DescribeStreamCommand,
-  DynamoDBStreamsClient,
-  GetRecordsCommand,
-  GetShardIteratorCommand,
-  type _Record as StreamRecord,
-} from '@aws-sdk/client-dynamodb-streams';
-import type { Context, DynamoDBRecord, SQSRecord } from 'aws-lambda';
+import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
+import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
+import type { Context } from 'aws-lambda';
 import { randomUUID } from 'node:crypto';
-import * as path from 'node:path';
-import { ENTRY_METADATA_KEY } from '../infra/constructs/pipeline-function';
 import { withPlugins } from '../shared/aws/client-config';
-import { passesFilterCriteria } from './event-filter';
-import { resolveIntrinsics } from './intrinsics';
+import { localClientOptions } from './client-options';
+import { bundleFunction, loadFunctionModule } from './function-bundle';
+import { localFunctionEnvironment } from './function-environment';
+import { InstancePool, type FunctionInstance } from './instance-pool';
+import { count, sleep, type PollerContext, type RuntimeStats } from './poller-context';
 import type { ProvisionedEnvironment } from './provision';
+import { QueuePoller } from './queue-poller';
+import { Scheduler } from './scheduler';
+import { StreamPoller } from './stream-poller';
+import {
+  readTemplateModel,
+  templateConcurrency,
+  type LocalEventSourceMapping,
+  type LocalSchedule,
+  type TemplateFunction,
+} from './template-model';
 
-const PROJECT_ROOT = path.resolve(__dirname, '..');
+export type { RuntimeStats } from './poller-context';
+export type { LocalEventSourceMapping, LocalSchedule } from './template-model';
 
 /** A Lambda function of the template, as the local runtime runs it. */
-export interface LocalFunction {
-  readonly logicalId: string;
-  readonly name: string;
-  readonly arn: string;
-  /** Source file relative to the repository root. */
-  readonly entry: string;
-  readonly environment: Record<string, string>;
-  readonly timeoutSeconds: number;
+export interface LocalFunction extends TemplateFunction {
+  /**
+   * The environment its instances run with (their `process.env`): the template's variables plus
+   * the local AWS settings (see local/function-environment.ts). Code outside the function that
+   * needs the function's configuration (a test harness, the demo) reads it here, not in
+   * `process.env`, which the runtime leaves alone.
+   */
+  readonly environment: Readonly<Record<string, string>>;
+  /** The most instances that run at once (see {@link LocalRuntimeOptions.instancesPerFunction}). */
+  readonly maxInstances: number;
 }
 
-/** An event source mapping of the template. */
-export interface LocalEventSourceMapping {
-  readonly logicalId: string;
-  readonly functionLogicalId: string;
-  readonly kind: 'sqs' | 'dynamodb-stream';
-  readonly sourceArn: string;
-  /** Queue URL (sqs) or stream ARN (streams). */
-  readonly source: string;
-  readonly batchSize: number;
-  readonly batchingWindowSeconds: number;
-  readonly reportBatchItemFailures: boolean;
-  readonly filterCriteria?: { Filters?: Array<{ Pattern: string }> };
-  readonly startingPosition?: string;
-  readonly maximumRetryAttempts?: number;
+/** One invocation, as an invoke hook sees it. */
+export interface Invocation {
+  readonly fn: LocalFunction;
+  /** The event the invocation was made with. */
+  readonly event: unknown;
+  /** The Lambda context the handler gets. */
+  readonly context: Context;
+  /** Which instance of the function runs it (0 for the first). */
+  readonly instance: number;
 }
 
-/** A schedule of the template (EventBridge rule with a rate expression). */
-export interface LocalSchedule {
-  readonly logicalId: string;
-  readonly functionLogicalId: string;
-  readonly expression: string;
-  /** Period in milliseconds, when the expression is a rate; cron expressions are not run locally. */
-  readonly periodMs?: number;
-  readonly input?: unknown;
-}
-
-/** Counters of what the runtime did. */
-export interface RuntimeStats {
-  invocations: Record<string, number>;
-  errors: Record<string, number>;
-  failedItems: Record<string, number>;
-  deliveredRecords: Record<string, number>;
-}
+/**
+ * Runs around the handler's own run, once the invocation holds its instance (the wait for a free
+ * instance and the module's loading are not inside). `run` runs the next hook, then the handler,
+ * with the event given: a hook may time, attribute or fail the run, or hand the handler another
+ * event. Whatever it returns or throws is the invocation's response or error.
+ */
+export type InvokeHook = (
+  invocation: Invocation,
+  run: (event: unknown) => Promise<unknown>,
+) => Promise<unknown>;
 
 /** Options of the local runtime. */
 export interface LocalRuntimeOptions {
@@ -78,90 +67,46 @@ export interface LocalRuntimeOptions {
    */
   readonly failedMessageVisibilitySeconds?: number;
   /**
-   * Pollers per SQS mapping. Invocations of one function are serialized whatever this is (one
-   * local instance per function); more pollers only overlap receiving with processing. @default 2
+   * Pollers per SQS mapping. More pollers than instances only overlap receiving with processing.
+   * @default 2
    */
   readonly concurrencyPerMapping?: number;
   /** Wait time of each ReceiveMessage long poll, in seconds. @default 1 */
   readonly receiveWaitSeconds?: number;
+  /**
+   * Instances per function, each with its own module state and environment, each running one
+   * invocation at a time: a number, or `'template'` for what the template allows (the queue
+   * mapping's `ScalingConfig.MaximumConcurrency`, capped by the reserved concurrency).
+   * @default 1 (invocations of a function are serialized)
+   */
+  readonly instancesPerFunction?: number | 'template';
 }
 
-type Handler = (event: unknown, context: Context) => Promise<unknown>;
-
-function parseRate(expression: string): number | undefined {
-  const m = /^rate\((\d+)\s+(minute|minutes|hour|hours|day|days)\)$/.exec(expression.trim());
-  if (!m) return undefined;
-  const n = Number(m[1]);
-  const unit = m[2].startsWith('minute')
-    ? 60_000
-    : m[2].startsWith('hour')
-      ? 3_600_000
-      : 86_400_000;
-  return n * unit;
-}
-
-function toLambdaSqsRecord(message: Message, arn: string, region: string): SQSRecord {
-  const messageAttributes: SQSRecord['messageAttributes'] = {};
-  for (const [name, attr] of Object.entries(message.MessageAttributes ?? {})) {
-    messageAttributes[name] = {
-      stringValue: attr.StringValue,
-      binaryValue: attr.BinaryValue ? Buffer.from(attr.BinaryValue).toString('base64') : undefined,
-      stringListValues: [],
-      binaryListValues: [],
-      dataType: attr.DataType ?? 'String',
-    };
-  }
-  const a = message.Attributes ?? {};
+/** The Lambda context of one invocation that starts now. */
+function lambdaContext(fn: LocalFunction, requestId: string): Context {
+  const started = Date.now();
   return {
-    messageId: message.MessageId!,
-    receiptHandle: message.ReceiptHandle!,
-    body: message.Body ?? '',
-    attributes: {
-      ApproximateReceiveCount: a.ApproximateReceiveCount ?? '1',
-      SentTimestamp: a.SentTimestamp ?? String(Date.now()),
-      SenderId: a.SenderId ?? 'local',
-      ApproximateFirstReceiveTimestamp: a.ApproximateFirstReceiveTimestamp ?? String(Date.now()),
-      ...(a.MessageGroupId ? { MessageGroupId: a.MessageGroupId } : {}),
-      ...(a.MessageDeduplicationId ? { MessageDeduplicationId: a.MessageDeduplicationId } : {}),
-    },
-    messageAttributes,
-    md5OfBody: message.MD5OfBody ?? '',
-    eventSource: 'aws:sqs',
-    eventSourceARN: arn,
-    awsRegion: region,
+    callbackWaitsForEmptyEventLoop: false,
+    functionName: fn.name,
+    functionVersion: '$LATEST',
+    invokedFunctionArn: fn.arn,
+    memoryLimitInMB: String(fn.memoryMb),
+    awsRequestId: requestId,
+    logGroupName: `/aws/lambda/${fn.name}`,
+    logStreamName: 'local',
+    getRemainingTimeInMillis: () => Math.max(0, fn.timeoutSeconds * 1000 - (Date.now() - started)),
+    done: () => undefined,
+    fail: () => undefined,
+    succeed: () => undefined,
   };
 }
-
-function toLambdaStreamRecord(record: StreamRecord, arn: string, region: string): DynamoDBRecord {
-  const d = record.dynamodb ?? {};
-  return {
-    eventID: record.eventID,
-    eventName: record.eventName as DynamoDBRecord['eventName'],
-    eventVersion: record.eventVersion ?? '1.1',
-    eventSource: 'aws:dynamodb',
-    awsRegion: region,
-    eventSourceARN: arn,
-    ...(record.userIdentity ? { userIdentity: record.userIdentity } : {}),
-    dynamodb: {
-      ApproximateCreationDateTime: d.ApproximateCreationDateTime
-        ? Math.floor(new Date(d.ApproximateCreationDateTime).getTime() / 1000)
-        : undefined,
-      Keys: d.Keys as never,
-      NewImage: d.NewImage as never,
-      OldImage: d.OldImage as never,
-      SequenceNumber: d.SequenceNumber,
-      SizeBytes: d.SizeBytes,
-      StreamViewType: d.StreamViewType as never,
-    },
-  };
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
  * Runs the template's Lambda handlers in-process against the local endpoint, fed by pollers
  * that follow the template's event source mappings (batch size, batching window, partial batch
- * responses, queue visibility timeout and redrive) and its rate schedules.
+ * responses, queue visibility timeout and redrive) and its rate schedules. Each function instance
+ * is the function's bundle (as Lambda runs it) loaded on its own, with its own environment and
+ * module state; `process.env` of the host is never changed.
  */
 export class LocalRuntime {
   readonly functions: ReadonlyMap<string, LocalFunction>;
@@ -174,512 +119,206 @@ export class LocalRuntime {
     deliveredRecords: {},
   };
 
-  private readonly handlers = new Map<string, Handler>();
-  private readonly instanceLocks = new Map<string, Promise<void>>();
+  private readonly pools = new Map<string, InstancePool>();
+  private readonly hooks: InvokeHook[] = [];
   private readonly sqs: SQSClient;
   private readonly streams: DynamoDBStreamsClient;
   private running = false;
   private readonly loops: Promise<void>[] = [];
-  private readonly timers: NodeJS.Timeout[] = [];
+  private readonly streamPollers: StreamPoller[] = [];
+  private scheduler?: Scheduler;
   private inFlight = 0;
   private readonly log: (line: string) => void;
-  private readonly streamLag = new Map<string, boolean>();
 
   constructor(
     readonly environment: ProvisionedEnvironment,
     private readonly options: LocalRuntimeOptions = {},
   ) {
     this.log = options.log ?? (() => undefined);
-    const { template, resources, pseudo, endpoint, region } = environment;
-    const resolve = (v: unknown) => resolveIntrinsics(v, resources, pseudo);
+    const model = readTemplateModel(environment);
+    const perFunction = options.instancesPerFunction ?? 1;
+    const aws = { endpoint: environment.endpoint, region: environment.region };
     const functions = new Map<string, LocalFunction>();
-    for (const [logicalId, resource] of Object.entries(template.Resources)) {
-      if (resource.Type !== 'AWS::Lambda::Function') continue;
-      const entry = resource.Metadata?.[ENTRY_METADATA_KEY];
-      if (typeof entry !== 'string') continue; // CDK-internal functions (custom resources) are not ours
-      const props = resource.Properties ?? {};
-      const vars = ((props.Environment as { Variables?: unknown } | undefined)?.Variables ??
-        {}) as Record<string, unknown>;
-      const physical = resources.get(logicalId)!;
+    for (const [logicalId, fn] of model.functions)
       functions.set(logicalId, {
-        logicalId,
-        name: physical.ref,
-        arn: physical.attributes.Arn,
-        entry,
-        environment: Object.fromEntries(
-          Object.entries(resolve(vars) as Record<string, unknown>).map(([k, v]) => [k, String(v)]),
-        ),
-        timeoutSeconds: Number(props.Timeout ?? 3),
+        ...fn,
+        environment: localFunctionEnvironment(fn.variables, aws),
+        maxInstances: perFunction === 'template' ? templateConcurrency(fn, model) : perFunction,
       });
-    }
     this.functions = functions;
-
-    const byArn = new Map<
-      string,
-      { logicalId: string; kind: 'sqs' | 'dynamodb-stream'; source: string }
-    >();
-    for (const [logicalId, r] of resources) {
-      if (r.type === 'AWS::SQS::Queue')
-        byArn.set(r.attributes.Arn, { logicalId, kind: 'sqs', source: r.ref });
-      if (r.type === 'AWS::DynamoDB::Table' && r.attributes.StreamArn) {
-        byArn.set(r.attributes.StreamArn, {
-          logicalId,
-          kind: 'dynamodb-stream',
-          source: r.attributes.StreamArn,
-        });
-      }
-    }
-    const functionByRef = (value: unknown): string | undefined => {
-      const name = String(resolve(value));
-      for (const f of functions.values()) if (f.name === name || f.arn === name) return f.logicalId;
-      return undefined;
-    };
-    const mappings: LocalEventSourceMapping[] = [];
-    const schedules: LocalSchedule[] = [];
-    for (const [logicalId, resource] of Object.entries(template.Resources)) {
-      const props = resource.Properties ?? {};
-      if (resource.Type === 'AWS::Lambda::EventSourceMapping') {
-        const sourceArn = String(resolve(props.EventSourceArn));
-        const source = byArn.get(sourceArn);
-        const functionLogicalId = functionByRef(props.FunctionName);
-        if (!source || !functionLogicalId) continue;
-        const destination = props.DestinationConfig;
-        void destination;
-        mappings.push({
-          logicalId,
-          functionLogicalId,
-          kind: source.kind,
-          sourceArn,
-          source: source.source,
-          batchSize: Number(props.BatchSize ?? (source.kind === 'sqs' ? 10 : 100)),
-          batchingWindowSeconds: Number(props.MaximumBatchingWindowInSeconds ?? 0),
-          reportBatchItemFailures: (
-            (props.FunctionResponseTypes as string[] | undefined) ?? []
-          ).includes('ReportBatchItemFailures'),
-          filterCriteria: props.FilterCriteria as LocalEventSourceMapping['filterCriteria'],
-          startingPosition: props.StartingPosition as string | undefined,
-          maximumRetryAttempts:
-            props.MaximumRetryAttempts === undefined
-              ? undefined
-              : Number(props.MaximumRetryAttempts),
-        });
-      }
-      if (resource.Type === 'AWS::Events::Rule' && typeof props.ScheduleExpression === 'string') {
-        for (const target of (props.Targets as
-          Array<{ Arn: unknown; Input?: string }> | undefined) ?? []) {
-          const functionLogicalId = functionByRef(target.Arn);
-          if (!functionLogicalId) continue;
-          schedules.push({
-            logicalId,
-            functionLogicalId,
-            expression: props.ScheduleExpression,
-            periodMs: parseRate(props.ScheduleExpression),
-            input: target.Input ? JSON.parse(target.Input) : undefined,
-          });
-        }
-      }
-      if (resource.Type === 'AWS::Scheduler::Schedule') {
-        const target = props.Target as { Arn: unknown; Input?: string } | undefined;
-        const functionLogicalId = target ? functionByRef(target.Arn) : undefined;
-        if (!functionLogicalId) continue;
-        schedules.push({
-          logicalId,
-          functionLogicalId,
-          expression: String(props.ScheduleExpression),
-          periodMs: parseRate(String(props.ScheduleExpression)),
-          input: target?.Input ? JSON.parse(target.Input) : undefined,
-        });
-      }
-    }
-    this.mappings = mappings;
-    this.schedules = schedules;
-
-    const clientOptions = {
-      endpoint,
-      region,
-      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-    };
+    this.mappings = model.mappings;
+    this.schedules = model.schedules;
+    const clientOptions = localClientOptions(environment.endpoint, environment.region);
     // The pollers' calls are billed like Lambda's own polling: counted by the same plugins.
     this.sqs = withPlugins(new SQSClient(clientOptions));
     this.streams = withPlugins(new DynamoDBStreamsClient(clientOptions));
-    this.applyProcessEnvironment();
-  }
-
-  /**
-   * Handlers read their configuration from the environment at module load, as in Lambda. All
-   * functions run in one process here, so their variables are merged; the same name with two
-   * different values would make two functions disagree and is refused.
-   */
-  private applyProcessEnvironment(): void {
-    const merged: Record<string, string> = {};
-    for (const f of this.functions.values()) {
-      for (const [k, v] of Object.entries(f.environment)) {
-        if (k.startsWith('POWERTOOLS_SERVICE_NAME')) continue;
-        if (merged[k] !== undefined && merged[k] !== v) {
-          throw new Error(
-            `Functions disagree on environment variable ${k} ("${merged[k]}" vs "${v}"); the local runtime shares one process`,
-          );
-        }
-        merged[k] = v;
-      }
-    }
-    Object.assign(process.env, merged, {
-      AWS_ENDPOINT_URL: this.environment.endpoint,
-      AWS_REGION: this.environment.region,
-      AWS_DEFAULT_REGION: this.environment.region,
-      AWS_ACCESS_KEY_ID: process.env.AWS_ACCESS_KEY_ID ?? 'local',
-      AWS_SECRET_ACCESS_KEY: process.env.AWS_SECRET_ACCESS_KEY ?? 'local',
-      POWERTOOLS_SERVICE_NAME: 'privacy-ops-local',
-      POWERTOOLS_DEV: 'true',
-      POWERTOOLS_METRICS_DISABLED: 'true',
-      POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN',
-    });
   }
 
   /** Finds a function by logical id, physical name, or entry (`functions/intake.ts` or `intake`). */
   findFunction(ref: string): LocalFunction {
     for (const f of this.functions.values()) {
-      if (
-        f.logicalId === ref ||
-        f.name === ref ||
-        f.entry === ref ||
-        f.entry === `functions/${ref}.ts`
-      )
-        return f;
+      if (f.logicalId === ref || f.name === ref || f.entry === ref || f.key === ref) return f;
     }
     throw new Error(
       `No function ${ref} in the template (have: ${[...this.functions.values()].map((f) => f.entry).join(', ')})`,
     );
   }
 
-  private handlerOf(fn: LocalFunction): Handler {
-    let handler = this.handlers.get(fn.logicalId);
-    if (!handler) {
-      // eslint-disable-next-line @typescript-eslint/no-require-imports
-      const mod = require(path.join(PROJECT_ROOT, fn.entry)) as { handler?: Handler };
-      if (typeof mod.handler !== 'function')
-        throw new Error(`${fn.entry} does not export a handler`);
-      handler = mod.handler;
-      this.handlers.set(fn.logicalId, handler);
-    }
-    return handler;
+  /**
+   * Adds a hook around every handler run from now on (see {@link InvokeHook}); hooks added first
+   * run outermost. Returns a function that removes it.
+   */
+  onInvoke(hook: InvokeHook): () => void {
+    this.hooks.push(hook);
+    return () => {
+      const i = this.hooks.indexOf(hook);
+      if (i >= 0) this.hooks.splice(i, 1);
+    };
   }
 
-  /** Invokes a function once with `event`, as Lambda would, and returns its response. */
+  /**
+   * Invokes a function once with `event`, as Lambda would, and returns its response: on an idle
+   * instance of the function, or a new one while fewer than its maximum exist, or the first one
+   * to become free.
+   */
   async invoke(ref: string, event: unknown): Promise<unknown> {
     const fn = this.findFunction(ref);
-    const handler = this.handlerOf(fn);
-    let started = Date.now();
-    const requestId = randomUUID();
-    const context: Context = {
-      callbackWaitsForEmptyEventLoop: false,
-      functionName: fn.name,
-      functionVersion: '$LATEST',
-      invokedFunctionArn: fn.arn,
-      memoryLimitInMB: '512',
-      awsRequestId: requestId,
-      logGroupName: `/aws/lambda/${fn.name}`,
-      logStreamName: 'local',
-      getRemainingTimeInMillis: () =>
-        Math.max(0, fn.timeoutSeconds * 1000 - (Date.now() - started)),
-      done: () => undefined,
-      fail: () => undefined,
-      succeed: () => undefined,
-    };
-    const key = fn.entry.replace(/^functions\/|\.ts$/g, '');
-    this.stats.invocations[key] = (this.stats.invocations[key] ?? 0) + 1;
+    count(this.stats.invocations, fn.key);
     this.inFlight += 1;
-    // One module instance per function here, and a Lambda instance runs one invocation at a
-    // time: invocations of the same function are serialized so module state is never shared.
-    const previous = this.instanceLocks.get(fn.logicalId) ?? Promise.resolve();
-    let release: () => void = () => undefined;
-    const mine = new Promise<void>((resolve) => (release = resolve));
-    this.instanceLocks.set(
-      fn.logicalId,
-      previous.then(() => mine),
-    );
-    await previous;
-    started = Date.now();
     try {
-      return await handler(event, context);
+      const pool = this.poolOf(fn);
+      const instance = await pool.acquire();
+      try {
+        return await this.run(fn, instance, event);
+      } finally {
+        pool.release(instance);
+      }
     } catch (error) {
-      this.stats.errors[key] = (this.stats.errors[key] ?? 0) + 1;
+      count(this.stats.errors, fn.key);
       throw error;
     } finally {
-      release();
       this.inFlight -= 1;
     }
+  }
+
+  private run(fn: LocalFunction, instance: FunctionInstance, event: unknown): Promise<unknown> {
+    const context = lambdaContext(fn, randomUUID());
+    const run = this.hooks.reduceRight<(event: unknown) => Promise<unknown>>(
+      (next, hook) => (e) => hook({ fn, event: e, context, instance: instance.index }, next),
+      (e) => instance.handler(e, context),
+    );
+    return run(event);
+  }
+
+  private poolOf(fn: LocalFunction): InstancePool {
+    let pool = this.pools.get(fn.logicalId);
+    if (!pool) {
+      pool = new InstancePool(fn.maxInstances, (index) => this.loadInstance(fn, index));
+      this.pools.set(fn.logicalId, pool);
+    }
+    return pool;
+  }
+
+  /** Loads one instance: the function's bundle evaluated afresh with its own copy of its env. */
+  private async loadInstance(fn: LocalFunction, index: number): Promise<FunctionInstance> {
+    const entries = [...this.functions.values()].map((f) => f.entry);
+    const bundle = await bundleFunction(fn.entry, entries);
+    return { index, ...loadFunctionModule(bundle, { ...fn.environment }) };
+  }
+
+  private pollerContext(): PollerContext {
+    return {
+      region: this.environment.region,
+      stats: this.stats,
+      log: this.log,
+      isRunning: () => this.running,
+      invoke: (fn, event) => this.invoke(fn.logicalId, event),
+    };
   }
 
   /** Starts every poller and schedule. */
   start(): void {
     if (this.running) return;
     this.running = true;
+    const context = this.pollerContext();
     for (const m of this.mappings) {
-      const copies = m.kind === 'sqs' ? (this.options.concurrencyPerMapping ?? 2) : 1;
-      for (let i = 0; i < copies; i += 1) {
-        this.loops.push(m.kind === 'sqs' ? this.pollQueue(m) : this.pollStream(m));
+      const fn = this.functions.get(m.functionLogicalId)!;
+      if (m.kind === 'sqs') {
+        const options = {
+          receiveWaitSeconds: this.options.receiveWaitSeconds ?? 1,
+          failedMessageVisibilitySeconds: this.options.failedMessageVisibilitySeconds,
+        };
+        for (let i = 0; i < (this.options.concurrencyPerMapping ?? 2); i += 1)
+          this.loops.push(new QueuePoller(context, this.sqs, m, fn, options).run());
+      } else {
+        const poller = new StreamPoller(context, this.streams, m, fn);
+        this.streamPollers.push(poller);
+        this.loops.push(poller.run());
       }
       this.log(
-        `  ${m.kind === 'sqs' ? 'queue ' : 'stream'} -> ${this.functions.get(m.functionLogicalId)!.entry} ` +
+        `  ${m.kind === 'sqs' ? 'queue ' : 'stream'} -> ${fn.entry} ` +
           `(batch ${m.batchSize}, window ${m.batchingWindowSeconds}s${m.reportBatchItemFailures ? ', partial batch responses' : ''}${m.filterCriteria ? ', filtered' : ''})`,
       );
     }
-    for (const s of this.schedules) {
-      const fn = this.functions.get(s.functionLogicalId)!;
-      if (s.periodMs === undefined) {
-        this.log(
-          `  schedule ${s.expression} -> ${fn.entry}: not a rate, not run locally (invoke it by hand)`,
-        );
-        continue;
-      }
-      const timer = setInterval(() => {
-        this.invoke(
-          fn.logicalId,
-          s.input ?? {
-            source: 'aws.events',
-            'detail-type': 'Scheduled Event',
-            time: new Date().toISOString(),
-          },
-        ).catch((error: unknown) =>
-          this.log(`  schedule ${fn.entry} failed: ${(error as Error).message}`),
-        );
-      }, s.periodMs);
-      timer.unref();
-      this.timers.push(timer);
-      this.log(`  schedule ${s.expression} -> ${fn.entry}`);
-    }
+    this.scheduler = new Scheduler(
+      context,
+      this.schedules.map((schedule) => ({
+        schedule,
+        fn: this.functions.get(schedule.functionLogicalId)!,
+      })),
+    );
+    this.scheduler.start();
   }
 
   /** Stops the pollers and schedules and waits for running invocations. */
   async stop(): Promise<void> {
     this.running = false;
-    for (const t of this.timers) clearInterval(t);
+    this.scheduler?.stop();
     await Promise.allSettled(this.loops);
     this.loops.length = 0;
+    this.streamPollers.length = 0;
     this.sqs.destroy();
     this.streams.destroy();
   }
 
-  private async pollQueue(m: LocalEventSourceMapping): Promise<void> {
-    const fn = this.functions.get(m.functionLogicalId)!;
-    while (this.running) {
-      try {
-        const batch: Message[] = [];
-        const windowEnds = Date.now() + m.batchingWindowSeconds * 1000;
-        do {
-          const received = await this.sqs.send(
-            new ReceiveMessageCommand({
-              QueueUrl: m.source,
-              MaxNumberOfMessages: Math.min(10, m.batchSize - batch.length),
-              WaitTimeSeconds: batch.length === 0 ? (this.options.receiveWaitSeconds ?? 1) : 0,
-              MessageSystemAttributeNames: ['All'],
-              MessageAttributeNames: ['All'],
-            }),
-          );
-          const messages = received.Messages ?? [];
-          batch.push(...messages);
-          if (messages.length === 0 && batch.length > 0) await sleep(50);
-        } while (
-          this.running &&
-          batch.length > 0 &&
-          batch.length < m.batchSize &&
-          Date.now() < windowEnds
-        );
-        if (batch.length === 0) continue;
-        await this.deliverSqsBatch(m, fn, batch);
-      } catch (error) {
-        if (!this.running) break;
-        this.log(`  poller ${fn.entry}: ${(error as Error).message}`);
-        await sleep(200);
-      }
-    }
-  }
-
-  private async deliverSqsBatch(
-    m: LocalEventSourceMapping,
-    fn: LocalFunction,
-    batch: Message[],
-  ): Promise<void> {
-    const key = fn.entry.replace(/^functions\/|\.ts$/g, '');
-    const records = batch.map((msg) =>
-      toLambdaSqsRecord(msg, m.sourceArn, this.environment.region),
-    );
-    // Event filtering: records that do not match are deleted without invoking, as Lambda does.
-    const passing = records.filter((r) =>
-      passesFilterCriteria(m.filterCriteria, r as unknown as Record<string, unknown>),
-    );
-    const dropped = records.filter((r) => !passing.includes(r));
-    let failed = new Set<string>();
-    if (passing.length > 0) {
-      this.stats.deliveredRecords[key] = (this.stats.deliveredRecords[key] ?? 0) + passing.length;
-      try {
-        const response = (await this.invoke(fn.logicalId, { Records: passing })) as
-          { batchItemFailures?: Array<{ itemIdentifier: string }> } | undefined;
-        if (m.reportBatchItemFailures && response?.batchItemFailures) {
-          failed = new Set(response.batchItemFailures.map((f) => f.itemIdentifier));
-          // An unknown or empty identifier fails the whole batch, as in Lambda.
-          if ([...failed].some((id) => !passing.some((r) => r.messageId === id)))
-            failed = new Set(passing.map((r) => r.messageId));
-        }
-      } catch (error) {
-        this.log(
-          `  ${fn.entry} failed its batch of ${passing.length}: ${(error as Error).message}`,
-        );
-        failed = new Set(passing.map((r) => r.messageId));
-      }
-    }
-    this.stats.failedItems[key] = (this.stats.failedItems[key] ?? 0) + failed.size;
-    const done = [...passing.filter((r) => !failed.has(r.messageId)), ...dropped];
-    for (let i = 0; i < done.length; i += 10) {
-      const chunk = done.slice(i, i + 10);
-      await this.sqs.send(
-        new DeleteMessageBatchCommand({
-          QueueUrl: m.source,
-          Entries: chunk.map((r, j) => ({ Id: String(j), ReceiptHandle: r.receiptHandle })),
-        }),
-      );
-    }
-    const retryAfter = this.options.failedMessageVisibilitySeconds;
-    if (retryAfter !== undefined && failed.size > 0) {
-      const retry = passing.filter((r) => failed.has(r.messageId));
-      for (let i = 0; i < retry.length; i += 10) {
-        await this.sqs.send(
-          new ChangeMessageVisibilityBatchCommand({
-            QueueUrl: m.source,
-            Entries: retry.slice(i, i + 10).map((r, j) => ({
-              Id: String(j),
-              ReceiptHandle: r.receiptHandle,
-              VisibilityTimeout: retryAfter,
-            })),
-          }),
-        );
-      }
-    }
-  }
-
-  private async pollStream(m: LocalEventSourceMapping): Promise<void> {
-    const fn = this.functions.get(m.functionLogicalId)!;
-    const iterators = new Map<string, string | undefined>();
-    const startType = m.startingPosition === 'LATEST' ? 'LATEST' : 'TRIM_HORIZON';
-    while (this.running) {
-      try {
-        const description = await this.streams.send(
-          new DescribeStreamCommand({ StreamArn: m.source }),
-        );
-        for (const shard of description.StreamDescription?.Shards ?? []) {
-          if (!iterators.has(shard.ShardId!)) {
-            const it = await this.streams.send(
-              new GetShardIteratorCommand({
-                StreamArn: m.source,
-                ShardId: shard.ShardId!,
-                ShardIteratorType: startType,
-              }),
-            );
-            iterators.set(shard.ShardId!, it.ShardIterator);
-          }
-        }
-        let any = false;
-        for (const [shardId, iterator] of iterators) {
-          if (!iterator) continue;
-          const page = await this.streams.send(
-            new GetRecordsCommand({ ShardIterator: iterator, Limit: m.batchSize }),
-          );
-          iterators.set(shardId, page.NextShardIterator);
-          const records = (page.Records ?? [])
-            .map((r) => toLambdaStreamRecord(r, m.sourceArn, this.environment.region))
-            .filter((r) =>
-              passesFilterCriteria(m.filterCriteria, r as unknown as Record<string, unknown>),
-            );
-          if (records.length === 0) continue;
-          any = true;
-          await this.deliverStreamBatch(m, fn, records);
-        }
-        this.streamLag.set(m.logicalId, any);
-        if (!any) await sleep(250);
-      } catch (error) {
-        if (!this.running) break;
-        this.log(`  stream poller ${fn.entry}: ${(error as Error).message}`);
-        await sleep(500);
-      }
-    }
-  }
-
-  private async deliverStreamBatch(
-    m: LocalEventSourceMapping,
-    fn: LocalFunction,
-    records: DynamoDBRecord[],
-  ): Promise<void> {
-    const key = fn.entry.replace(/^functions\/|\.ts$/g, '');
-    const maxAttempts =
-      m.maximumRetryAttempts === undefined || m.maximumRetryAttempts < 0
-        ? 10
-        : m.maximumRetryAttempts + 1;
-    let remaining = records;
-    for (let attempt = 1; attempt <= maxAttempts && remaining.length > 0; attempt += 1) {
-      this.stats.deliveredRecords[key] = (this.stats.deliveredRecords[key] ?? 0) + remaining.length;
-      try {
-        const response = (await this.invoke(fn.logicalId, { Records: remaining })) as
-          { batchItemFailures?: Array<{ itemIdentifier: string }> } | undefined;
-        const first = m.reportBatchItemFailures
-          ? response?.batchItemFailures?.[0]?.itemIdentifier
-          : undefined;
-        if (!first) return;
-        // Streams resume from the first failed sequence number, as Lambda does.
-        const index = remaining.findIndex((r) => r.dynamodb?.SequenceNumber === first);
-        remaining = index < 0 ? remaining : remaining.slice(index);
-      } catch (error) {
-        this.log(
-          `  ${fn.entry} failed a stream batch (attempt ${attempt}): ${(error as Error).message}`,
-        );
-      }
-      this.stats.failedItems[key] = (this.stats.failedItems[key] ?? 0) + remaining.length;
-      await sleep(100 * attempt);
-    }
-    if (remaining.length > 0)
-      this.log(
-        `  ${fn.entry}: dropped ${remaining.length} stream records after ${maxAttempts} attempts`,
-      );
-  }
-
   /**
    * Waits until every mapped queue is empty (visible and in flight), every stream is caught up and
-   * no invocation runs, for two consecutive checks. Throws after `timeoutMs`.
+   * no invocation runs, for three consecutive checks. Throws after `timeoutMs`.
    */
   async waitForIdle(timeoutMs = 60_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     let quietChecks = 0;
     while (Date.now() < deadline) {
-      let busy = this.inFlight > 0 || [...this.streamLag.values()].some(Boolean);
-      if (!busy) {
-        for (const m of this.mappings) {
-          if (m.kind !== 'sqs') continue;
-          const attrs = await this.sqs.send(
-            new GetQueueAttributesCommand({
-              QueueUrl: m.source,
-              AttributeNames: [
-                'ApproximateNumberOfMessages',
-                'ApproximateNumberOfMessagesNotVisible',
-                'ApproximateNumberOfMessagesDelayed',
-              ],
-            }),
-          );
-          const a = attrs.Attributes ?? {};
-          if (
-            Number(a.ApproximateNumberOfMessages ?? 0) +
-              Number(a.ApproximateNumberOfMessagesNotVisible ?? 0) +
-              Number(a.ApproximateNumberOfMessagesDelayed ?? 0) >
-            0
-          ) {
-            busy = true;
-            break;
-          }
-        }
-      }
+      const busy =
+        this.inFlight > 0 || this.streamPollers.some((p) => p.busy) || (await this.queuesBusy());
       quietChecks = busy ? 0 : quietChecks + 1;
       if (quietChecks >= 3) return;
       await sleep(200);
     }
     throw new Error(`The pipeline did not become idle within ${timeoutMs} ms`);
+  }
+
+  /** Whether any mapped queue holds a message (visible, in flight or delayed). */
+  private async queuesBusy(): Promise<boolean> {
+    for (const m of this.mappings) {
+      if (m.kind !== 'sqs') continue;
+      const attrs = await this.sqs.send(
+        new GetQueueAttributesCommand({
+          QueueUrl: m.source,
+          AttributeNames: [
+            'ApproximateNumberOfMessages',
+            'ApproximateNumberOfMessagesNotVisible',
+            'ApproximateNumberOfMessagesDelayed',
+          ],
+        }),
+      );
+      const a = attrs.Attributes ?? {};
+      const held =
+        Number(a.ApproximateNumberOfMessages ?? 0) +
+        Number(a.ApproximateNumberOfMessagesNotVisible ?? 0) +
+        Number(a.ApproximateNumberOfMessagesDelayed ?? 0);
+      if (held > 0) return true;
+    }
+    return false;
   }
 }

@@ -23,18 +23,26 @@ export function clientConfig(env: NodeJS.ProcessEnv = process.env): ClientConfig
   };
 }
 
-// Middleware applied to every client the factories build: empty in Lambda. Benchmarks and the
+// Middleware applied to every client the factories build: none in Lambda. Benchmarks and the
 // fault-injection suite register call counters and fault injectors here before handlers load.
+// The list lives on `globalThis` under a registered symbol, because the local runtime loads each
+// function from its own bundle (its own copy of this module): the copies share the one list.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type AnyPluggable = Pluggable<any, any>;
-const plugins: AnyPluggable[] = [];
+const PLUGINS = Symbol.for('privacy-ops.client-plugins');
+
+function plugins(): AnyPluggable[] {
+  const holder = globalThis as { [PLUGINS]?: AnyPluggable[] };
+  return (holder[PLUGINS] ??= []);
+}
 
 /** Registers middleware for every client created from now on (benchmarks, fault injection). */
 export function registerClientPlugin(plugin: AnyPluggable): () => void {
-  plugins.push(plugin);
+  plugins().push(plugin);
   return () => {
-    const i = plugins.indexOf(plugin);
-    if (i >= 0) plugins.splice(i, 1);
+    const list = plugins();
+    const i = list.indexOf(plugin);
+    if (i >= 0) list.splice(i, 1);
   };
 }
 
@@ -42,6 +50,6 @@ export function registerClientPlugin(plugin: AnyPluggable): () => void {
 export function withPlugins<C extends { middlewareStack: { use(p: AnyPluggable): void } }>(
   client: C,
 ): C {
-  for (const plugin of plugins) client.middlewareStack.use(plugin);
+  for (const plugin of plugins()) client.middlewareStack.use(plugin);
   return client;
 }

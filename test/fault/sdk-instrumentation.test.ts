@@ -8,14 +8,11 @@ import {
   SendMessageCommand,
   SQSClient,
 } from '@aws-sdk/client-sqs';
-import {
-  FaultInjector,
-  type FaultKind,
-  InjectedCrashError,
-  inScope,
-  SdkCallCounter,
-  seededRandom,
-} from '../../local/sdk-instrumentation';
+import { localClientOptions } from '../../local/client-options';
+import { SdkCallCounter } from '../support/call-counter';
+import { InjectedCrashError, inScope } from '../support/call-scopes';
+import { FaultInjector, type FaultKind } from '../support/fault-injector';
+import { seededRandom } from '../support/prng';
 
 const endpoint = () => {
   const url = process.env.PRIVACY_OPS_TEST_ENDPOINT;
@@ -41,14 +38,9 @@ const probe = <C extends { send(c: never): Promise<unknown> }>(
 
 /** One client of each protocol family, with a call that has no side effect. */
 function clients(maxAttempts: number) {
-  const options = {
-    endpoint: endpoint(),
-    region: 'eu-west-3',
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-    maxAttempts,
-  };
+  const options = { ...localClientOptions(endpoint()), maxAttempts };
   return {
-    S3: probe(new S3Client({ ...options, forcePathStyle: true }), () => new ListBucketsCommand({})),
+    S3: probe(new S3Client(options), () => new ListBucketsCommand({})),
     DynamoDB: probe(new DynamoDBClient(options), () => new ListTablesCommand({})),
     KMS: probe(new KMSClient(options), () => new ListKeysCommand({})),
     SQS: probe(new SQSClient(options), () => new ListQueuesCommand({})),
@@ -146,11 +138,7 @@ describe('SDK instrumentation: counter and fault injector on real clients agains
 
   it('a fault after the real call makes a non-idempotent effect happen twice (SQS SendMessage)', async () => {
     // Prepare
-    const client = new SQSClient({
-      endpoint: endpoint(),
-      region: 'eu-west-3',
-      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-    });
+    const client = new SQSClient(localClientOptions(endpoint()));
     const { QueueUrl } = await client.send(
       new CreateQueueCommand({ QueueName: `fault-after-${Date.now()}` }),
     );

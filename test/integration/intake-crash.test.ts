@@ -11,9 +11,10 @@ import {
   SQSClient,
   type Message,
 } from '@aws-sdk/client-sqs';
-import type { Context, SQSEvent } from 'aws-lambda';
+import type { SQSEvent } from 'aws-lambda';
 import { exampleEvents } from '../../events/examples';
 import type { LocalPipeline } from '../../local/environment';
+import type { InvokeHook } from '../../local/runtime';
 import { readLogRecords } from '../../shared/processing-log/reader';
 import { startTestPipeline } from '../helpers/local-pipeline';
 
@@ -22,24 +23,19 @@ jest.setTimeout(180_000);
 /** How many invocations of the intake crash, and after how many records. */
 const mockCrash = { remaining: 0, afterRecords: 3, crashed: 0 };
 
-// The runtime loads functions/intake.ts through jest's registry: this wrapper runs the real handler
-// on the first records of a batch (their effects happen), then throws, as a crashed Lambda does.
-jest.mock('../../functions/intake', () => {
-  const actual = jest.requireActual('../../functions/intake') as {
-    handler: (event: SQSEvent, context: Context) => Promise<unknown>;
-  };
-  return {
-    handler: async (event: SQSEvent, context: Context) => {
-      if (mockCrash.remaining > 0 && event.Records.length > mockCrash.afterRecords) {
-        mockCrash.remaining -= 1;
-        await actual.handler({ Records: event.Records.slice(0, mockCrash.afterRecords) }, context);
-        mockCrash.crashed += 1;
-        throw new Error('simulated crash in the middle of the batch');
-      }
-      return actual.handler(event, context);
-    },
-  };
-});
+/**
+ * Around the intake's runs: runs the real handler on the first records of a batch (their effects
+ * happen), then throws, as a crashed Lambda does.
+ */
+const crashingIntake: InvokeHook = async ({ fn, event }, run) => {
+  const { Records } = event as SQSEvent;
+  if (fn.key !== 'intake' || mockCrash.remaining === 0 || Records.length <= mockCrash.afterRecords)
+    return run(event);
+  mockCrash.remaining -= 1;
+  await run({ Records: Records.slice(0, mockCrash.afterRecords) });
+  mockCrash.crashed += 1;
+  throw new Error('simulated crash in the middle of the batch');
+};
 
 interface LogRecord {
   operation: string;
@@ -86,6 +82,7 @@ describe('intake: crash in the middle of a batch, and a failed log write', () =>
 
   beforeAll(async () => {
     pipeline = await startTestPipeline();
+    pipeline.runtime.onInvoke(crashingIntake);
     outputs = pipeline.environment.outputs;
     const clientOptions = {
       endpoint: pipeline.endpoint,

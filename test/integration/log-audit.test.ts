@@ -45,6 +45,7 @@ describe('processing log: real pipeline runs, named queries on DuckDB, verify, C
   let work: string;
   let flags: string[];
   let pseudonyms: Pseudonymizer;
+  let pseudonymKeyId: string;
   let syntheticSubject: string;
   /** Keys of the synthetic chain written by one writer (3 objects). */
   const chainKeys: string[] = [];
@@ -90,7 +91,8 @@ describe('processing log: real pipeline runs, named queries on DuckDB, verify, C
       JSON.stringify({ endpoint: pipeline.endpoint, region: 'eu-west-3', ...outputs }),
     );
     flags = ['--outputs', outputsFile];
-    pseudonyms = new Pseudonymizer(kms, process.env.PSEUDONYM_KEY_ID!);
+    pseudonymKeyId = pipeline.runtime.findFunction('intake').environment.PSEUDONYM_KEY_ID;
+    pseudonyms = new Pseudonymizer(kms, pseudonymKeyId);
 
     // Real runs: document uploads (received records) and invalid events (rejected records).
     for (const d of documents)
@@ -150,7 +152,7 @@ describe('processing log: real pipeline runs, named queries on DuckDB, verify, C
       '--tenant',
       TENANT,
       '--key',
-      process.env.PSEUDONYM_KEY_ID!,
+      pseudonymKeyId,
       ...flags,
     ]);
     const rows = await query('operations-by-subject', ['--param', `subject=${printed.out}`]);

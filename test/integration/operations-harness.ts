@@ -67,12 +67,8 @@ export async function startOperationsHarness(): Promise<OperationsHarness> {
   };
   const s3 = new S3Client({ ...clientOptions, forcePathStyle: true });
   const sqs = new SQSClient(clientOptions);
-  // Each function's own environment, as the runtime gives it, pointed at the local endpoint.
-  const environmentOf = (name: FunctionName): NodeJS.ProcessEnv => ({
-    AWS_ENDPOINT_URL: pipeline.endpoint,
-    AWS_REGION: pipeline.environment.region,
-    ...pipeline.runtime.findFunction(name).environment,
-  });
+  // Each function's own environment, as the runtime gives it.
+  const environmentOf = (name: FunctionName) => pipeline.runtime.findFunction(name).environment;
   // The erasure function has every service of an operation context.
   const services = functionServices('erasure-request', environmentOf('erasure-request'));
   let clock: string | undefined;

@@ -1,0 +1,104 @@
+import type { PhaseResult } from './cost-per-event';
+import { costPerMillion } from './pricing';
+import { round } from './settings';
+
+/** One target, its measured value, and whether it is met (null: not measured in this run). */
+export interface Target {
+  target: string;
+  value: string;
+  pass: boolean | null;
+}
+
+/** The figures the targets are judged on. */
+export interface TargetInputs {
+  readonly perType: Record<string, { cold: PhaseResult; steady: PhaseResult }>;
+  readonly naive: PhaseResult;
+  readonly bundles: Record<string, { kib: number }>;
+  readonly erasure: { sizes: Array<Record<string, unknown>> };
+}
+
+const sumCalls = (r: PhaseResult, keep: (call: string) => boolean) =>
+  Object.entries(r.calls)
+    .filter(([k]) => keep(k))
+    .reduce((a, [, v]) => a + v, 0);
+
+/** The cost floor of an upload: S3 PUT + GET and one write unit, per million. */
+export function floorPerMillionUploads(): number {
+  return costPerMillion({
+    sqsRequests: 0,
+    kmsRequests: 0,
+    wru: 1,
+    rru: 0,
+    s3Tier1: 1,
+    s3Tier2: 1,
+    s3Free: 0,
+    lambdaRequests: 0,
+    lambdaGbSeconds: 0,
+  }).total;
+}
+
+/**
+ * Judges the run against the performance targets: log PUTs and KMS calls per event of every type,
+ * the cost of an upload against the floor and the naive reference, bundle sizes, and the number
+ * of DeleteObjects calls of a 10,000-document erasure.
+ */
+export function judgeTargets(inputs: TargetInputs): Target[] {
+  const targets: Target[] = [];
+  for (const [type, r] of Object.entries(inputs.perType)) {
+    const logPuts = sumCalls(r.steady, (k) => k === 'S3.PutObject log');
+    const kmsCalls = sumCalls(r.steady, (k) => k.startsWith('KMS.'));
+    targets.push({
+      target: `${type}: log PUTs/event <= 0.1 (steady, batch 10)`,
+      value: String(round(logPuts, 3)),
+      pass: logPuts <= 0.1,
+    });
+    targets.push({
+      target: `${type}: KMS calls/event <= 0.05 (steady)`,
+      value: String(round(kmsCalls, 3)),
+      pass: kmsCalls <= 0.05,
+    });
+  }
+  const upload = inputs.perType['privacy.document.uploaded.v1']?.steady;
+  const floor = floorPerMillionUploads();
+  const naive = inputs.naive.costPerMillion.total;
+  if (upload) {
+    const cost = upload.costPerMillion.total;
+    targets.push({
+      target: `cost per million uploads <= 1.25 x floor ($${floor})`,
+      value: `$${cost} (${round(cost / floor, 2)} x)`,
+      pass: cost <= 1.25 * floor,
+    });
+    targets.push({
+      target: `cost per million uploads <= 0.5 x naive ($${naive})`,
+      value: `$${cost} (${round(cost / naive, 2)} x)`,
+      pass: cost <= 0.5 * naive,
+    });
+  }
+  for (const [fn, b] of Object.entries(inputs.bundles))
+    targets.push({
+      target: `bundle ${fn} < 600 KB minified`,
+      value: `${b.kib} KiB`,
+      pass: b.kib * 1024 < 600 * 1000,
+    });
+  const big = inputs.erasure.sizes.find((s) => s.documents === 10000) as
+    Record<string, number> | undefined;
+  targets.push({
+    target: 'erasure of 10,000 documents: <= 1 + 10 DeleteObjects calls (+ key deletions)',
+    value: big
+      ? `${big.deleteObjectsCalls} DeleteObjects, ${big.listCalls} ListObjectVersions, ${big.keysDestroyed} keys`
+      : 'not measured (BENCH_ERASURE_SIZES)',
+    pass: big ? big.deleteObjectsCalls <= 11 : null,
+  });
+  return targets;
+}
+
+/** The idempotency table's calls per upload (Powertools: in progress, then completed). */
+export function idempotencyShare(upload: PhaseResult) {
+  const calls =
+    (upload.calls['DynamoDB.PutItem idempotency'] ?? 0) +
+    (upload.calls['DynamoDB.UpdateItem idempotency'] ?? 0);
+  return {
+    callsPerUpload: round(calls, 3),
+    note: 'Powertools idempotency: PutItem (in progress) + UpdateItem (completed, with the stored log entries) per event',
+  };
+}

@@ -1,0 +1,34 @@
+/** Where the local functions' AWS clients go. */
+export interface LocalAwsSettings {
+  readonly endpoint: string;
+  readonly region: string;
+}
+
+/**
+ * The environment one local function runs with, as Lambda would give it: the template's
+ * variables of that function, plus what Lambda itself provides, set for the local endpoint: the
+ * endpoint, the region, placeholder credentials (the local endpoint checks no signature), and
+ * Powertools in development mode with metrics off. The log level is WARN unless the host process
+ * sets `POWERTOOLS_LOG_LEVEL` (a test that needs DEBUG logs sets it before starting the runtime).
+ * The SDK's warning about the host's Node.js version is given once by the host, not once per
+ * instance (Lambda runs the functions on its own Node.js runtime).
+ * The host's own variables are not passed on: a function sees only what its declaration gives it.
+ */
+export function localFunctionEnvironment(
+  variables: Readonly<Record<string, string>>,
+  aws: LocalAwsSettings,
+  host: NodeJS.ProcessEnv = process.env,
+): Record<string, string> {
+  return {
+    ...variables,
+    AWS_ENDPOINT_URL: aws.endpoint,
+    AWS_REGION: aws.region,
+    AWS_DEFAULT_REGION: aws.region,
+    AWS_ACCESS_KEY_ID: 'local',
+    AWS_SECRET_ACCESS_KEY: 'local',
+    POWERTOOLS_DEV: 'true',
+    POWERTOOLS_METRICS_DISABLED: 'true',
+    POWERTOOLS_LOG_LEVEL: host.POWERTOOLS_LOG_LEVEL ?? 'WARN',
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+  };
+}

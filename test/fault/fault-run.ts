@@ -1,0 +1,196 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { S3Client } from '@aws-sdk/client-s3';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import {
+  generateWorkload,
+  putUploads,
+  sendBodies,
+  type InvalidKind,
+  type WorkloadMessage,
+} from '../../bench/workload';
+import type { EventType } from '../../events';
+import { localClientOptions } from '../../local/client-options';
+import type { LocalPipeline } from '../../local/environment';
+import { registerClientPlugin } from '../../shared/aws/client-config';
+import { startTestPipeline } from '../helpers/local-pipeline';
+import { SdkCallCounter } from '../support/call-counter';
+import { inScope } from '../support/call-scopes';
+import { FaultInjector } from '../support/fault-injector';
+import { seededRandom } from '../support/prng';
+import { instrumentRuntime, type RuntimeInstrumentation } from '../support/runtime-instrumentation';
+
+/** The size and the faults of a run. */
+export interface FaultRunSettings {
+  /** Distinct events sent (valid and invalid). */
+  readonly events: number;
+  /** Probability that an AWS call of a handler fails transiently. */
+  readonly faultRate: number;
+  /** Share of messages sent twice. */
+  readonly duplicateShare: number;
+  readonly seed: number;
+  /** Visibility timeout of a failed message, in seconds. */
+  readonly retryAfterSeconds: number;
+  /** Pollers per queue. */
+  readonly pollersPerQueue: number;
+  /** Relative weights of the valid event types. */
+  readonly mix: Readonly<Record<EventType, number>>;
+  /** `source` of every event (tells the run's log records from others). */
+  readonly source: string;
+}
+
+/** Every rejection kind of the wire contract: the suite sends each of them. */
+export const ALL_INVALID_KINDS: readonly InvalidKind[] = [
+  'invalid-json',
+  'unknown-type',
+  'invalid-field',
+  'wrong-bucket',
+  'key-outside-tenant-prefix',
+  'key-traversal',
+  'upload-missing',
+];
+
+/** A run of the suite: the instrumented pipeline, the workload, and what happened so far. */
+export interface FaultRun {
+  readonly settings: FaultRunSettings;
+  readonly pipeline: LocalPipeline;
+  readonly outputs: Record<string, string>;
+  readonly counter: SdkCallCounter;
+  readonly injector: FaultInjector;
+  readonly timing: RuntimeInstrumentation;
+  readonly s3: S3Client;
+  readonly sqs: SQSClient;
+  readonly dynamo: DynamoDBClient;
+  /** Every distinct message of the workload. */
+  readonly messages: readonly WorkloadMessage[];
+  /** The messages in the order sent, duplicates included. */
+  readonly order: readonly WorkloadMessage[];
+  readonly duplicates: readonly WorkloadMessage[];
+  /** The crashes that fired, described. */
+  readonly crashes: string[];
+  /** Seconds spent in each step. */
+  readonly phases: Record<string, number>;
+  readonly startedAt: number;
+  /** Undoes the instrumentation. */
+  readonly unregister: Array<() => void>;
+}
+
+/** Runs `step`, recording its duration in seconds under `name`. */
+async function timed<T>(run: FaultRun, name: string, step: () => Promise<T>): Promise<T> {
+  const started = Date.now();
+  try {
+    return await step();
+  } finally {
+    run.phases[name] = (Date.now() - started) / 1000;
+  }
+}
+
+/**
+ * Prepares a run: the call counter and the fault injector registered before anything builds a
+ * client (so every client of the handlers and pollers carries them), a pipeline whose handler
+ * runs are attributed and timed, the workload (every event type, every rejection kind) with its
+ * upload objects, and the messages to send twice placed later in the stream.
+ */
+export async function prepareFaultRun(settings: FaultRunSettings): Promise<FaultRun> {
+  const startedAt = Date.now();
+  const counter = new SdkCallCounter();
+  const injector = new FaultInjector({
+    probability: 0,
+    seed: settings.seed,
+    counter,
+    afterCallShare: 0.3,
+  });
+  const unregister = [registerClientPlugin(counter), registerClientPlugin(injector)];
+  const pipeline = await startTestPipeline({
+    concurrencyPerMapping: settings.pollersPerQueue,
+    failedMessageVisibilitySeconds: settings.retryAfterSeconds,
+  }).catch((error: unknown) => {
+    for (const undo of unregister) undo();
+    throw error;
+  });
+  const timing = instrumentRuntime(pipeline.runtime);
+  unregister.push(() => timing.restore());
+  const { outputs } = pipeline.environment;
+  const options = localClientOptions(pipeline.endpoint);
+  const messages = generateWorkload({
+    events: settings.events,
+    seed: settings.seed,
+    uploadBucket: outputs.UploadBucketName,
+    mix: settings.mix,
+    invalidKinds: ALL_INVALID_KINDS,
+    source: settings.source,
+  });
+  const random = seededRandom(settings.seed + 1);
+  const order = [...messages];
+  const duplicates = messages.filter(() => random() < settings.duplicateShare);
+  for (const d of duplicates) order.splice(Math.floor(random() * order.length), 0, d);
+  const run: FaultRun = {
+    settings,
+    pipeline,
+    outputs,
+    counter,
+    injector,
+    timing,
+    s3: new S3Client(options),
+    sqs: new SQSClient(options),
+    dynamo: new DynamoDBClient(options),
+    messages,
+    order,
+    duplicates,
+    crashes: [],
+    phases: {},
+    startedAt,
+    unregister,
+  };
+  await timed(run, 'put uploads', () => putUploads(run.s3, outputs.UploadBucketName, messages));
+  return run;
+}
+
+/**
+ * Sends the workload to the ingress queue with the faults on: random transient faults at the
+ * run's rate, and two crashes in the middle of a batch. Intake dies after its 2nd forwarding
+ * call of a batch; document-upload dies when starting the 5th record of a batch (four records
+ * done, their log object never written).
+ */
+export async function sendWorkload(run: FaultRun): Promise<void> {
+  const { injector, pipeline, outputs } = run;
+  const idempotencyTable =
+    pipeline.runtime.findFunction('document-upload').environment.IDEMPOTENCY_TABLE_NAME;
+  injector.crashOnce({
+    match: (c) => c.scope === 'intake' && c.operation === 'SendMessageBatch',
+    nth: 2,
+    onCrash: () => run.crashes.push('intake: 2nd SendMessageBatch of a batch'),
+  });
+  injector.crashOnce({
+    match: (c) =>
+      c.scope === 'document-upload' &&
+      c.operation === 'PutItem' &&
+      c.input.TableName === idempotencyTable,
+    nth: 5,
+    onCrash: () => run.crashes.push('document-upload: before the 5th record of a batch'),
+  });
+  injector.setProbability(run.settings.faultRate);
+  run.counter.reset();
+  await timed(run, 'send', () =>
+    sendBodies(
+      run.sqs,
+      outputs.IngressQueueUrl,
+      run.order.map((m) => m.body),
+    ),
+  );
+}
+
+/** Waits until the pipeline has processed everything (retries included), then stops the faults. */
+export async function drain(run: FaultRun, timeoutMs: number): Promise<void> {
+  await timed(run, 'process', () =>
+    inScope('harness', () => run.pipeline.runtime.waitForIdle(timeoutMs)),
+  );
+  run.injector.setProbability(0);
+}
+
+/** Stops the pipeline, the clients and the instrumentation. */
+export async function stopFaultRun(run: FaultRun | undefined): Promise<void> {
+  if (!run) return;
+  await run.pipeline.stop();
+  for (const client of [run.s3, run.sqs, run.dynamo]) client.destroy();
+  for (const undo of run.unregister.reverse()) undo();
+}
