@@ -82,8 +82,6 @@ function physicalName(prefix: string, logicalId: string, maxLength: number): str
   return `${name.slice(0, maxLength - 9)}-${hash}`;
 }
 
-type Resolver = (value: unknown) => unknown;
-
 const ORDER = [
   'AWS::KMS::Key',
   'AWS::KMS::Alias',
@@ -103,139 +101,188 @@ export async function provisionFromTemplate(
   template: CfnTemplate,
   options: ProvisionOptions,
 ): Promise<ProvisionedEnvironment> {
-  const { endpoint, region, prefix } = options;
-  const log = options.log ?? (() => undefined);
-  const clientOptions = localClientOptions(endpoint, region);
-  const s3 = new S3Client(clientOptions);
-  const ddb = new DynamoDBClient(clientOptions);
-  const sqs = new SQSClient(clientOptions);
-  const kms = new KMSClient(clientOptions);
-  const pseudo = pseudoParameters(region);
-  const resources = new Map<string, ResolvedResource & { type: string }>();
-  const skipped: SkippedResource[] = [];
-  const notes: string[] = [];
-
-  const entries = Object.entries(template.Resources);
-  for (const [logicalId, resource] of entries) {
-    if (!ORDER.includes(resource.Type)) {
-      skipped.push({
-        logicalId,
-        type: resource.Type,
-        reason: NOT_LOCAL[resource.Type] ?? 'no local equivalent',
-      });
-    }
+  const provisioner = new Provisioner(template, options);
+  try {
+    return await provisioner.provision();
+  } finally {
+    provisioner.destroy();
   }
-  let pending: Array<[string, CfnResource]> = entries
-    .filter(([, r]) => ORDER.includes(r.Type))
-    .sort(([, a], [, b]) => ORDER.indexOf(a.Type) - ORDER.indexOf(b.Type));
+}
 
-  while (pending.length > 0) {
-    const deferred: Array<[string, CfnResource]> = [];
-    let lastError: UnresolvedReferenceError | undefined;
-    for (const [logicalId, resource] of pending) {
-      let props: Record<string, unknown>;
-      try {
-        const resolve: Resolver = (v) => resolveIntrinsics(v, resources, pseudo);
-        props =
-          resource.Type === 'AWS::Lambda::Function'
-            ? {}
-            : ((resolve(resource.Properties ?? {}) as Record<string, unknown>) ?? {});
-      } catch (error) {
-        if (error instanceof UnresolvedReferenceError) {
+type CreatedResource = ResolvedResource & { type: string };
+
+/** One provisioning of a template: the clients, and what was created so far. */
+class Provisioner {
+  private readonly s3: S3Client;
+  private readonly ddb: DynamoDBClient;
+  private readonly sqs: SQSClient;
+  private readonly kms: KMSClient;
+  private readonly pseudo: Record<string, string>;
+  private readonly resources = new Map<string, CreatedResource>();
+  private readonly notes: string[] = [];
+  private readonly log: (line: string) => void;
+
+  constructor(
+    private readonly template: CfnTemplate,
+    private readonly options: ProvisionOptions,
+  ) {
+    const clientOptions = localClientOptions(options.endpoint, options.region);
+    this.s3 = new S3Client(clientOptions);
+    this.ddb = new DynamoDBClient(clientOptions);
+    this.sqs = new SQSClient(clientOptions);
+    this.kms = new KMSClient(clientOptions);
+    this.pseudo = pseudoParameters(options.region);
+    this.log = options.log ?? (() => undefined);
+  }
+
+  async provision(): Promise<ProvisionedEnvironment> {
+    const entries = Object.entries(this.template.Resources);
+    const skipped: SkippedResource[] = entries
+      .filter(([, r]) => !ORDER.includes(r.Type))
+      .map(([logicalId, r]) => ({
+        logicalId,
+        type: r.Type,
+        reason: NOT_LOCAL[r.Type] ?? 'no local equivalent',
+      }));
+    await this.createInOrder(
+      entries
+        .filter(([, r]) => ORDER.includes(r.Type))
+        .sort(([, a], [, b]) => ORDER.indexOf(a.Type) - ORDER.indexOf(b.Type)),
+    );
+    this.nameWhatIsNotLocal(entries);
+    const outputs = this.outputs();
+    const { endpoint, region } = this.options;
+    const { template, resources, notes, pseudo } = this;
+    return { endpoint, region, template, resources, outputs, skipped, notes, pseudo };
+  }
+
+  destroy(): void {
+    for (const client of [this.s3, this.ddb, this.sqs, this.kms]) client.destroy();
+  }
+
+  /** Creates the resources, deferring one whose references are not created yet. */
+  private async createInOrder(entries: Array<[string, CfnResource]>): Promise<void> {
+    let pending = entries;
+    while (pending.length > 0) {
+      const deferred: Array<[string, CfnResource]> = [];
+      let lastError: UnresolvedReferenceError | undefined;
+      for (const [logicalId, resource] of pending) {
+        let props: Record<string, unknown>;
+        try {
+          props = this.propertiesOf(resource);
+        } catch (error) {
+          if (!(error instanceof UnresolvedReferenceError)) throw error;
           deferred.push([logicalId, resource]);
           lastError = error;
           continue;
         }
-        throw error;
+        const created = await this.create(logicalId, resource.Type, props);
+        this.resources.set(logicalId, { ...created, type: resource.Type });
+        this.log(`  created ${resource.Type.padEnd(22)} ${logicalId} -> ${created.ref}`);
       }
-      let created: ResolvedResource;
-      switch (resource.Type) {
-        case 'AWS::KMS::Key':
-          created = await createKey(kms, props);
-          break;
-        case 'AWS::KMS::Alias': {
-          const aliasName = `alias/${prefix}-${String(props.AliasName).replace(/^alias\//, '')}`;
-          await kms.send(
-            new CreateAliasCommand({
-              AliasName: aliasName,
-              TargetKeyId: props.TargetKeyId as string,
-            }),
-          );
-          created = { ref: aliasName, attributes: {} };
-          break;
-        }
-        case 'AWS::S3::Bucket':
-          created = await createBucket(
-            s3,
-            physicalName(prefix, logicalId, 63),
-            region,
-            props,
-            notes,
-          );
-          break;
-        case 'AWS::SQS::Queue':
-          created = await createQueue(sqs, physicalName(prefix, logicalId, 75), props);
-          break;
-        case 'AWS::DynamoDB::Table':
-          created = await createTable(ddb, physicalName(prefix, logicalId, 255), props);
-          break;
-        case 'AWS::Lambda::Function': {
-          const name = physicalName(prefix, logicalId, 64);
-          created = {
-            ref: name,
-            attributes: {
-              Arn: `arn:aws:lambda:${region}:${pseudo['AWS::AccountId']}:function:${name}`,
-            },
-          };
-          break;
-        }
-        default:
-          continue;
+      if (deferred.length === pending.length) {
+        throw new Error(
+          `Cannot provision ${deferred.map(([id]) => id).join(', ')}: ${lastError?.message}`,
+        );
       }
-      resources.set(logicalId, { ...created, type: resource.Type });
-      log(`  created ${resource.Type.padEnd(22)} ${logicalId} -> ${created.ref}`);
-    }
-    if (deferred.length === pending.length) {
-      throw new Error(
-        `Cannot provision ${deferred.map(([id]) => id).join(', ')}: ${lastError?.message}`,
-      );
-    }
-    pending = deferred;
-  }
-
-  // Resources that exist only in AWS still have a declared name that outputs refer to.
-  for (const [logicalId, resource] of entries) {
-    const declared = DECLARED_NAME[resource.Type]?.(resource.Properties ?? {});
-    if (declared === undefined || resources.has(logicalId)) continue;
-    try {
-      const name = String(resolveIntrinsics(declared, resources, pseudo));
-      resources.set(logicalId, { ref: name, attributes: {}, type: resource.Type });
-    } catch {
-      // refers to something else that is not local either
+      pending = deferred;
     }
   }
 
-  const outputs: Record<string, string> = {};
-  for (const [name, output] of Object.entries(template.Outputs ?? {})) {
-    try {
-      outputs[name] = String(resolveIntrinsics(output.Value, resources, pseudo));
-    } catch (error) {
-      // An output naming a resource that exists only in AWS (e.g. the alarm topic) still gets a
-      // value, the local physical name it would have, and the output file says so.
-      const missing = error instanceof UnresolvedReferenceError ? error.logicalId : undefined;
-      const resource = missing ? template.Resources[missing] : undefined;
-      if (!missing || !resource) throw error;
-      const local = physicalName(prefix, missing, 256);
-      const service = resource.Type.split('::')[1]?.toLowerCase() ?? 'unknown';
-      resources.set(missing, {
-        ref: `arn:aws:${service}:${region}:${pseudo['AWS::AccountId']}:${local}`,
-        attributes: {},
-        type: resource.Type,
-      });
-      outputs[name] = String(resolveIntrinsics(output.Value, resources, pseudo));
-      notes.push(`output ${name} names ${resource.Type} ${missing}, which is not created locally`);
+  /** A resource's properties with their intrinsics resolved (a function's are not needed). */
+  private propertiesOf(resource: CfnResource): Record<string, unknown> {
+    if (resource.Type === 'AWS::Lambda::Function') return {};
+    const resolved = resolveIntrinsics(resource.Properties ?? {}, this.resources, this.pseudo);
+    return (resolved as Record<string, unknown>) ?? {};
+  }
+
+  private async create(
+    logicalId: string,
+    type: string,
+    props: Record<string, unknown>,
+  ): Promise<ResolvedResource> {
+    const { prefix, region } = this.options;
+    switch (type) {
+      case 'AWS::KMS::Key':
+        return createKey(this.kms, props);
+      case 'AWS::KMS::Alias': {
+        const aliasName = `alias/${prefix}-${String(props.AliasName).replace(/^alias\//, '')}`;
+        await this.kms.send(
+          new CreateAliasCommand({
+            AliasName: aliasName,
+            TargetKeyId: props.TargetKeyId as string,
+          }),
+        );
+        return { ref: aliasName, attributes: {} };
+      }
+      case 'AWS::S3::Bucket':
+        return createBucket(
+          this.s3,
+          physicalName(prefix, logicalId, 63),
+          region,
+          props,
+          this.notes,
+        );
+      case 'AWS::SQS::Queue':
+        return createQueue(this.sqs, physicalName(prefix, logicalId, 75), props);
+      case 'AWS::DynamoDB::Table':
+        return createTable(this.ddb, physicalName(prefix, logicalId, 255), props);
+      default: {
+        // AWS::Lambda::Function: run by the local runtime; a name and an ARN for references.
+        const name = physicalName(prefix, logicalId, 64);
+        const account = this.pseudo['AWS::AccountId'];
+        return {
+          ref: name,
+          attributes: { Arn: `arn:aws:lambda:${region}:${account}:function:${name}` },
+        };
+      }
     }
   }
-  for (const client of [s3, ddb, sqs, kms]) client.destroy();
-  return { endpoint, region, template, resources, outputs, skipped, notes, pseudo };
+
+  /** Resources that exist only in AWS still have a declared name that outputs refer to. */
+  private nameWhatIsNotLocal(entries: Array<[string, CfnResource]>): void {
+    for (const [logicalId, resource] of entries) {
+      const declared = DECLARED_NAME[resource.Type]?.(resource.Properties ?? {});
+      if (declared === undefined || this.resources.has(logicalId)) continue;
+      try {
+        const name = String(resolveIntrinsics(declared, this.resources, this.pseudo));
+        this.resources.set(logicalId, { ref: name, attributes: {}, type: resource.Type });
+      } catch {
+        // refers to something else that is not local either
+      }
+    }
+  }
+
+  /** The stack outputs under their names. */
+  private outputs(): Record<string, string> {
+    const outputs: Record<string, string> = {};
+    for (const [name, output] of Object.entries(this.template.Outputs ?? {})) {
+      try {
+        outputs[name] = String(resolveIntrinsics(output.Value, this.resources, this.pseudo));
+      } catch (error) {
+        // An output naming a resource that exists only in AWS (e.g. the alarm topic) still gets a
+        // value, the local physical name it would have, and the output file says so.
+        const missing = error instanceof UnresolvedReferenceError ? error.logicalId : undefined;
+        const resource = missing ? this.template.Resources[missing] : undefined;
+        if (!missing || !resource) throw error;
+        this.nameOnlyInAws(missing, resource.Type);
+        outputs[name] = String(resolveIntrinsics(output.Value, this.resources, this.pseudo));
+        this.notes.push(
+          `output ${name} names ${resource.Type} ${missing}, which is not created locally`,
+        );
+      }
+    }
+    return outputs;
+  }
+
+  private nameOnlyInAws(logicalId: string, type: string): void {
+    const { prefix, region } = this.options;
+    const local = physicalName(prefix, logicalId, 256);
+    const service = type.split('::')[1]?.toLowerCase() ?? 'unknown';
+    this.resources.set(logicalId, {
+      ref: `arn:aws:${service}:${region}:${this.pseudo['AWS::AccountId']}:${local}`,
+      attributes: {},
+      type,
+    });
+  }
 }
