@@ -11,7 +11,7 @@ export function printTables(
 ): void {
   printCostTables(perType, naive);
   printBundleErasureAndIntake(results);
-  log('\nTargets (issue 7 item 3)');
+  log('\nTargets');
   printTable([
     ['', 'target', 'measured'],
     ...targets.map((t) => [

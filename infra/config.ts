@@ -1,6 +1,6 @@
 /**
  * Deployment configuration read from CDK context, validated before any construct is built.
- * Refuses every region outside the EU pair the policies promise (P1).
+ * Refuses every region outside the EU pair where the data may be stored and processed.
  */
 export const ALLOWED_REGIONS = ['eu-west-3', 'eu-west-1'] as const;
 /** A region the pipeline may run in. */

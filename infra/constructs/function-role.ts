@@ -22,7 +22,7 @@ export interface FunctionRoleProps {
   readonly description: string;
   /**
    * Regions the role may call. Every other region is denied with an explicit `Deny` on
-   * `aws:RequestedRegion` (P1); the functions call only regional services (S3, SQS, DynamoDB,
+   * `aws:RequestedRegion`, so no data leaves the allowed regions; the functions call only regional services (S3, SQS, DynamoDB,
    * KMS, CloudWatch Logs, X-Ray).
    * @default the stack's region
    */
@@ -57,7 +57,7 @@ export class FunctionRole extends iam.Role {
     });
     // A policy of its own, so that no Allow statement ever shares a document with the Deny.
     this.regionGuard = new iam.ManagedPolicy(this, 'RegionGuard', {
-      description: `${props.description}: no call outside ${regions.join(', ')} (P1)`,
+      description: `${props.description}: no call outside ${regions.join(', ')}`,
       roles: [this],
       statements: [
         new iam.PolicyStatement({

@@ -22,7 +22,7 @@ export interface PipelineAlarmsProps {
   /** Age of the oldest message that means the pipeline is stuck. @default 15 minutes */
   readonly maxMessageAge?: Duration;
   /**
-   * The overdue-requests metric (GDPR Art. 12(3), P15), when the pipeline emits one.
+   * The overdue-requests metric (GDPR Art. 12(3): a request answered within a month), when the pipeline emits one.
    * @default `OVERDUE_REQUESTS_METRIC`: PrivacyOps / OverdueRequests, dimension
    * service=retention-sweep, what the retention sweeper emits every run
    */

@@ -35,7 +35,7 @@ export interface ProcessingLogCatalogProps {
 const GLUE_NAME = /^[a-z][a-z0-9_]{0,254}$/;
 
 /**
- * The auditors' view of the processing log (P9): a Glue database and table over the log bucket
+ * The auditors' view of the processing log, queryable by an auditor: a Glue database and table over the log bucket
  * with partition projection on `dt` (no crawler, no `MSCK REPAIR`), the columns of
  * `LOG_COLUMNS` in order with types derived from the record schema, an Athena workgroup that
  * enforces its configuration (KMS-encrypted results in an EU bucket of this stack, a
@@ -86,7 +86,7 @@ export class ProcessingLogCatalog extends Construct {
       catalogId: stack.account,
       databaseInput: {
         name: this.databaseName,
-        description: 'privacy-ops: processing log for auditors (P9)',
+        description: 'privacy-ops: processing log for auditors',
       },
     });
     const location = `s3://${props.logBucket.bucketName}/`;

@@ -29,15 +29,15 @@ export interface SecureBucketProps {
   /** Removal policy. @default RETAIN */
   readonly removalPolicy?: RemovalPolicy;
   /**
-   * Why this bucket has no cross-region replication (the rule packs ask for it). P1 allows only
-   * eu-west-3 and eu-west-1, so a replica could only sit in the other of the two.
+   * Why this bucket has no cross-region replication (the rule packs ask for it). Data stays
+   * in eu-west-3 or eu-west-1, so a replica could only sit in the other of the two.
    * @default a reason valid for every bucket of this stack
    */
   readonly noReplicationReason?: string;
 }
 
 const DEFAULT_NO_REPLICATION =
-  'Single-region by design (P1: eu-west-3 or eu-west-1 only): S3 stores objects across several ' +
+  'Single-region by design (data stays in eu-west-3 or eu-west-1): S3 stores objects across several ' +
   'availability zones, versioning keeps overwritten and deleted objects recoverable, and a replica ' +
   'would be another copy that erasure and expiry must reach.';
 

@@ -69,7 +69,7 @@ export class PrivacyOpsStack extends Stack {
       },
     );
 
-    // --- Auditors: Glue table over the log, Athena workgroup, named queries (P9) -------------
+    // --- Auditors: Glue table over the log, Athena workgroup, named queries ------------------
     const catalog = new ProcessingLogCatalog(this, 'ProcessingLogCatalog', {
       logBucket: buckets.log,
       resultsKey: keys.log,
@@ -240,7 +240,7 @@ export class PrivacyOpsStack extends Stack {
       ],
       noBackupPlanReason:
         'Protected by point-in-time recovery (35 days) and RETAIN; an AWS Backup plan would keep ' +
-        'erased retention entries in snapshots beyond the erasure the pipeline promises (P6).',
+        'erased retention entries in snapshots beyond the erasure the pipeline promises.',
     }).table;
     const idempotency = new SecureTable(this, 'IdempotencyTable', {
       encryptionKey: key,

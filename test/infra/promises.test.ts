@@ -31,7 +31,7 @@ function statements(doc: any): any[] {
   return ([] as any[]).concat(doc?.Statement ?? []);
 }
 
-describe('encryption at rest (P5, P10)', () => {
+describe('encryption at rest: every store under a project key', () => {
   it('encrypts every bucket: SSE-KMS with a bucket key, except SSE-S3 on the access-log target', () => {
     // Prepare
     const buckets = Object.values(resources('AWS::S3::Bucket'));
@@ -119,7 +119,7 @@ describe('encryption at rest (P5, P10)', () => {
   });
 });
 
-describe('encryption in transit (P10)', () => {
+describe('encryption in transit: TLS only', () => {
   const denyInsecure = Match.objectLike({
     Effect: 'Deny',
     Condition: { Bool: { 'aws:SecureTransport': 'false' } },
@@ -155,7 +155,7 @@ describe('encryption in transit (P10)', () => {
   });
 });
 
-describe('processing log (P9)', () => {
+describe('processing log: immutable, complete, queryable', () => {
   it('locks the log in COMPLIANCE mode for the configured number of days', () => {
     template('eu-west-3', { logRetentionDays: 400 }).hasResourceProperties('AWS::S3::Bucket', {
       ObjectLockEnabled: true,
@@ -202,7 +202,7 @@ describe('processing log (P9)', () => {
   });
 });
 
-describe('retention and erasure stores (P2, P6)', () => {
+describe('retention and erasure stores: expiry and erasure reach every copy', () => {
   it('gives the retention table its TTL, OLD_IMAGE stream and by-expiry index', () => {
     template().hasResourceProperties('AWS::DynamoDB::Table', {
       TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
@@ -211,7 +211,7 @@ describe('retention and erasure stores (P2, P6)', () => {
     });
   });
 
-  it('indexes the open requests (P15) sparsely by shard and deadline, for the sweeper', () => {
+  it('indexes the open requests sparsely by shard and deadline, for the sweeper', () => {
     template().hasResourceProperties('AWS::DynamoDB::Table', {
       TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
       GlobalSecondaryIndexes: Match.arrayWith([
@@ -313,7 +313,7 @@ describe('queues and functions', () => {
   });
 });
 
-describe('least privilege and region lock (P1, P11)', () => {
+describe('least privilege and region lock', () => {
   it.each(['eu-west-3', 'eu-west-1'])(
     'denies every other region to every function role (%s)',
     (region) => {
@@ -375,7 +375,7 @@ describe('least privilege and region lock (P1, P11)', () => {
   });
 });
 
-describe('alarms (P15)', () => {
+describe('alarms: overdue requests and failures reach a person', () => {
   it('alarms on dead-letter depth, message age and overdue requests, to the topic', () => {
     const alarms = Object.values(resources('AWS::CloudWatch::Alarm'));
     const metrics = alarms.map((a) => a.Properties!.MetricName);

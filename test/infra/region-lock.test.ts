@@ -8,7 +8,7 @@ function synth(context: Record<string, unknown>): Template {
   return Template.fromStack(stack);
 }
 
-describe('region lock (P1)', () => {
+describe('region lock: only eu-west-3 or eu-west-1', () => {
   const saved = { ...process.env };
   afterEach(() => {
     process.env = { ...saved };
