@@ -79,122 +79,138 @@ const TIME = '2026-03-14T09:12:00Z';
  * over a few hundred subjects per tenant, each with a unique document id.
  */
 export function generateWorkload(options: WorkloadOptions): WorkloadMessage[] {
-  const random = seededRandom(options.seed ?? 1);
-  const source = options.source ?? '/privacy-ops-workload';
-  const prefix = options.idPrefix ?? 'w';
-  const invalidShare = options.invalidShare ?? 0.02;
-  const kinds = options.invalidKinds ?? (Object.keys(INVALID_KINDS) as InvalidKind[]);
-  const types = Object.entries(options.mix).filter(([, w]) => (w ?? 0) > 0) as [
-    EventType,
-    number,
-  ][];
-  const totalWeight = types.reduce((n, [, w]) => n + w, 0);
-  const pickType = (): EventType => {
-    let r = random() * totalWeight;
-    for (const [t, w] of types) {
+  return new WorkloadGenerator(options).messages();
+}
+
+/** The envelope fields of one workload event. */
+interface Envelope {
+  readonly specversion: '1.0';
+  readonly id: string;
+  readonly source: string;
+  readonly time: string;
+  readonly tenantid: string;
+}
+
+/** One generation of a workload (see {@link generateWorkload}); its draws are seeded. */
+class WorkloadGenerator {
+  private readonly random: () => number;
+  private readonly types: Array<[EventType, number]>;
+  private readonly kinds: readonly InvalidKind[];
+  private invalidIndex = 0;
+
+  constructor(private readonly options: WorkloadOptions) {
+    this.random = seededRandom(options.seed ?? 1);
+    this.kinds = options.invalidKinds ?? (Object.keys(INVALID_KINDS) as InvalidKind[]);
+    this.types = Object.entries(options.mix).filter(([, w]) => (w ?? 0) > 0) as Array<
+      [EventType, number]
+    >;
+  }
+
+  messages(): WorkloadMessage[] {
+    const invalidShare = this.options.invalidShare ?? 0.02;
+    const invalidEvery = invalidShare > 0 ? Math.round(1 / invalidShare) : 0;
+    const prefix = this.options.idPrefix ?? 'w';
+    const messages: WorkloadMessage[] = [];
+    for (let i = 0; i < this.options.events; i += 1) {
+      const envelope: Envelope = {
+        specversion: '1.0',
+        id: `${prefix}-${String(i).padStart(6, '0')}`,
+        source: this.options.source ?? '/privacy-ops-workload',
+        time: TIME,
+        tenantid: TENANTS[i % TENANTS.length],
+      };
+      const invalid =
+        this.types.length === 0 || (invalidEvery > 0 && i % invalidEvery === invalidEvery - 1);
+      messages.push(invalid ? this.invalidMessage(envelope) : this.validMessage(envelope));
+    }
+    return messages;
+  }
+
+  /** A valid type drawn by weight. */
+  private pickType(): EventType {
+    const total = this.types.reduce((n, [, w]) => n + w, 0);
+    let r = this.random() * total;
+    for (const [t, w] of this.types) {
       r -= w;
       if (r < 0) return t;
     }
-    return types[types.length - 1][0];
-  };
-  const bytes = options.uploadBytes ?? 512;
-  const invalidEvery = invalidShare > 0 ? Math.round(1 / invalidShare) : 0;
-  const messages: WorkloadMessage[] = [];
-  let invalidIndex = 0;
-  for (let i = 0; i < options.events; i += 1) {
-    const tenant = TENANTS[i % TENANTS.length];
-    const id = `${prefix}-${String(i).padStart(6, '0')}`;
-    const envelope = { specversion: '1.0', id, source, time: TIME, tenantid: tenant };
-    const uploadEvent = (documentId: string, key: string, bucket = options.uploadBucket) => ({
+    return this.types[this.types.length - 1][0];
+  }
+
+  private uploadEvent(envelope: Envelope, documentId: string, key: string, bucket?: string) {
+    return {
       ...envelope,
       type: 'privacy.document.uploaded.v1',
       data: {
-        subjectId: `emp-${Math.floor(random() * 300)}`,
+        subjectId: `emp-${Math.floor(this.random() * 300)}`,
         documentId,
-        category: UPLOAD_CATEGORIES[Math.floor(random() * UPLOAD_CATEGORIES.length)],
-        upload: { bucket, key },
+        category: UPLOAD_CATEGORIES[Math.floor(this.random() * UPLOAD_CATEGORIES.length)],
+        upload: { bucket: bucket ?? this.options.uploadBucket, key },
         documentDate: '2026-03-13',
+      } as Record<string, unknown>,
+    };
+  }
+
+  /** The next rejection kind, cycling, as a message that must be rejected with its reason. */
+  private invalidMessage(envelope: Envelope): WorkloadMessage {
+    const kind = this.kinds[this.invalidIndex++ % this.kinds.length];
+    const { id, tenantid: tenant } = envelope;
+    const documentId = `doc-${id}`;
+    const upload = (key: string, bucket?: string) =>
+      JSON.stringify(this.uploadEvent(envelope, documentId, key, bucket));
+    const bodies: Record<InvalidKind, () => string> = {
+      'invalid-json': () => `{"specversion":"1.0","id":"${id}",`,
+      'unknown-type': () =>
+        JSON.stringify({ ...envelope, type: 'privacy.document.shredded.v1', data: {} }),
+      'invalid-field': () => {
+        const event = this.uploadEvent(envelope, documentId, `${tenant}/in/${documentId}.pdf`);
+        const { tenantid: _omitted, ...rest } = event;
+        return JSON.stringify(rest);
       },
-    });
-    if (types.length === 0 || (invalidEvery > 0 && i % invalidEvery === invalidEvery - 1)) {
-      const kind = kinds[invalidIndex++ % kinds.length];
-      const documentId = `doc-${id}`;
-      let body: string;
-      switch (kind) {
-        case 'invalid-json':
-          body = `{"specversion":"1.0","id":"${id}",`;
-          break;
-        case 'unknown-type':
-          body = JSON.stringify({ ...envelope, type: 'privacy.document.shredded.v1', data: {} });
-          break;
-        case 'invalid-field': {
-          const { tenantid: _omitted, ...rest } = uploadEvent(
-            documentId,
-            `${tenant}/in/${documentId}.pdf`,
-          );
-          body = JSON.stringify(rest);
-          break;
-        }
-        case 'wrong-bucket':
-          body = JSON.stringify(
-            uploadEvent(documentId, `${tenant}/in/${documentId}.pdf`, 'someone-elses-bucket'),
-          );
-          break;
-        case 'key-outside-tenant-prefix':
-          body = JSON.stringify(uploadEvent(documentId, `another-tenant/in/${documentId}.pdf`));
-          break;
-        case 'key-traversal':
-          body = JSON.stringify(uploadEvent(documentId, `${tenant}/../other/${documentId}.pdf`));
-          break;
-        case 'upload-missing':
-          body = JSON.stringify(uploadEvent(documentId, `${tenant}/missing/${documentId}.pdf`));
-          break;
-      }
-      messages.push({ body, invalid: kind, expectedReason: INVALID_KINDS[kind], eventId: id });
-      continue;
-    }
-    const type = pickType();
+      'wrong-bucket': () => upload(`${tenant}/in/${documentId}.pdf`, 'someone-elses-bucket'),
+      'key-outside-tenant-prefix': () => upload(`another-tenant/in/${documentId}.pdf`),
+      'key-traversal': () => upload(`${tenant}/../other/${documentId}.pdf`),
+      'upload-missing': () => upload(`${tenant}/missing/${documentId}.pdf`),
+    };
+    return {
+      body: bodies[kind](),
+      invalid: kind,
+      expectedReason: INVALID_KINDS[kind],
+      eventId: id,
+    };
+  }
+
+  /** A valid event of a drawn type; an upload comes with the object to put first. */
+  private validMessage(envelope: Envelope): WorkloadMessage {
+    const type = this.pickType();
+    const { id, tenantid: tenant } = envelope;
     const subjectId = `subj-${id}`;
-    let event: Record<string, unknown>;
-    let upload: WorkloadMessage['upload'];
-    let documentId: string | undefined;
+    const of = (data: Record<string, unknown>) => ({ ...envelope, type, data });
     switch (type) {
       case 'privacy.document.uploaded.v1': {
-        documentId = `doc-${id}`;
+        const documentId = `doc-${id}`;
         const key = `${tenant}/incoming/${documentId}.pdf`;
-        const content = Buffer.alloc(bytes, `${id}:`);
-        const e = uploadEvent(documentId, key);
-        if (random() < 0.5)
-          (e.data as Record<string, unknown>).sha256 = createHash('sha256')
-            .update(content)
-            .digest('hex');
-        event = e;
-        upload = { key, content };
-        break;
+        const content = Buffer.alloc(this.options.uploadBytes ?? 512, `${id}:`);
+        const event = this.uploadEvent(envelope, documentId, key);
+        if (this.random() < 0.5)
+          event.data.sha256 = createHash('sha256').update(content).digest('hex');
+        const body = JSON.stringify(event);
+        return { body, eventId: id, type, upload: { key, content }, documentId };
       }
       case 'privacy.account.closed.v1':
-        event = { ...envelope, type, data: { subjectId, closedAt: TIME } };
-        break;
+        return { body: JSON.stringify(of({ subjectId, closedAt: TIME })), eventId: id, type };
       case 'privacy.erasure.requested.v1':
-      case 'privacy.access.requested.v1':
-        event = {
-          ...envelope,
-          type,
-          data: { subjectId, requestId: `req-${id}`, receivedAt: TIME },
-        };
-        break;
+      case 'privacy.access.requested.v1': {
+        const data = { subjectId, requestId: `req-${id}`, receivedAt: TIME };
+        return { body: JSON.stringify(of(data)), eventId: id, type };
+      }
       case 'privacy.legal-hold.placed.v1':
-      case 'privacy.legal-hold.released.v1':
-        event = {
-          ...envelope,
-          type,
-          data: { subjectId, holdId: `hold-${id}`, reason: 'litigation' },
-        };
-        break;
+      case 'privacy.legal-hold.released.v1': {
+        const data = { subjectId, holdId: `hold-${id}`, reason: 'litigation' };
+        return { body: JSON.stringify(of(data)), eventId: id, type };
+      }
     }
-    messages.push({ body: JSON.stringify(event), eventId: id, type, upload, documentId });
   }
-  return messages;
 }
 
 /** Runs `worker` over `items` with at most `concurrency` in flight. */

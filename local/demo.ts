@@ -1,8 +1,12 @@
 import { readLogObjects } from '../shared/processing-log/reader';
-import { DemoSession, type DemoCheck } from './demo-session';
 import type { LocalPipeline } from './environment';
+import { PipelineDriver } from './pipeline-driver';
 
-export type { DemoCheck } from './demo-session';
+/** One expectation of the demo scenario and whether it held. */
+export interface DemoCheck {
+  readonly name: string;
+  readonly ok: boolean;
+}
 
 /** What the demo scenario observed, for its summary. */
 export interface DemoSummary {
@@ -13,6 +17,38 @@ export interface DemoSummary {
   readonly outcomes: Record<string, number>;
   readonly checks: readonly DemoCheck[];
   readonly ok: boolean;
+}
+
+/** The demo's driver: it says what it sends and sweeps, and keeps the checks. */
+class DemoSession extends PipelineDriver {
+  readonly checks: DemoCheck[] = [];
+
+  constructor(
+    pipeline: LocalPipeline,
+    private readonly say: (line: string) => void,
+  ) {
+    super(pipeline, { source: '/demo', tenant: 'acme-sas' });
+  }
+
+  /** Records whether an expectation held, and says it. */
+  check(name: string, ok: boolean): void {
+    this.checks.push({ name, ok });
+    this.say(`${ok ? 'ok  ' : 'FAIL'}    ${name}`);
+  }
+
+  /** Says what is sent, then sends it (see {@link PipelineDriver.send}). */
+  async sendAs(label: string, ...events: Array<Record<string, unknown>>): Promise<void> {
+    this.say(`send    ${label}`);
+    await this.send(...events);
+  }
+
+  /** Sweeps with the clock at `at`, and says what it did. */
+  async sweepAt(at: Date): Promise<void> {
+    const result = await this.sweep(at);
+    this.say(
+      `sweep   clock ${at.toISOString()}: ${result.expired} expired, ${result.skipped} skipped`,
+    );
+  }
 }
 
 /**
@@ -48,7 +84,7 @@ const SCENARIO: ReadonlyArray<(demo: DemoSession) => Promise<void>> = [
 
 /** Uploads of several categories, one of them sensitive (Art. 9). */
 async function uploads(demo: DemoSession): Promise<void> {
-  await demo.send(
+  await demo.sendAs(
     'uploads: invoice, contract, case document, identity data, disability status (sensitive)',
     await demo.upload('emp-00042', 'receipt-demo-001', 'accounting-document', {
       documentDate: '2026-03-13',
@@ -70,7 +106,7 @@ async function uploads(demo: DemoSession): Promise<void> {
 
 /** Erasure: case documents shredded and deleted, the invoice kept restricted. */
 async function erasure(demo: DemoSession): Promise<void> {
-  await demo.send(
+  await demo.sendAs(
     'uploads for client-007: two case documents and an invoice',
     await demo.upload('client-007', 'case-demo-101', 'case-document'),
     await demo.upload('client-007', 'case-demo-102', 'case-document'),
@@ -78,7 +114,7 @@ async function erasure(demo: DemoSession): Promise<void> {
       documentDate: '2026-02-01',
     }),
   );
-  await demo.send(
+  await demo.sendAs(
     'erasure request for client-007',
     demo.event('privacy.erasure.requested.v1', {
       subjectId: 'client-007',
@@ -96,7 +132,7 @@ async function erasure(demo: DemoSession): Promise<void> {
 
 /** Reordering: an upload older than the erasure, arriving after it, is never stored. */
 async function lateUpload(demo: DemoSession): Promise<void> {
-  await demo.send(
+  await demo.sendAs(
     'upload for client-007 dated before the erasure (arrives late)',
     await demo.upload('client-007', 'case-demo-103', 'case-document', {
       time: new Date(Date.now() - 3_600_000).toISOString(),
@@ -110,7 +146,7 @@ async function lateUpload(demo: DemoSession): Promise<void> {
 
 /** Access request: manifest and decrypted documents in the export bucket. */
 async function accessRequest(demo: DemoSession): Promise<void> {
-  await demo.send(
+  await demo.sendAs(
     'access request for emp-00042',
     demo.event('privacy.access.requested.v1', {
       subjectId: 'emp-00042',
@@ -122,27 +158,27 @@ async function accessRequest(demo: DemoSession): Promise<void> {
 
 /** A legal hold blocks an expiry; its release lets the next sweep run it. */
 async function legalHold(demo: DemoSession): Promise<void> {
-  await demo.send(
+  await demo.sendAs(
     'upload for emp-00077: a payslip already past its 5 years',
     await demo.upload('emp-00077', 'payslip-demo-2019', 'payroll-document', {
       documentDate: '2019-01-31',
     }),
   );
   const hold = { subjectId: 'emp-00077', holdId: 'demo-hold-1' };
-  await demo.send(
+  await demo.sendAs(
     'legal hold placed on emp-00077',
     demo.event('privacy.legal-hold.placed.v1', { ...hold, reason: 'litigation' }),
   );
-  await demo.sweep(new Date(Date.now() + 3_600_000));
+  await demo.sweepAt(new Date(Date.now() + 3_600_000));
   demo.check(
     'hold: the due payslip survives the sweep',
     Boolean((await demo.items('emp-00077'))['payslip-demo-2019']),
   );
-  await demo.send(
+  await demo.sendAs(
     'legal hold released on emp-00077',
     demo.event('privacy.legal-hold.released.v1', { ...hold, reason: 'settled' }),
   );
-  await demo.sweep(new Date(Date.now() + 3_600_000));
+  await demo.sweepAt(new Date(Date.now() + 3_600_000));
   demo.check(
     'release: the next sweep expires the payslip',
     !(await demo.items('emp-00077'))['payslip-demo-2019'],
@@ -152,7 +188,7 @@ async function legalHold(demo: DemoSession): Promise<void> {
 /** Closure with export before deletion, then a sweep after the grace period. */
 async function accountClosure(demo: DemoSession): Promise<void> {
   const closedAt = new Date();
-  await demo.send(
+  await demo.sendAs(
     'account closure of emp-00042, export before deletion',
     demo.event('privacy.account.closed.v1', {
       subjectId: 'emp-00042',
@@ -160,7 +196,7 @@ async function accountClosure(demo: DemoSession): Promise<void> {
       exportBeforeDeletion: true,
     }),
   );
-  await demo.sweep(new Date(closedAt.getTime() + 31 * 86_400_000));
+  await demo.sweepAt(new Date(closedAt.getTime() + 31 * 86_400_000));
   const closed = await demo.items('emp-00042');
   demo.check(
     'closure: case and identity data expired after the grace period; invoice, contract and disability record kept',
@@ -170,7 +206,7 @@ async function accountClosure(demo: DemoSession): Promise<void> {
 
 /** An upload event pointing into another tenant's prefix. */
 async function foreignFile(demo: DemoSession): Promise<void> {
-  await demo.send(
+  await demo.sendAs(
     "upload pointing into another tenant's prefix",
     await demo.upload('emp-00042', 'foreign-demo-001', 'accounting-document', {
       key: 'other-co/incoming/foreign-demo-001.pdf',

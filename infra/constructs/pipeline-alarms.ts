@@ -22,7 +22,8 @@ export interface PipelineAlarmsProps {
   /** Age of the oldest message that means the pipeline is stuck. @default 15 minutes */
   readonly maxMessageAge?: Duration;
   /**
-   * The overdue-requests metric (GDPR Art. 12(3): a request answered within a month), when the pipeline emits one.
+   * The overdue-requests metric (GDPR Art. 12(3): a request answered within a month), when the
+   * pipeline emits one.
    * @default `OVERDUE_REQUESTS_METRIC`: PrivacyOps / OverdueRequests, dimension
    * service=retention-sweep, what the retention sweeper emits every run
    */
@@ -41,23 +42,52 @@ export class PipelineAlarms extends Construct {
   /** The alarms, by name. */
   readonly alarms: Record<string, cloudwatch.Alarm> = {};
 
+  private readonly action: cloudwatchActions.SnsAction;
+
   constructor(scope: Construct, id: string, props: PipelineAlarmsProps) {
     super(scope, id);
     const maxAge = props.maxMessageAge ?? Duration.minutes(15);
-    if (maxAge.toSeconds() < 60 || maxAge.toSeconds() > 4 * 86400) {
-      throw new Error(`${id}: maxMessageAge must be between 1 minute and 4 days`);
+    validate(id, props, maxAge);
+    this.topic = this.alarmTopic(props);
+    this.action = new cloudwatchActions.SnsAction(this.topic);
+    for (const [name, queue] of Object.entries(props.deadLetterQueues)) {
+      this.alarm(
+        `${name}Depth`,
+        `messages in ${name}; read their rejection reason, fix, redrive or discard`,
+        queue.metricApproximateNumberOfMessagesVisible({
+          period: Duration.minutes(1),
+          statistic: cloudwatch.Stats.MAXIMUM,
+        }),
+      );
     }
-    if (Object.keys(props.deadLetterQueues).length === 0) {
-      throw new Error(`${id}: at least one dead-letter queue must be watched`);
+    for (const [name, queue] of Object.entries(props.workQueues)) {
+      this.alarm(
+        `${name}OldestMessage`,
+        `${name} has a message older than ${maxAge.toHumanString()}; its consumer is failing or throttled`,
+        queue.metricApproximateAgeOfOldestMessage({
+          period: Duration.minutes(5),
+          statistic: cloudwatch.Stats.MAXIMUM,
+        }),
+        maxAge.toSeconds(),
+      );
     }
-    for (const email of props.alarmEmails ?? []) {
-      if (!/^[^\s@,;]+@[^\s@,;]+\.[^\s@,;]+$/.test(email)) {
-        throw new Error(`${id}: not an e-mail address: ${JSON.stringify(email)}`);
-      }
-    }
+    this.alarm(
+      'OverdueRequests',
+      'a data-subject request is past its one-month deadline (GDPR Art. 12(3)); run the overdue-requests named query',
+      props.overdueRequestsMetric ??
+        new cloudwatch.Metric({
+          namespace: OVERDUE_REQUESTS_METRIC.namespace,
+          metricName: OVERDUE_REQUESTS_METRIC.name,
+          dimensionsMap: { service: OVERDUE_REQUESTS_METRIC.service },
+          period: Duration.hours(1),
+          statistic: cloudwatch.Stats.MAXIMUM,
+        }),
+    );
+  }
 
-    const stack = Stack.of(this);
-    this.topic = new sns.Topic(this, 'Topic', {
+  /** The encrypted topic CloudWatch may publish to, with the e-mail subscriptions. */
+  private alarmTopic(props: PipelineAlarmsProps): sns.Topic {
+    const topic = new sns.Topic(this, 'Topic', {
       displayName: 'privacy-ops alarms',
       masterKey: props.topicKey,
       enforceSSL: true,
@@ -68,13 +98,11 @@ export class PipelineAlarms extends Construct {
         principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
         actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
         resources: ['*'],
-        conditions: { StringEquals: { 'aws:SourceAccount': stack.account } },
+        conditions: { StringEquals: { 'aws:SourceAccount': Stack.of(this).account } },
       }),
     );
     for (const email of props.alarmEmails ?? []) {
-      const subscription = this.topic.addSubscription(
-        new snsSubscriptions.EmailSubscription(email),
-      );
+      const subscription = topic.addSubscription(new snsSubscriptions.EmailSubscription(email));
       Validations.of(subscription).acknowledge({
         id: 'Serverless-SNSRedrivePolicy',
         reason:
@@ -82,65 +110,36 @@ export class PipelineAlarms extends Construct {
           '(history, console) until resolved, and re-notifies on its OK/ALARM transitions.',
       });
     }
-    const action = new cloudwatchActions.SnsAction(this.topic);
-    const add = (name: string, alarm: cloudwatch.Alarm) => {
-      alarm.addAlarmAction(action);
-      alarm.addOkAction(action);
-      this.alarms[name] = alarm;
-    };
+    return topic;
+  }
 
-    for (const [name, queue] of Object.entries(props.deadLetterQueues)) {
-      add(
-        `${name}Depth`,
-        new cloudwatch.Alarm(this, `${name}Depth`, {
-          alarmDescription: `privacy-ops: messages in ${name}; read their rejection reason, fix, redrive or discard`,
-          metric: queue.metricApproximateNumberOfMessagesVisible({
-            period: Duration.minutes(1),
-            statistic: cloudwatch.Stats.MAXIMUM,
-          }),
-          threshold: 0,
-          comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-          evaluationPeriods: 1,
-          treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-        }),
-      );
+  /** An alarm when `metric` exceeds `threshold`, notifying the topic of ALARM and of OK. */
+  private alarm(name: string, description: string, metric: cloudwatch.IMetric, threshold = 0) {
+    const alarm = new cloudwatch.Alarm(this, name, {
+      alarmDescription: `privacy-ops: ${description}`,
+      metric,
+      threshold,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    alarm.addAlarmAction(this.action);
+    alarm.addOkAction(this.action);
+    this.alarms[name] = alarm;
+  }
+}
+
+/** Refuses a maximum message age outside 1 minute–4 days, no dead-letter queue, a bad e-mail. */
+function validate(id: string, props: PipelineAlarmsProps, maxAge: Duration): void {
+  if (maxAge.toSeconds() < 60 || maxAge.toSeconds() > 4 * 86400) {
+    throw new Error(`${id}: maxMessageAge must be between 1 minute and 4 days`);
+  }
+  if (Object.keys(props.deadLetterQueues).length === 0) {
+    throw new Error(`${id}: at least one dead-letter queue must be watched`);
+  }
+  for (const email of props.alarmEmails ?? []) {
+    if (!/^[^\s@,;]+@[^\s@,;]+\.[^\s@,;]+$/.test(email)) {
+      throw new Error(`${id}: not an e-mail address: ${JSON.stringify(email)}`);
     }
-    for (const [name, queue] of Object.entries(props.workQueues)) {
-      add(
-        `${name}OldestMessage`,
-        new cloudwatch.Alarm(this, `${name}OldestMessage`, {
-          alarmDescription: `privacy-ops: ${name} has a message older than ${maxAge.toHumanString()}; its consumer is failing or throttled`,
-          metric: queue.metricApproximateAgeOfOldestMessage({
-            period: Duration.minutes(5),
-            statistic: cloudwatch.Stats.MAXIMUM,
-          }),
-          threshold: maxAge.toSeconds(),
-          comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-          evaluationPeriods: 1,
-          treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-        }),
-      );
-    }
-    const overdue =
-      props.overdueRequestsMetric ??
-      new cloudwatch.Metric({
-        namespace: OVERDUE_REQUESTS_METRIC.namespace,
-        metricName: OVERDUE_REQUESTS_METRIC.name,
-        dimensionsMap: { service: OVERDUE_REQUESTS_METRIC.service },
-        period: Duration.hours(1),
-        statistic: cloudwatch.Stats.MAXIMUM,
-      });
-    add(
-      'OverdueRequests',
-      new cloudwatch.Alarm(this, 'OverdueRequests', {
-        alarmDescription:
-          'privacy-ops: a data-subject request is past its one-month deadline (GDPR Art. 12(3)); run the overdue-requests named query',
-        metric: overdue,
-        threshold: 0,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-        evaluationPeriods: 1,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      }),
-    );
   }
 }

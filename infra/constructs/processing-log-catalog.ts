@@ -35,9 +35,8 @@ export interface ProcessingLogCatalogProps {
 const GLUE_NAME = /^[a-z][a-z0-9_]{0,254}$/;
 
 /**
- * The auditors' view of the processing log, queryable by an auditor: a Glue database and table over the log bucket
- * with partition projection on `dt` (no crawler, no `MSCK REPAIR`), the columns of
- * `LOG_COLUMNS` in order with types derived from the record schema, an Athena workgroup that
+ * The auditors' view of the processing log: a Glue database and table over the log bucket with
+ * partition projection on `dt` (no crawler, no `MSCK REPAIR`), the columns of `LOG_COLUMNS` in order with types derived from the record schema, an Athena workgroup that
  * enforces its configuration (KMS-encrypted results in an EU bucket of this stack, a
  * bytes-scanned cutoff per query), and the named queries. Refuses invalid names, a cutoff
  * below Athena's 10 MB minimum and a malformed projection start.
@@ -59,6 +58,28 @@ export class ProcessingLogCatalog extends Construct {
     this.databaseName = props.databaseName ?? 'privacy_ops';
     this.tableName = props.tableName ?? 'processing_log';
     this.workGroupName = props.workGroupName ?? 'privacy-ops-audit';
+    const { cutoff, start } = this.validate(id, props);
+    const table = this.logTable(props.logBucket, start);
+    this.resultsBucket = new SecureBucket(this, 'ResultsBucket', {
+      encryptionKey: props.resultsKey,
+      serverAccessLogsBucket: props.serverAccessLogsBucket,
+      lifecycleRules: [
+        {
+          id: 'expire-query-results',
+          expiration: props.resultsExpiration ?? Duration.days(30),
+          noncurrentVersionExpiration: Duration.days(1),
+          abortIncompleteMultipartUploadAfter: Duration.days(1),
+        },
+      ],
+    }).bucket;
+    this.workGroup = this.auditWorkGroup(cutoff, props.resultsKey);
+    for (const query of props.namedQueries ?? NAMED_QUERIES) {
+      this.namedQuery(query).node.addDependency(this.workGroup, table);
+    }
+  }
+
+  /** The names, the scan cutoff and the projection start, or an error naming the bad prop. */
+  private validate(id: string, props: ProcessingLogCatalogProps) {
     for (const [what, name] of [
       ['databaseName', this.databaseName],
       ['tableName', this.tableName],
@@ -80,7 +101,11 @@ export class ProcessingLogCatalog extends Construct {
     if (!/^\d{4}-\d{2}-\d{2}$/.test(start) || Number.isNaN(Date.parse(start))) {
       throw new Error(`${id}: projectionStartDate must be YYYY-MM-DD (got ${start})`);
     }
+    return { cutoff, start };
+  }
 
+  /** The Glue database and the table over the log objects, partitions projected by day. */
+  private logTable(logBucket: s3.IBucket, start: string): glue.CfnTable {
     const stack = Stack.of(this);
     const database = new glue.CfnDatabase(this, 'Database', {
       catalogId: stack.account,
@@ -89,7 +114,7 @@ export class ProcessingLogCatalog extends Construct {
         description: 'privacy-ops: processing log for auditors',
       },
     });
-    const location = `s3://${props.logBucket.bucketName}/`;
+    const location = `s3://${logBucket.bucketName}/`;
     const table = new glue.CfnTable(this, 'Table', {
       catalogId: stack.account,
       databaseName: this.databaseName,
@@ -122,21 +147,12 @@ export class ProcessingLogCatalog extends Construct {
       },
     });
     table.node.addDependency(database);
+    return table;
+  }
 
-    this.resultsBucket = new SecureBucket(this, 'ResultsBucket', {
-      encryptionKey: props.resultsKey,
-      serverAccessLogsBucket: props.serverAccessLogsBucket,
-      lifecycleRules: [
-        {
-          id: 'expire-query-results',
-          expiration: props.resultsExpiration ?? Duration.days(30),
-          noncurrentVersionExpiration: Duration.days(1),
-          abortIncompleteMultipartUploadAfter: Duration.days(1),
-        },
-      ],
-    }).bucket;
-
-    this.workGroup = new athena.CfnWorkGroup(this, 'WorkGroup', {
+  /** The auditors' workgroup: its configuration enforced, results encrypted, scans bounded. */
+  private auditWorkGroup(cutoff: number, resultsKey: kms.IKey): athena.CfnWorkGroup {
+    return new athena.CfnWorkGroup(this, 'WorkGroup', {
       name: this.workGroupName,
       description: 'privacy-ops auditors: encrypted results in the stack region, bounded scans',
       state: 'ENABLED',
@@ -147,38 +163,34 @@ export class ProcessingLogCatalog extends Construct {
         bytesScannedCutoffPerQuery: cutoff,
         resultConfiguration: {
           outputLocation: `s3://${this.resultsBucket.bucketName}/results/`,
-          expectedBucketOwner: stack.account,
-          encryptionConfiguration: {
-            encryptionOption: 'SSE_KMS',
-            kmsKey: props.resultsKey.keyArn,
-          },
+          expectedBucketOwner: Stack.of(this).account,
+          encryptionConfiguration: { encryptionOption: 'SSE_KMS', kmsKey: resultsKey.keyArn },
         },
       },
     });
+  }
 
+  /** A named query; its `{{parameters}}` become Athena execution parameters (`?`, in order). */
+  private namedQuery(query: NamedQuery): athena.CfnNamedQuery {
+    const parameters: string[] = [];
+    const withPlaceholders = query.sql.replace(
+      /\{\{([A-Za-z][A-Za-z0-9_-]*)\}\}/g,
+      (whole, name: string) => {
+        if (name === 'table') return whole;
+        parameters.push(name);
+        return '?';
+      },
+    );
     const tableRef = `"${this.databaseName}"."${this.tableName}"`;
-    for (const query of props.namedQueries ?? NAMED_QUERIES) {
-      const parameters: string[] = [];
-      // Parameters become Athena execution parameters (`?`, in order of appearance).
-      const withPlaceholders = query.sql.replace(
-        /\{\{([A-Za-z][A-Za-z0-9_-]*)\}\}/g,
-        (whole, name: string) => {
-          if (name === 'table') return whole;
-          parameters.push(name);
-          return '?';
-        },
-      );
-      const named = new athena.CfnNamedQuery(this, `Query-${query.name}`, {
-        name: query.name,
-        description: (
-          query.description +
-          (parameters.length ? ` Execution parameters, in order: ${parameters.join(', ')}.` : '')
-        ).slice(0, 1024),
-        database: this.databaseName,
-        workGroup: this.workGroupName,
-        queryString: renderSql(withPlaceholders, { dialect: 'athena', table: tableRef }),
-      });
-      named.node.addDependency(this.workGroup, table);
-    }
+    return new athena.CfnNamedQuery(this, `Query-${query.name}`, {
+      name: query.name,
+      description: (
+        query.description +
+        (parameters.length ? ` Execution parameters, in order: ${parameters.join(', ')}.` : '')
+      ).slice(0, 1024),
+      database: this.databaseName,
+      workGroup: this.workGroupName,
+      queryString: renderSql(withPlaceholders, { dialect: 'athena', table: tableRef }),
+    });
   }
 }

@@ -1,17 +1,9 @@
-import {
-  GetObjectCommand,
-  ListObjectsV2Command,
-  PutObjectCommand,
-  S3Client,
-} from '@aws-sdk/client-s3';
-import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { randomUUID } from 'node:crypto';
+import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
+import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { LocalPipeline } from '../../local/environment';
+import { PipelineDriver } from '../../local/pipeline-driver';
 import { listObjectVersions } from '../../shared/aws/object-versions';
 import type { OperationContext } from '../../shared/operations/context';
-import { functionServices } from '../../shared/functions/services';
-import type { FunctionName } from '../../shared/functions/declarations';
-import { RetentionSweeper } from '../../shared/operations/retention-sweep';
 import type { ProcessingLogRecord } from '../../shared/processing-log/record';
 import { readLogRecords } from '../../shared/processing-log/reader';
 import type { ProcessingLogWriter } from '../../shared/processing-log/writer';
@@ -59,90 +51,26 @@ export interface OperationsHarness {
 /** Starts a pipeline for an operations test file. */
 export async function startOperationsHarness(): Promise<OperationsHarness> {
   const pipeline = await startTestPipeline();
-  const outputs = pipeline.environment.outputs;
-  const clientOptions = {
-    endpoint: pipeline.endpoint,
-    region: 'eu-west-3',
-    credentials: { accessKeyId: 'l', secretAccessKey: 'l' },
-  };
-  const s3 = new S3Client({ ...clientOptions, forcePathStyle: true });
-  const sqs = new SQSClient(clientOptions);
-  // Each function's own environment, as the runtime gives it.
-  const environmentOf = (name: FunctionName) => pipeline.runtime.findFunction(name).environment;
-  // The erasure function has every service of an operation context.
-  const services = functionServices('erasure-request', environmentOf('erasure-request'));
-  let clock: string | undefined;
-  const ctx: OperationContext = {
-    policy: services.policy,
-    store: services.store,
-    vault: services.vault,
-    pseudonyms: services.pseudonyms,
-    now: () => (clock ? new Date(clock) : new Date()),
-  };
-  const sweepLog = functionServices('retention-sweep', environmentOf('retention-sweep')).log;
-  const harness: OperationsHarness = {
+  const driver = new PipelineDriver(pipeline, { source: '/ops-test', tenant: 'acme-sas' });
+  const { s3, sqs, ctx, sweepLog, outputs } = driver;
+  return {
     pipeline,
     outputs,
     s3,
     sqs,
     ctx,
     sweepLog,
-    setClock: (iso) => {
-      clock = iso;
-    },
-    event: (type, data, time = new Date().toISOString(), tenant = 'acme-sas') => ({
-      specversion: '1.0',
-      id: randomUUID(),
-      source: '/ops-test',
-      type,
-      time,
-      tenantid: tenant,
-      data,
-    }),
-    upload: async (subjectId, documentId, category, body, extra = {}) => {
-      const tenant = extra.tenant ?? 'acme-sas';
-      const key = `${tenant}/incoming/${documentId}.pdf`;
-      await s3.send(
-        new PutObjectCommand({ Bucket: outputs.UploadBucketName, Key: key, Body: body }),
-      );
-      return harness.event(
-        'privacy.document.uploaded.v1',
-        {
-          subjectId,
-          documentId,
-          category,
-          upload: { bucket: outputs.UploadBucketName, key },
-          ...(extra.documentDate ? { documentDate: extra.documentDate } : {}),
-        },
-        extra.time,
-        tenant,
-      );
-    },
-    send: async (...events) => {
-      for (const e of events)
-        await sqs.send(
-          new SendMessageCommand({
-            QueueUrl: outputs.IngressQueueUrl,
-            MessageBody: JSON.stringify(e),
-          }),
-        );
-      await pipeline.runtime.waitForIdle(90_000);
-    },
-    pseudonym: (subjectId, tenant = 'acme-sas') => ctx.pseudonyms.subject(tenant, subjectId),
-    items: async (subjectId, tenant = 'acme-sas') => {
-      const subject = await harness.pseudonym(subjectId, tenant);
-      const docs = await ctx.store.listDocuments(tenant, subject);
-      return Object.fromEntries(docs.map((d) => [d.documentId, d]));
-    },
+    setClock: (iso) => driver.setClock(iso ? new Date(iso) : undefined),
+    event: (type, data, time, tenant) => driver.event(type, data, time, tenant),
+    upload: (subjectId, documentId, category, body, extra = {}) =>
+      driver.upload(subjectId, documentId, category, { ...extra, body }),
+    send: (...events) => driver.send(...events),
+    pseudonym: (subjectId, tenant) => driver.pseudonym(subjectId, tenant),
+    items: (subjectId, tenant) => driver.items(subjectId, tenant),
     logs: () => readLogRecords<ProcessingLogRecord>(s3, outputs.LogBucketName),
     sweep: async (iso) => {
-      harness.setClock(iso);
-      try {
-        const result = await new RetentionSweeper(ctx).sweep(sweepLog);
-        return { expired: result.expired, skipped: result.skipped };
-      } finally {
-        harness.setClock(undefined);
-      }
+      const { expired, skipped } = await driver.sweep(new Date(iso));
+      return { expired, skipped };
     },
     versions: async (bucket, prefix) => (await listObjectVersions(s3, { bucket, prefix })).length,
     getText: async (bucket, key) => {
@@ -163,9 +91,7 @@ export async function startOperationsHarness(): Promise<OperationsHarness> {
     },
     stop: async () => {
       await pipeline.stop();
-      s3.destroy();
-      sqs.destroy();
+      driver.destroy();
     },
   };
-  return harness;
 }

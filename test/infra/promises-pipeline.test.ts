@@ -1,0 +1,216 @@
+/** The stack keeps its promises on processing: queues and functions, least privilege and region lock, alarms, outputs. */
+/* eslint-disable @typescript-eslint/no-explicit-any -- synthesized CloudFormation is untyped JSON */
+import { Match } from 'aws-cdk-lib/assertions';
+import { RESOURCE_STAR_ACTIONS } from '../../infra/constructs/function-role';
+import { ENTRY_METADATA_KEY } from '../../infra/constructs/pipeline-function';
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import { OVERDUE_REQUESTS_METRIC } from '../../shared/operations/overdue-requests';
+import { sweepMetrics } from '../../shared/operations/retention-sweep';
+import { resources, statements, template } from './stack-template';
+
+describe('queues and functions', () => {
+  it('redrives after at least 5 receives with visibility ≥ 6 × the consumer timeout', () => {
+    const t = template();
+    const functions = Object.values(resources('AWS::Lambda::Function', t));
+    const timeouts = functions.map((f) => f.Properties!.Timeout as number);
+    for (const queue of Object.values(resources('AWS::SQS::Queue', t))) {
+      const redrive = queue.Properties!.RedrivePolicy;
+      if (!redrive) continue;
+      expect(redrive.maxReceiveCount).toBeGreaterThanOrEqual(5);
+      expect(queue.Properties!.VisibilityTimeout).toBeGreaterThanOrEqual(6 * 30);
+    }
+    expect(Math.min(...timeouts)).toBe(30);
+  });
+
+  it('runs every function on arm64 and Node.js 24 with active tracing and reserved concurrency', () => {
+    const functions = Object.values(resources('AWS::Lambda::Function'));
+    expect(functions).toHaveLength(8);
+    for (const fn of functions) {
+      expect(fn.Properties).toMatchObject({
+        Runtime: 'nodejs24.x',
+        Architectures: ['arm64'],
+        TracingConfig: { Mode: 'Active' },
+        ReservedConcurrentExecutions: expect.any(Number),
+      });
+    }
+  });
+
+  it('reports partial batch failures with a batching window on every SQS mapping', () => {
+    const mappings = Object.values(resources('AWS::Lambda::EventSourceMapping'));
+    const sqsMappings = mappings.filter((m) => !m.Properties!.StartingPosition);
+    expect(sqsMappings).toHaveLength(6);
+    for (const m of sqsMappings) {
+      expect(m.Properties).toMatchObject({
+        FunctionResponseTypes: ['ReportBatchItemFailures'],
+        MaximumBatchingWindowInSeconds: expect.any(Number),
+      });
+    }
+  });
+
+  it('filters the stream mapping to TTL deletions and sends failed batches to a queue', () => {
+    template().hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      StartingPosition: 'TRIM_HORIZON',
+      FilterCriteria: {
+        Filters: [{ Pattern: Match.stringLikeRegexp('dynamodb\\.amazonaws\\.com') }],
+      },
+      DestinationConfig: { OnFailure: { Destination: Match.anyValue() } },
+    });
+  });
+
+  it('runs the sweeper hourly with a dead-letter queue', () => {
+    template().hasResourceProperties('AWS::Events::Rule', {
+      ScheduleExpression: 'rate(1 hour)',
+      Targets: [Match.objectLike({ DeadLetterConfig: { Arn: Match.anyValue() } })],
+    });
+  });
+});
+
+describe('least privilege and region lock', () => {
+  it.each(['eu-west-3', 'eu-west-1'])(
+    'denies every other region to every function role (%s)',
+    (region) => {
+      const t = template(region);
+      const roles = Object.entries(resources('AWS::IAM::Role', t)).filter(([, r]) =>
+        JSON.stringify(r.Properties!.AssumeRolePolicyDocument).includes('lambda.amazonaws.com'),
+      );
+      expect(roles).toHaveLength(8);
+      const policies = Object.values(resources('AWS::IAM::ManagedPolicy', t));
+      for (const [roleId] of roles) {
+        const denies = policies
+          .filter((p) => p.Properties!.Roles.some((r: { Ref: string }) => r.Ref === roleId))
+          .flatMap((p) => statements(p.Properties!.PolicyDocument))
+          .filter((s) => s.Effect === 'Deny');
+        expect(denies).toContainEqual(
+          expect.objectContaining({
+            Action: '*',
+            Resource: '*',
+            Condition: { StringNotEquals: { 'aws:RequestedRegion': [region] } },
+          }),
+        );
+      }
+    },
+  );
+
+  it('uses no AWS managed policy and no inline policy', () => {
+    expect(resources('AWS::IAM::Policy')).toEqual({});
+    for (const role of Object.values(resources('AWS::IAM::Role'))) {
+      expect(role.Properties!.ManagedPolicyArns).toBeUndefined();
+      expect(role.Properties!.Policies).toBeUndefined();
+    }
+  });
+
+  it('allows no action "*", and resource "*" only for actions that cannot be scoped', () => {
+    const allows = Object.values(resources('AWS::IAM::ManagedPolicy'))
+      .flatMap((p) => statements(p.Properties!.PolicyDocument))
+      .filter((s) => s.Effect === 'Allow');
+    expect(allows.length).toBeGreaterThan(0);
+    for (const s of allows) {
+      const actions = ([] as string[]).concat(s.Action);
+      expect(actions).not.toContain('*');
+      for (const a of actions) expect(a).not.toMatch(/^[a-z0-9-]+:\*$/);
+      if (([] as unknown[]).concat(s.Resource).includes('*')) {
+        for (const a of actions) expect(RESOURCE_STAR_ACTIONS).toContain(a);
+      }
+    }
+  });
+
+  it('lets the documents key be used only with the tenant as encryption context', () => {
+    const allows = Object.values(resources('AWS::IAM::ManagedPolicy'))
+      .flatMap((p) => statements(p.Properties!.PolicyDocument))
+      .filter((s) => JSON.stringify(s.Resource).includes('DocumentsKey'));
+    expect(allows.length).toBeGreaterThan(0);
+    for (const s of allows) {
+      expect(s.Condition).toEqual({
+        'ForAnyValue:StringEquals': { 'kms:EncryptionContextKeys': ['tenant'] },
+      });
+    }
+  });
+});
+
+describe('alarms: overdue requests and failures reach a person', () => {
+  it('alarms on dead-letter depth, message age and overdue requests, to the topic', () => {
+    const alarms = Object.values(resources('AWS::CloudWatch::Alarm'));
+    const metrics = alarms.map((a) => a.Properties!.MetricName);
+    expect(metrics.filter((m) => m === 'ApproximateNumberOfMessagesVisible')).toHaveLength(2);
+    expect(metrics.filter((m) => m === 'ApproximateAgeOfOldestMessage')).toHaveLength(6);
+    expect(metrics).toContain('OverdueRequests');
+    for (const alarm of alarms) {
+      expect(alarm.Properties!.AlarmActions).toEqual([
+        { Ref: expect.stringMatching(/^AlarmsTopic/) },
+      ]);
+    }
+    template().hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'ApproximateNumberOfMessagesVisible',
+      ComparisonOperator: 'GreaterThanThreshold',
+      Threshold: 0,
+    });
+  });
+
+  it('watches exactly the OverdueRequests metric the sweeper emits (namespace, name, service dimension)', () => {
+    // Prepare: what the sweeper's Powertools Metrics writes (EMF) for one run
+    const metrics = sweepMetrics();
+    metrics.addMetric(OVERDUE_REQUESTS_METRIC.name, MetricUnit.Count, 0);
+    const emf = metrics.serializeMetrics();
+    metrics.clearMetrics();
+    const [directive] = emf._aws.CloudWatchMetrics;
+    const emitted = {
+      namespace: directive.Namespace,
+      names: directive.Metrics.map((m) => m.Name),
+      dimensions: directive.Dimensions.flat().map((d) => [d, (emf as any)[d]]),
+    };
+    // Act
+    const alarms = Object.values(resources('AWS::CloudWatch::Alarm')).filter(
+      (a) => a.Properties!.MetricName === OVERDUE_REQUESTS_METRIC.name,
+    );
+    const sweep = Object.values(resources('AWS::Lambda::Function')).find(
+      (f) => (f as any).Metadata?.[ENTRY_METADATA_KEY] === 'functions/retention-sweep.ts',
+    );
+    // Assess
+    expect(emitted).toEqual({
+      namespace: 'PrivacyOps',
+      names: ['OverdueRequests'],
+      dimensions: [['service', 'retention-sweep']],
+    });
+    expect(alarms).toHaveLength(1);
+    expect(alarms[0].Properties).toMatchObject({
+      Namespace: emitted.namespace,
+      MetricName: emitted.names[0],
+      Dimensions: emitted.dimensions.map(([Name, Value]) => ({ Name, Value })),
+      Threshold: 0,
+      ComparisonOperator: 'GreaterThanThreshold',
+    });
+    expect(sweep?.Properties!.Environment.Variables.POWERTOOLS_SERVICE_NAME).toBe(
+      OVERDUE_REQUESTS_METRIC.service,
+    );
+  });
+
+  it('subscribes the configured e-mail addresses', () => {
+    const t = template('eu-west-3', { alarmEmail: 'ops@example.eu,dpo@example.eu' });
+    const subs = Object.values(resources('AWS::SNS::Subscription', t));
+    expect(subs.map((s) => s.Properties!.Endpoint).sort()).toEqual([
+      'dpo@example.eu',
+      'ops@example.eu',
+    ]);
+    expect(Object.keys(resources('AWS::SNS::Subscription'))).toHaveLength(0);
+  });
+});
+
+describe('outputs', () => {
+  it('declares every output of the wire contract', () => {
+    const outputs = Object.keys(template().toJSON().Outputs ?? {});
+    expect(outputs).toEqual(
+      expect.arrayContaining([
+        'IngressQueueUrl',
+        'DeadLetterQueueUrl',
+        'UploadBucketName',
+        'VaultBucketName',
+        'ExportBucketName',
+        'LogBucketName',
+        'RetentionTableName',
+        'GlueDatabaseName',
+        'GlueTableName',
+        'AthenaWorkGroupName',
+      ]),
+    );
+  });
+});
