@@ -1,5 +1,6 @@
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
-import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import type { SQSRecord } from 'aws-lambda';
+import { IN_QUEUE_ORDER } from '../shared/batch/batch-invocation';
 import { functionServices } from '../shared/functions/services';
 import { OperationForwarder } from '../shared/intake/forwarder';
 import { IntakeBatch } from '../shared/intake/intake-batch';
@@ -29,11 +30,6 @@ const recordHandler = async (record: SQSRecord): Promise<void> => {
  * to the dead-letter queue at once (with a `rejected` log record), and forwards valid events
  * unchanged to the queue of their operation. See docs/intake.md.
  */
-export const handler = (event: SQSEvent, context: Context): Promise<SQSBatchResponse> =>
-  intake.invocation(event, context, () =>
-    processPartialResponse(event, recordHandler, processor, {
-      context,
-      throwOnFullBatchFailure: false,
-      processInParallel: false, // in queue order: forwarded in the order they came
-    }),
-  );
+export const handler = intake.handler((event, context) =>
+  processPartialResponse(event, recordHandler, processor, { context, ...IN_QUEUE_ORDER }),
+);

@@ -64,6 +64,16 @@ export class BatchInvocation {
   }
 }
 
+/** What a batch function's handler runs for one invocation: `processPartialResponse` over it. */
+export type SQSBatchProcess = (event: SQSEvent, context: Context) => Promise<SQSBatchResponse>;
+
+/**
+ * Options of `processPartialResponse` for a queue whose records keep their order: one record at a
+ * time, in queue order (two events of one subject apply, or are forwarded, in the order they
+ * came); a batch whose every record failed is answered with its failures, not thrown.
+ */
+export const IN_QUEUE_ORDER = { throwOnFullBatchFailure: false, processInParallel: false } as const;
+
 /** Every record of the batch reported failed: SQS redelivers them all. */
 export function allRecordsFailed(event: SQSEvent): SQSBatchResponse {
   return { batchItemFailures: event.Records.map((r) => ({ itemIdentifier: r.messageId })) };

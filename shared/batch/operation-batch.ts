@@ -2,7 +2,7 @@ import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda'
 import type * as z from 'zod/mini';
 import { isTransient, PrivacyOpsError } from '../errors';
 import type { LogEntry } from '../processing-log/writer';
-import { allRecordsFailed, BatchInvocation } from './batch-invocation';
+import { allRecordsFailed, BatchInvocation, type SQSBatchProcess } from './batch-invocation';
 import type { BatchServices } from './batch-services';
 import { parseEventBody } from './event-body';
 import { IdempotentStep } from './idempotent-step';
@@ -23,17 +23,17 @@ export interface OperationEvent {
 }
 
 /**
- * The steps every operation fed by an SQS queue takes, for its function's record handler and
- * handler to call:
+ * The steps every operation fed by an SQS queue takes, for its function's record handler
+ * ({@link applyOnce}) and handler ({@link handler}) to call:
  *
  * - {@link parse}: the message body against the operation's schema;
- * - {@link applyOnce}: the operation, once per (`source`, `id`), its log entries logged once
- *   (see {@link IdempotentStep});
+ * - the operation, once per (`source`, `id`), its log entries logged once (see
+ *   {@link IdempotentStep});
  * - {@link rejectOrRethrow}: a permanent error (invalid input, unknown category, another tenant's
  *   data…) sends the message to the dead-letter queue at once with its reason and logs a
  *   `rejected` record, without blocking the rest of the batch; any other error is rethrown, so the
  *   record is retried (dead-lettered by the queue after its redrive limit);
- * - {@link invocation}: one log object per invocation; if it cannot be written, every record is
+ * - {@link handler}: one log object per invocation; if it cannot be written, every record is
  *   reported failed so the batch is retried and nothing is lost.
  */
 export class OperationBatch {
@@ -70,29 +70,35 @@ export class OperationBatch {
   }
 
   /**
-   * Applies `operate` to `event` unless its (`source`, `id`) was processed before, and queues the
-   * log entries it returned for this invocation's log object (once, see {@link IdempotentStep}).
-   * Must be safe to run again after a crash: `operate` keys its effects.
+   * One record: parsed against `schema`; `operate` applied to its event unless its (`source`,
+   * `id`) was processed before, the log entries it returned queued for this invocation's log
+   * object once (see {@link IdempotentStep}); a permanent error rejected (see
+   * {@link rejectOrRethrow}). Must be safe to run again after a crash: `operate` keys its effects.
    */
-  async applyOnce<E extends OperationEvent>(
+  async applyOnce<S extends z.ZodMiniType<OperationEvent>>(
     record: SQSRecord,
-    event: E,
-    operate: (event: E) => Promise<LogEntry[]>,
+    schema: S,
+    operate: (event: z.infer<S>) => Promise<LogEntry[]>,
   ): Promise<void> {
-    const outcome = await this.step.run(event, () => operate(event));
-    // Identifiers only: message and event ids, type, tenant, what the log got. Never a person.
-    this.services.logger.info('event processed', {
-      messageId: record.messageId,
-      eventId: event.id,
-      eventType: event.type,
-      tenant: event.tenantid,
-      replay: outcome.replay,
-      logged: outcome.logged ? outcome.entries.length : 0,
-    });
-    this.services.logger.debug('log entries', {
-      messageId: record.messageId,
-      entries: outcome.entries.map((e) => `${e.operation}/${e.outcome}`),
-    });
+    try {
+      const event = this.parse(record, schema);
+      const outcome = await this.step.run(event, () => operate(event));
+      // Identifiers only: message and event ids, type, tenant, what the log got. Never a person.
+      this.services.logger.info('event processed', {
+        messageId: record.messageId,
+        eventId: event.id,
+        eventType: event.type,
+        tenant: event.tenantid,
+        replay: outcome.replay,
+        logged: outcome.logged ? outcome.entries.length : 0,
+      });
+      this.services.logger.debug('log entries', {
+        messageId: record.messageId,
+        entries: outcome.entries.map((e) => `${e.operation}/${e.outcome}`),
+      });
+    } catch (error) {
+      await this.rejectOrRethrow(record, error);
+    }
   }
 
   /**
@@ -120,14 +126,18 @@ export class OperationBatch {
   }
 
   /**
-   * Runs one invocation around `process` (which calls `processPartialResponse`): see
-   * {@link BatchInvocation}; if the log object cannot be written, every record is retried.
+   * The function's handler: `process` (which calls `processPartialResponse`) run for one
+   * invocation at a time, in its log object (see {@link BatchInvocation}); if the log object
+   * cannot be written, every record is reported failed and retried.
    */
-  invocation(
-    event: SQSEvent,
-    context: Context,
-    process: () => Promise<SQSBatchResponse>,
-  ): Promise<SQSBatchResponse> {
-    return this.invocations.run(context, process, () => allRecordsFailed(event));
+  handler(
+    process: SQSBatchProcess,
+  ): (event: SQSEvent, context: Context) => Promise<SQSBatchResponse> {
+    return (event, context) =>
+      this.invocations.run(
+        context,
+        () => process(event, context),
+        () => allRecordsFailed(event),
+      );
   }
 }

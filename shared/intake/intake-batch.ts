@@ -1,7 +1,7 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import type { PrivacyEvent } from '../../events';
-import { BatchInvocation } from '../batch/batch-invocation';
+import { BatchInvocation, type SQSBatchProcess } from '../batch/batch-invocation';
 import { isTransient } from '../errors';
 import type { ProcessingLogWriter } from '../processing-log/writer';
 import type { ForwardItem, OperationForwarder } from './forwarder';
@@ -24,7 +24,7 @@ export interface IntakeBatchOptions {
  *    {@link accept}ed for forwarding; a permanent error is {@link reject}ed at once (dead-letter
  *    queue with its `rejection-reason`, one `rejected` log entry, idempotent per body) and the
  *    record counts as done; a transient error while rejecting makes it a batch item failure;
- * 2. {@link invocation}: after the records, the valid events are forwarded unchanged to their
+ * 2. {@link handler}: after the records, the valid events are forwarded unchanged to their
  *    operation queues (SendMessageBatch, grouped by queue); entries that do not get through are
  *    batch item failures (the operations are idempotent on (source, id), so forwarding one again is
  *    harmless);
@@ -75,28 +75,28 @@ export class IntakeBatch {
   }
 
   /**
-   * Runs one invocation: `process` (which calls `processPartialResponse` over the records), then
-   * the forwarding of what was accepted, then the log object (see the class).
+   * The intake's handler: for one invocation at a time, `process` (which calls
+   * `processPartialResponse` over the records), then the forwarding of what was accepted, then the
+   * log object (see the class).
    */
-  invocation(
-    event: SQSEvent,
-    context: Context,
-    process: () => Promise<SQSBatchResponse>,
-  ): Promise<SQSBatchResponse> {
-    return this.invocations.run(
-      context,
-      async () => {
-        this.accepted = [];
-        this.logged = new Set();
-        const decided = await process();
-        return this.forward(event, decided);
-      },
-      (response) =>
-        failuresOf(event, [
-          ...response.batchItemFailures.map((f) => f.itemIdentifier),
-          ...this.logged,
-        ]),
-    );
+  handler(
+    process: SQSBatchProcess,
+  ): (event: SQSEvent, context: Context) => Promise<SQSBatchResponse> {
+    return (event, context) =>
+      this.invocations.run(
+        context,
+        async () => {
+          this.accepted = [];
+          this.logged = new Set();
+          const decided = await process(event, context);
+          return this.forward(event, decided);
+        },
+        (response) =>
+          failuresOf(event, [
+            ...response.batchItemFailures.map((f) => f.itemIdentifier),
+            ...this.logged,
+          ]),
+      );
   }
 
   private async forward(event: SQSEvent, decided: SQSBatchResponse): Promise<SQSBatchResponse> {

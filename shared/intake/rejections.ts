@@ -14,8 +14,10 @@ export interface RejectionOutcome {
 }
 
 /** What the rejector needs: the acting function's name and its batch services. */
-export interface IntakeRejectorOptions
-  extends Pick<BatchServices, 'log' | 'deadLetters' | 'pseudonyms' | 'idempotency'> {
+export interface IntakeRejectorOptions extends Pick<
+  BatchServices,
+  'log' | 'deadLetters' | 'pseudonyms' | 'idempotency'
+> {
   readonly actor: string;
 }
 

@@ -4,6 +4,7 @@ import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
 import { exampleEvents } from '../../events/examples';
 import { OperationForwarder, type OperationRoutes } from '../../shared/intake/forwarder';
+import { IN_QUEUE_ORDER } from '../../shared/batch/batch-invocation';
 import { IntakeBatch } from '../../shared/intake/intake-batch';
 import type { IntakeRejector } from '../../shared/intake/rejections';
 import { decideIngressMessage } from '../../shared/intake/validate';
@@ -75,14 +76,9 @@ function fakes(
     if (decision.ok) intake.accept(record, decision.event);
     else await intake.reject(record, decision);
   };
-  const handler = (event: SQSEvent, ctx: Context) =>
-    intake.invocation(event, ctx, () =>
-      processPartialResponse(event, recordHandler, processor, {
-        context: ctx,
-        throwOnFullBatchFailure: false,
-        processInParallel: false,
-      }),
-    );
+  const handler = intake.handler((event, ctx) =>
+    processPartialResponse(event, recordHandler, processor, { context: ctx, ...IN_QUEUE_ORDER }),
+  );
   return { handler, batches, rejected, log };
 }
 
