@@ -64,7 +64,7 @@ export class BatchInvocation {
   }
 }
 
-/** What a batch function's handler runs for one invocation: `processPartialResponse` over it. */
+/** A batch function's handler, or what it runs for one invocation (`processPartialResponse`). */
 export type SQSBatchProcess = (event: SQSEvent, context: Context) => Promise<SQSBatchResponse>;
 
 /**

@@ -1,4 +1,4 @@
-import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import type * as z from 'zod/mini';
 import { isTransient, PrivacyOpsError } from '../errors';
 import type { LogEntry } from '../processing-log/writer';
@@ -130,14 +130,9 @@ export class OperationBatch {
    * invocation at a time, in its log object (see {@link BatchInvocation}); if the log object
    * cannot be written, every record is reported failed and retried.
    */
-  handler(
-    process: SQSBatchProcess,
-  ): (event: SQSEvent, context: Context) => Promise<SQSBatchResponse> {
+  handler(process: SQSBatchProcess): SQSBatchProcess {
+    const retryAll = (event: SQSEvent) => () => allRecordsFailed(event);
     return (event, context) =>
-      this.invocations.run(
-        context,
-        () => process(event, context),
-        () => allRecordsFailed(event),
-      );
+      this.invocations.run(context, () => process(event, context), retryAll(event));
   }
 }

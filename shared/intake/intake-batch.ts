@@ -1,5 +1,5 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
-import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import type { PrivacyEvent } from '../../events';
 import { BatchInvocation, type SQSBatchProcess } from '../batch/batch-invocation';
 import { isTransient } from '../errors';
@@ -79,9 +79,7 @@ export class IntakeBatch {
    * `processPartialResponse` over the records), then the forwarding of what was accepted, then the
    * log object (see the class).
    */
-  handler(
-    process: SQSBatchProcess,
-  ): (event: SQSEvent, context: Context) => Promise<SQSBatchResponse> {
+  handler(process: SQSBatchProcess): SQSBatchProcess {
     return (event, context) =>
       this.invocations.run(
         context,

@@ -1,6 +1,7 @@
 import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { buildApp } from '../../infra/app';
+import { WIRE_CONTRACT_OUTPUTS } from './stack-template';
 
 function synth(context: Record<string, unknown>): Template {
   const app = buildApp(new App({ context: { 'aws:cdk:bundling-stacks': [], ...context } }));
@@ -55,15 +56,7 @@ describe('region lock: only eu-west-3 or eu-west-1', () => {
   it('declares the stack outputs of the wire contract', () => {
     const template = synth({});
     const outputs = Object.keys(template.toJSON().Outputs ?? {});
-    for (const name of [
-      'IngressQueueUrl',
-      'DeadLetterQueueUrl',
-      'UploadBucketName',
-      'VaultBucketName',
-      'ExportBucketName',
-      'LogBucketName',
-      'RetentionTableName',
-    ]) {
+    for (const name of WIRE_CONTRACT_OUTPUTS) {
       expect(outputs).toContain(name);
     }
   });

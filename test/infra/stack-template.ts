@@ -32,3 +32,17 @@ export function resources(type: string, t = template()): Resources {
 export function statements(doc: any): any[] {
   return ([] as any[]).concat(doc?.Statement ?? []);
 }
+
+/** The stack outputs the wire contract names (producers and auditors read them). */
+export const WIRE_CONTRACT_OUTPUTS = [
+  'IngressQueueUrl',
+  'DeadLetterQueueUrl',
+  'UploadBucketName',
+  'VaultBucketName',
+  'ExportBucketName',
+  'LogBucketName',
+  'RetentionTableName',
+  'GlueDatabaseName',
+  'GlueTableName',
+  'AthenaWorkGroupName',
+] as const;

@@ -95,42 +95,28 @@ describe('processing log: no person in clear, locked, verified, reported', () =>
       return;
     }
     const file = path.join(work, 'report.html');
+    const headless = [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      `--user-data-dir=${path.join(work, 'chromium')}`,
+    ];
     // Act
     const result = await cli(['report', '--out', file, ...flags]);
-    const dom = execFileSync(
-      chromium,
-      [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        `--user-data-dir=${path.join(work, 'chromium')}`,
-        '--dump-dom',
-        `file://${file}`,
-      ],
-      { encoding: 'utf8', timeout: 60_000, stdio: ['ignore', 'pipe', 'ignore'] },
-    );
+    const dom = execFileSync(chromium, [...headless, '--dump-dom', `file://${file}`], {
+      encoding: 'utf8',
+      timeout: 60_000,
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
     const screenshot = path.join(work, 'report.png');
     execFileSync(
       chromium,
-      [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        `--user-data-dir=${path.join(work, 'chromium')}`,
-        '--window-size=1000,1400',
-        `--screenshot=${screenshot}`,
-        `file://${file}`,
-      ],
+      [...headless, '--window-size=1000,1400', `--screenshot=${screenshot}`, `file://${file}`],
       { timeout: 60_000, stdio: 'ignore' },
     );
     // Assess
