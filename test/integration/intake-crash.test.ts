@@ -17,6 +17,7 @@ import type { LocalPipeline } from '../../local/environment';
 import type { InvokeHook } from '../../local/runtime';
 import { readLogRecords } from '../../shared/processing-log/reader';
 import { startTestPipeline } from '../helpers/local-pipeline';
+import { localClientOptions } from '../../local/client-options';
 
 jest.setTimeout(180_000);
 
@@ -84,12 +85,8 @@ describe('intake: crash in the middle of a batch, and a failed log write', () =>
     pipeline = await startTestPipeline();
     pipeline.runtime.onInvoke(crashingIntake);
     outputs = pipeline.environment.outputs;
-    const clientOptions = {
-      endpoint: pipeline.endpoint,
-      region: 'eu-west-3',
-      credentials: { accessKeyId: 'l', secretAccessKey: 'l' },
-    };
-    s3 = new S3Client({ ...clientOptions, forcePathStyle: true });
+    const clientOptions = localClientOptions(pipeline.endpoint);
+    s3 = new S3Client(clientOptions);
     sqs = new SQSClient(clientOptions);
   });
 

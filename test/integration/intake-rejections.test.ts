@@ -12,6 +12,7 @@ import { exampleEvents } from '../../events/examples';
 import type { LocalPipeline } from '../../local/environment';
 import { readLogObjects } from '../../shared/processing-log/reader';
 import { startTestPipeline } from '../helpers/local-pipeline';
+import { localClientOptions } from '../../local/client-options';
 
 jest.setTimeout(180_000);
 
@@ -94,12 +95,8 @@ describe('intake through the local endpoint', () => {
   beforeAll(async () => {
     pipeline = await startTestPipeline();
     outputs = pipeline.environment.outputs;
-    const clientOptions = {
-      endpoint: pipeline.endpoint,
-      region: 'eu-west-3',
-      credentials: { accessKeyId: 'l', secretAccessKey: 'l' },
-    };
-    s3 = new S3Client({ ...clientOptions, forcePathStyle: true });
+    const clientOptions = localClientOptions(pipeline.endpoint);
+    s3 = new S3Client(clientOptions);
     sqs = new SQSClient(clientOptions);
   });
 

@@ -8,6 +8,7 @@ import {
 import { randomBytes } from 'node:crypto';
 import { ProcessingLogVerifier } from '../../shared/processing-log/verify';
 import { GENESIS, ProcessingLogWriter } from '../../shared/processing-log/writer';
+import { localClientOptions } from '../../local/client-options';
 
 describe('ProcessingLogWriter: one chained object per invocation', () => {
   const endpoint = process.env.PRIVACY_OPS_TEST_ENDPOINT!;
@@ -15,12 +16,7 @@ describe('ProcessingLogWriter: one chained object per invocation', () => {
   let bucket: string;
 
   beforeAll(async () => {
-    s3 = new S3Client({
-      endpoint,
-      region: 'eu-west-3',
-      forcePathStyle: true,
-      credentials: { accessKeyId: 'l', secretAccessKey: 'l' },
-    });
+    s3 = new S3Client(localClientOptions(endpoint));
     bucket = `log-writer-${randomBytes(4).toString('hex')}`;
     await s3.send(
       new CreateBucketCommand({

@@ -19,6 +19,7 @@ import {
   DocumentShreddedError,
 } from '../../shared/vault/errors';
 import { startTestPipeline } from '../helpers/local-pipeline';
+import { localClientOptions } from '../../local/client-options';
 
 /** Counts the commands a client sends (once per command, retries not counted). */
 function countCalls(client: {
@@ -65,12 +66,8 @@ describe('document vault through the local endpoint', () => {
 
   beforeAll(async () => {
     pipeline = await startTestPipeline({ startRuntime: false });
-    const clientOptions = {
-      endpoint: pipeline.endpoint,
-      region: 'eu-west-3',
-      credentials: { accessKeyId: 'l', secretAccessKey: 'l' },
-    };
-    s3 = new S3Client({ ...clientOptions, forcePathStyle: true });
+    const clientOptions = localClientOptions(pipeline.endpoint);
+    s3 = new S3Client(clientOptions);
     kms = new KMSClient(clientOptions);
     dynamoBase = new DynamoDBClient(clientOptions);
     dynamo = DynamoDBDocumentClient.from(dynamoBase);
@@ -312,12 +309,7 @@ describe('document vault through the local endpoint', () => {
         ),
       );
     }
-    const countingS3 = new S3Client({
-      endpoint: pipeline.endpoint,
-      region: 'eu-west-3',
-      credentials: { accessKeyId: 'l', secretAccessKey: 'l' },
-      forcePathStyle: true,
-    });
+    const countingS3 = new S3Client(localClientOptions(pipeline.endpoint));
     const counts = countCalls(countingS3 as never);
     const v = new DocumentVault({
       s3: countingS3,
@@ -342,11 +334,7 @@ describe('document vault through the local endpoint', () => {
 
   it('costs at most 2 KMS calls for 100 documents of 10 subjects of one tenant', async () => {
     // Prepare
-    const clientOptions = {
-      endpoint: pipeline.endpoint,
-      region: 'eu-west-3',
-      credentials: { accessKeyId: 'l', secretAccessKey: 'l' },
-    };
+    const clientOptions = localClientOptions(pipeline.endpoint);
     const countingKms = new KMSClient(clientOptions);
     const countingDynamoBase = new DynamoDBClient(clientOptions);
     const kmsCalls = countCalls(countingKms as never);

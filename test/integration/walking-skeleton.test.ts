@@ -7,6 +7,7 @@ import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { LocalPipeline } from '../../local/environment';
 import { readLogObjects } from '../../shared/processing-log/reader';
 import { startTestPipeline } from '../helpers/local-pipeline';
+import { localClientOptions } from '../../local/client-options';
 
 describe('walking skeleton: one event end to end through the local endpoint', () => {
   let pipeline: LocalPipeline;
@@ -15,12 +16,8 @@ describe('walking skeleton: one event end to end through the local endpoint', ()
 
   beforeAll(async () => {
     pipeline = await startTestPipeline();
-    const clientOptions = {
-      endpoint: pipeline.endpoint,
-      region: 'eu-west-3',
-      credentials: { accessKeyId: 'l', secretAccessKey: 'l' },
-    };
-    s3 = new S3Client({ ...clientOptions, forcePathStyle: true });
+    const clientOptions = localClientOptions(pipeline.endpoint);
+    s3 = new S3Client(clientOptions);
     sqs = new SQSClient(clientOptions);
   });
 
