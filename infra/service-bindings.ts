@@ -4,8 +4,10 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import {
+  accessOf,
   SERVICE_VARIABLES,
   servicesOf,
+  variablesOf,
   type FunctionDeclaration,
   type ServiceAccess,
   type ServiceName,
@@ -180,8 +182,8 @@ function bindingOf<S extends ServiceName>(service: S): ServiceBinding<S> {
 }
 
 /**
- * The environment of a declared function: the variables of its services (names from
- * `SERVICE_VARIABLES`), valued from the resources. Nothing for a service it does not declare.
+ * The environment of a declared function: the variables of its services that its accesses need
+ * (`variablesOf`), valued from the resources. Nothing for a service it does not declare.
  */
 export function environmentOf(
   declaration: FunctionDeclaration,
@@ -189,7 +191,7 @@ export function environmentOf(
 ): Record<string, string> {
   const environment: Record<string, string> = {};
   for (const service of servicesOf(declaration)) {
-    const names: Readonly<Record<string, string>> = SERVICE_VARIABLES[service];
+    const names = variablesOf(service, accessOf(declaration, service));
     const values: Readonly<Record<string, string>> = bindingOf(service).values(resources);
     for (const [field, name] of Object.entries(names)) environment[name] = values[field];
   }
@@ -203,7 +205,7 @@ export function grantServices(
   fn: iam.IGrantable,
 ): void {
   for (const service of servicesOf(declaration)) {
-    grantService(service, declaration.services[service]!, resources, fn);
+    grantService(service, accessOf(declaration, service), resources, fn);
   }
 }
 

@@ -74,6 +74,33 @@ export const SERVICE_VARIABLES = {
   ) as Readonly<Record<QueueOperation, string>>,
 } as const satisfies { readonly [S in ServiceName]: Readonly<Record<string, string>> };
 
+/**
+ * Variables a service reads only for some of its accesses, by field: the vault wraps and unwraps
+ * keys under the documents key only to read or write documents; deleting never does, so an
+ * erase-only function is not given the key's id (nor a grant on it).
+ */
+const ACCESS_ONLY: {
+  readonly [S in ServiceName]?: {
+    readonly [F in keyof (typeof SERVICE_VARIABLES)[S]]?: ReadonlyArray<ServiceAccess[S]>;
+  };
+} = {
+  vault: { wrappingKeyId: ['read', 'write'] },
+};
+
+/** The variables of `service` that a function with `access` to it gets, by field. */
+export function variablesOf<S extends ServiceName>(
+  service: S,
+  access: ServiceAccess[S],
+): Readonly<Record<string, string>> {
+  const only: Readonly<Record<string, ReadonlyArray<string> | undefined>> =
+    ACCESS_ONLY[service] ?? {};
+  return Object.fromEntries(
+    Object.entries(SERVICE_VARIABLES[service]).filter(
+      ([field]) => only[field]?.includes(access) ?? true,
+    ),
+  );
+}
+
 /** What starts a function. */
 export type FunctionInput =
   /** The ingress queue producers write to. */
@@ -180,7 +207,19 @@ export function servicesOf(declaration: FunctionDeclaration): ServiceName[] {
   return (Object.keys(declaration.services) as ServiceName[]).sort();
 }
 
-/** The environment variable names of a function: those of its services, nothing else. */
+/** The access a function declares to one of its services. */
+export function accessOf<S extends ServiceName>(
+  declaration: FunctionDeclaration,
+  service: S,
+): ServiceAccess[S] {
+  const access = declaration.services[service];
+  if (access === undefined) throw new Error(`${declaration.name} does not declare ${service}`);
+  return access as ServiceAccess[S];
+}
+
+/** The environment variable names of a function: those of its services' accesses, nothing else. */
 export function environmentNames(declaration: FunctionDeclaration): string[] {
-  return servicesOf(declaration).flatMap((s) => Object.values(SERVICE_VARIABLES[s]));
+  return servicesOf(declaration).flatMap((s) =>
+    Object.values(variablesOf(s, accessOf(declaration, s))),
+  );
 }

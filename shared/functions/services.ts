@@ -20,9 +20,11 @@ import { defaultRetentionPolicy, type RetentionPolicy } from '../retention/polic
 import { RetentionStore } from '../retention/retention-store';
 import { DocumentVault } from '../vault/document-vault';
 import {
+  accessOf,
   FUNCTIONS,
   SERVICE_VARIABLES,
   servicesOf,
+  variablesOf,
   type FunctionName,
   type ServiceName,
 } from './declarations';
@@ -74,7 +76,10 @@ export type FunctionServices<N extends FunctionName> = Pick<
 > &
   CommonServices;
 
-/** The values of a service's variables, by field. */
+/**
+ * The values of a service's variables, by field (a field the function's access does not need, see
+ * `variablesOf`, is absent).
+ */
 type ConfigOf<S extends ServiceName> = {
   readonly [F in keyof (typeof SERVICE_VARIABLES)[S]]: string;
 };
@@ -141,16 +146,19 @@ const BUILDERS: Builders = {
   }),
 };
 
-/** Reads the variables of `service` from `env`, failing fast naming the first one missing. */
-function configOf<S extends ServiceName>(service: S, env: NodeJS.ProcessEnv): ConfigOf<S> {
-  const variables: Readonly<Record<string, string>> = SERVICE_VARIABLES[service];
+/**
+ * Reads the variables the function's access to `service` needs from `env`, failing fast naming
+ * the first one missing.
+ */
+function configOf<S extends ServiceName>(service: S, on: Builder): ConfigOf<S> {
+  const variables = variablesOf(service, accessOf(FUNCTIONS[on.name], service));
   return Object.fromEntries(
-    Object.entries(variables).map(([field, variable]) => [field, requireEnv(variable, env)]),
+    Object.entries(variables).map(([field, variable]) => [field, requireEnv(variable, on.env)]),
   ) as ConfigOf<S>;
 }
 
 function build<S extends ServiceName>(service: S, on: Builder): ServiceObjects[S] {
-  return BUILDERS[service](configOf(service, on.env), on);
+  return BUILDERS[service](configOf(service, on), on);
 }
 
 /**

@@ -8,10 +8,6 @@ import {
 import { KMSClient } from '@aws-sdk/client-kms';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { createHash } from 'node:crypto';
-import { createDynamoClient, createDynamoDocumentClient } from '../aws/dynamodb';
-import { createKmsClient } from '../aws/kms';
-import { createS3Client } from '../aws/s3';
-import { requireEnv } from '../config';
 import { isNotFound } from '../errors';
 import { decryptDocument, documentKeyId, encryptDocument } from './envelope';
 import {
@@ -54,8 +50,11 @@ export interface DocumentVaultOptions {
   readonly bucket: string;
   /** The key store table (pk, sk). */
   readonly keyStoreTable: string;
-  /** The KMS key protecting the tenant wrapping keys. */
-  readonly wrappingKeyId: string;
+  /**
+   * The KMS key protecting the tenant wrapping keys. Absent for a vault that only deletes
+   * (`shred`, `deleteAllVersions`): `put` and `get` then fail with a configuration error.
+   */
+  readonly wrappingKeyId?: string;
   /** @default Date.now */
   readonly now?: () => number;
   /**
@@ -122,24 +121,6 @@ export class DocumentVault {
   }
 
   /**
-   * A vault built from the functions' environment (`VAULT_BUCKET_NAME`, `KEY_STORE_TABLE_NAME`,
-   * `DOCUMENTS_KEY_ID`), with the default clients unless given. Fails fast on missing config.
-   */
-  static fromEnvironment(
-    clients: Partial<Pick<DocumentVaultOptions, 's3' | 'dynamo' | 'kms'>> = {},
-    env: NodeJS.ProcessEnv = process.env,
-  ): DocumentVault {
-    return new DocumentVault({
-      s3: clients.s3 ?? createS3Client(env),
-      dynamo: clients.dynamo ?? createDynamoDocumentClient(createDynamoClient(env)),
-      kms: clients.kms ?? createKmsClient(env),
-      bucket: requireEnv('VAULT_BUCKET_NAME', env),
-      keyStoreTable: requireEnv('KEY_STORE_TABLE_NAME', env),
-      wrappingKeyId: requireEnv('DOCUMENTS_KEY_ID', env),
-    });
-  }
-
-  /**
    * Encrypts and stores a document, creating the subject key of `ref.keyClass` if needed.
    * Idempotent for the same ref: it overwrites the same S3 key (a new version). `metadata` is
    * stored in clear as object metadata (protected only by SSE-KMS): it must carry no personal
@@ -150,6 +131,7 @@ export class DocumentVault {
     plaintext: Uint8Array,
     metadata: Record<string, string> = {},
   ): Promise<StoredDocument> {
+    this.keys.wrappingKeyId(); // an erase-only vault refuses before writing anything
     const vaultKey = vaultKeyOf(ref);
     for (const name of Object.keys(metadata)) {
       if (!METADATA_KEY.test(name) || name.startsWith('po-'))
@@ -189,6 +171,7 @@ export class DocumentVault {
    * authentication or its digest.
    */
   async get(ref: VaultDocumentRef): Promise<Uint8Array> {
+    this.keys.wrappingKeyId(); // an erase-only vault refuses before reading anything
     const vaultKey = vaultKeyOf(ref);
     let body: Uint8Array;
     let expectedSha256: string | undefined;

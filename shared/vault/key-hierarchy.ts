@@ -7,7 +7,7 @@ import {
   QueryCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { randomBytes } from 'node:crypto';
-import { isConditionalWriteRefused, TransientError } from '../errors';
+import { ConfigurationError, isConditionalWriteRefused, TransientError } from '../errors';
 import { KEY_BYTES, KEY_ID_BYTES, unwrapSubjectKey, wrapSubjectKey } from './envelope';
 import { KeyStoreIntegrityError } from './errors';
 import { ExpiringCache } from './expiring-cache';
@@ -41,8 +41,11 @@ export interface KeyHierarchyOptions {
   readonly kms: KMSClient;
   /** The key store table (pk, sk). */
   readonly table: string;
-  /** The KMS key that protects the tenant wrapping keys. */
-  readonly wrappingKeyId: string;
+  /**
+   * The KMS key that protects the tenant wrapping keys. Absent for a hierarchy that only shreds:
+   * wrapping or unwrapping then fails with a configuration error.
+   */
+  readonly wrappingKeyId?: string;
   /** @default Date.now */
   readonly now?: () => number;
   /** How long an unwrapped tenant wrapping key stays in memory. @default 5 minutes */
@@ -224,6 +227,19 @@ export class KeyHierarchy {
     return sks;
   }
 
+  /**
+   * The documents key; throws a {@link ConfigurationError} (`no-wrapping-key`) for a hierarchy
+   * built only to shred, before any call that would need the key.
+   */
+  wrappingKeyId(): string {
+    if (this.options.wrappingKeyId === undefined)
+      throw new ConfigurationError(
+        'no-wrapping-key',
+        'this vault may only delete: it was built without the documents key',
+      );
+    return this.options.wrappingKeyId;
+  }
+
   private async loadWrappingKey(tenant: string): Promise<Buffer> {
     const key = { pk: tenantPk(tenant), sk: WRAPPING_KEY_SK };
     const existing = await this.readItem(key);
@@ -233,7 +249,7 @@ export class KeyHierarchy {
     } else {
       const generated = await this.options.kms.send(
         new GenerateDataKeyCommand({
-          KeyId: this.options.wrappingKeyId,
+          KeyId: this.wrappingKeyId(),
           KeySpec: 'AES_256',
           EncryptionContext: this.encryptionContext(tenant),
         }),
@@ -247,7 +263,7 @@ export class KeyHierarchy {
             Item: {
               ...key,
               ciphertext: generated.CiphertextBlob,
-              kmsKeyId: generated.KeyId ?? this.options.wrappingKeyId,
+              kmsKeyId: generated.KeyId ?? this.wrappingKeyId(),
               createdAt: new Date(this.now()).toISOString(),
             },
             ConditionExpression: 'attribute_not_exists(pk)',
@@ -275,7 +291,7 @@ export class KeyHierarchy {
     const decrypted = await this.options.kms.send(
       new DecryptCommand({
         CiphertextBlob: item.ciphertext,
-        KeyId: this.options.wrappingKeyId,
+        KeyId: this.wrappingKeyId(),
         EncryptionContext: this.encryptionContext(tenant),
       }),
     );

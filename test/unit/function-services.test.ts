@@ -32,6 +32,28 @@ describe('functionServices', () => {
     );
   });
 
+  it('gives the documents key only to functions that read or write the vault', () => {
+    // Act
+    const given = (Object.keys(FUNCTIONS) as FunctionName[]).filter((name) =>
+      environmentNames(FUNCTIONS[name]).includes(SERVICE_VARIABLES.vault.wrappingKeyId),
+    );
+    // Assess: the erase-only functions (erasure, expiry, sweep) shred and delete, never unwrap
+    expect(given.sort()).toEqual(['access-request', 'account-closure', 'document-upload']);
+  });
+
+  it('builds an erase-only vault that refuses to read, naming why', async () => {
+    // Prepare
+    const { vault } = functionServices('erasure-request', environmentFor('erasure-request'));
+    const ref = {
+      tenant: 'acme-sas',
+      subject: 'a'.repeat(64),
+      keyClass: 'default',
+      documentId: 'd',
+    };
+    // Act / Assess
+    await expect(vault.get(ref)).rejects.toMatchObject({ reason: 'no-wrapping-key' });
+  });
+
   it('fails fast naming a missing variable', () => {
     // Prepare
     const env = environmentFor('erasure-request');

@@ -167,12 +167,3 @@ describe('vault physical deletion: pagination and chunking', () => {
     });
   });
 });
-
-describe('DocumentVault.fromEnvironment', () => {
-  it('names the missing variable', () => {
-    // Prepare
-    const env = { VAULT_BUCKET_NAME: 'v', KEY_STORE_TABLE_NAME: 'k', AWS_REGION: 'eu-west-3' };
-    // Act / Assess
-    expect(() => DocumentVault.fromEnvironment({}, env)).toThrow(/DOCUMENTS_KEY_ID/);
-  });
-});
