@@ -6,7 +6,7 @@ import { verifyConsistency } from './proof-verify';
 import { MalformedError, ProofError } from './errors';
 
 /*
- * C2SP tlog-checkpoint (c2sp.org/tlog-checkpoint): the text of a signed note made of the origin,
+ * C2SP tlog-checkpoint (see docs/transparency-format.md): the text of a signed note made of the origin,
  * the tree size in decimal, the base64 RFC 6962 root hash, then optional extension lines. Ours
  * carry one extension line, the time the checkpoint was made: `timestamp <ISO 8601 UTC>`, exactly
  * as JavaScript's `Date.toISOString()` writes it (`timestamp 2026-03-14T09:26:53.589Z`).

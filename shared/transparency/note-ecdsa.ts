@@ -3,8 +3,8 @@ import { NoteSignature, NoteVerifier } from './signed-note';
 import { MalformedError, SignatureError } from './errors';
 
 /*
- * Signature type 0x02 of c2sp.org/signed-note: "ECDSA signatures as implemented by
- * github.com/transparency-dev/witness", curve NIST P-256 (the specification's SHOULD), and "the
+ * Signature type 0x02 of the C2SP signed-note specification: ECDSA signatures as the
+ * transparency-dev witness implements them, curve NIST P-256 (the specification's SHOULD), and "the
  * key ID for these signatures is the truncated SHA-256 hash of the DER encoded public key in SPKI
  * format". As transparency-dev/witness (internal/note NewECDSAVerifier) and Sigstore Rekor
  * implement it, the signature is ASN.1 DER ECDSA over SHA-256 of the note text, and the key ID is
@@ -14,7 +14,7 @@ import { MalformedError, SignatureError } from './errors';
  * KMS.
  */
 
-/** The signature type identifier byte of ECDSA notes in c2sp.org/signed-note. */
+/** The signature type identifier byte of ECDSA notes in C2SP signed-note. */
 export const ECDSA_SIGNATURE_TYPE = 0x02;
 
 /**
@@ -60,7 +60,7 @@ export function ecdsaKeyId(publicKey: KeyObject): Uint8Array {
 }
 
 /**
- * The key in the verifier-key text form of Go's `golang.org/x/mod/sumdb/note` as
+ * The key in the verifier-key text form of Go's sumdb `note` package as
  * transparency-dev/witness reads ECDSA keys: `<name>+<key ID, 8 hex>+<base64(0x02 || SPKI DER)>`,
  * for auditors who check notes with that tooling.
  */

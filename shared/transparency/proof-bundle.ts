@@ -20,7 +20,7 @@ export const PROOF_BUNDLE_FORMAT = 'privacy-ops/proof-bundle';
 export const ProofBundle = z.object({
   format: z.literal(PROOF_BUNDLE_FORMAT),
   version: z.literal(1),
-  /** The signed checkpoint note (c2sp.org/tlog-checkpoint, ECDSA P-256 signature). */
+  /** The signed checkpoint note (C2SP tlog-checkpoint, ECDSA P-256 signature). */
   checkpoint: z.string(),
   /** Key ID of the signing key (8 hex digits: SHA-256 of its SPKI DER, first 4 bytes). */
   keyId: z.string().check(z.regex(/^[0-9a-f]{8}$/)),

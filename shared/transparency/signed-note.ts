@@ -2,7 +2,7 @@ import { fromBase64, toBase64 } from './hash';
 import { MalformedError, SignatureError } from './errors';
 
 /*
- * C2SP signed note (c2sp.org/signed-note): a UTF-8 text ending in a newline, a blank line, then
+ * C2SP signed note (see docs/transparency-format.md): a UTF-8 text ending in a newline, a blank line, then
  * one or more lines `— <key name> <base64(4-byte key ID || signature)>`. Parsing is strict:
  * anything the specification does not allow is refused, never repaired.
  */

@@ -30,7 +30,7 @@ function testSigner(): { signer: NoteSigner; pem: string } {
   };
 }
 
-describe('checkpoints (c2sp.org/tlog-checkpoint): the note text', () => {
+describe('checkpoints (C2SP tlog-checkpoint): the note text', () => {
   it('reads the specification example: origin, size, base64 root', () => {
     // Example of C2SP/C2SP tlog-checkpoint.md @ 2793893976c835db049c194d8f2c4f946dcb70ba
     // Act

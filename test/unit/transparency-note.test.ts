@@ -19,7 +19,7 @@ import {
 import { MalformedError, SignatureError } from '../../shared/transparency/errors';
 
 /*
- * Real ECDSA P-256 notes (c2sp.org/signed-note type 0x02) signed by Sigstore's Rekor logs, with
+ * Real ECDSA P-256 notes (C2SP signed-note type 0x02) signed by Sigstore's Rekor logs, with
  * their public keys, from sigstore/sigstore-js packages/verify/src/__tests__/tlog/checkpoint.test.ts
  * @ 1663b3e653814bb282ca3840be9c1cd24c71ae0a: a production checkpoint (with Rekor's
  * "Timestamp:" extension line) and a staging one without extension.
@@ -33,7 +33,7 @@ const REKOR_STAGING = {
   note: 'rekor.sigstage.dev - 8050909264565447525\n23003647\nWBwYpazawqUG5iErvDptvf7mpt84WIpmm+zfshgHhJs=\n\n— rekor.sigstage.dev 0y8wozBGAiEA2kq45YWfHHiDCJHH2+m9l+TVMtPBpOVu+VtVaj62V2MCIQDflbM2N7M/JTIV/spr9qYUI3gf4bO0qqSeiEWJ5xLgPA==\n',
 };
 /*
- * The example note of c2sp.org/signed-note itself (C2SP/C2SP signed-note.md @
+ * The example note of C2SP signed-note itself (C2SP/C2SP signed-note.md @
  * 055287621bf3cd13ff4394418a3e8efc2d5e8ed7): its text holds an empty line, so only the last blank
  * line separates text from signatures.
  */
@@ -53,7 +53,7 @@ function testSigner(encoding: NoteSigner['signatureEncoding'] = 'der') {
   return { publicKey, privateKey, signer };
 }
 
-describe('signed notes (c2sp.org/signed-note): parsing', () => {
+describe('signed notes (C2SP signed-note): parsing', () => {
   it('splits the specification example at the last blank line', () => {
     // Act
     const note = parseSignedNote(C2SP_EXAMPLE);
