@@ -53,8 +53,9 @@ export class PipelineDriver {
     this.s3 = new S3Client(clientOptions);
     this.sqs = new SQSClient(clientOptions);
     const environmentOf = (name: FunctionName) => pipeline.runtime.findFunction(name).environment;
-    // The erasure function has every service of an operation context.
-    const services = functionServices('erasure-request', environmentOf('erasure-request'));
+    // The upload function has every service of an operation context, and a vault that holds the
+    // documents key (an erase-only function's vault may not read).
+    const services = functionServices('document-upload', environmentOf('document-upload'));
     this.ctx = { ...services, now: () => this.clock ?? new Date() };
     this.sweepLog = functionServices('retention-sweep', environmentOf('retention-sweep')).log;
   }
