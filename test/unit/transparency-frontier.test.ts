@@ -5,6 +5,7 @@ import { MerkleTree } from '../../shared/transparency/merkle-tree';
 import { verifyConsistency } from '../../shared/transparency/proof-verify';
 import { extendTree, perfectSubtrees, TreeFrontier } from '../../shared/transparency/tree-frontier';
 import { TreeStateError } from '../../shared/transparency/errors';
+import { LEAF_INPUTS } from '../support/fixtures/merkle-vectors';
 
 const toHex = (hashes: readonly Hash[]): string[] =>
   hashes.map((h) => Buffer.from(h).toString('hex'));
@@ -12,20 +13,10 @@ const leafHashesOf = (n: number, salt = 'leaf'): Hash[] =>
   Array.from({ length: n }, (_, i) => hashLeaf(Buffer.from(`${salt}-${i}`)));
 
 /*
- * Compact trees of the eight RFC 6962 test leaves, from transparency-dev/merkle
+ * Compact trees of the eight RFC 6962 test leaves (LEAF_INPUTS), from transparency-dev/merkle
  * testonly/constants.go @ 582a6ad190b6848f1d26f8bf08ddef29955d9db1 (CompactTrees, built from
  * NodeHashes): the frontier of every size 0..8.
  */
-const LEAF_INPUTS = [
-  '',
-  '00',
-  '10',
-  '2021',
-  '3031',
-  '40414243',
-  '5051525354555657',
-  '606162636465666768696a6b6c6d6e6f',
-];
 const N = {
   l0: '6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511a30617afa01d',
   l2: '0298d122906dcfc10892cb53a73992fc5b9f493ea4c9badb27b791b4127a7fe7',
@@ -52,7 +43,7 @@ describe('TreeFrontier: the incremental state of the tree', () => {
   it('holds the published compact tree of every size 0..8, appended one leaf at a time', () => {
     // Prepare
     let frontier = TreeFrontier.empty();
-    const leafHashes = LEAF_INPUTS.map((h) => hashLeaf(Buffer.from(h, 'hex')));
+    const leafHashes = LEAF_INPUTS.map((leaf) => hashLeaf(leaf));
     COMPACT_TREES.forEach((expected, size) => {
       // Assess
       expect(toHex(frontier.nodes().map((n) => n.hash))).toEqual(expected);
