@@ -200,10 +200,15 @@ async function report(flags: Flags, io: CliIo): Promise<number> {
   const { log, close } = await openLog(flags, env, io);
   try {
     io.err('running the report queries');
-    const data = await collectReportData(log, env.source, verified);
+    const data = await collectReportData(log, env.source, {
+      verify: verified,
+      ...(flags.tenant ? { tenant: flags.tenant } : {}),
+    });
     mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
     writeFileSync(file, renderReport(data));
-    io.err(`report: ${data.requests.length} request(s), ${data.expiries.length} expiry group(s)`);
+    io.err(
+      `report${data.tenant ? ` for ${data.tenant}` : ''}: ${data.requests.length} request(s), ${data.expiries.length} expiry group(s)`,
+    );
     io.out(file);
   } finally {
     close();
