@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// The auditor CLI (`npx privacy-ops …`): runs cli/main.ts through tsx, installed by `npm ci`.
+// The operators' and auditors' CLI (`npx privacy-ops …`): runs cli/main.ts through tsx, installed by `npm ci`.
 require('tsx/cjs');
 const { runCli } = require('../cli/main.ts');
 

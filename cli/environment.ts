@@ -1,5 +1,8 @@
-import { S3Client } from '@aws-sdk/client-s3';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { KMSClient } from '@aws-sdk/client-kms';
+import { S3Client } from '@aws-sdk/client-s3';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 
@@ -108,6 +111,18 @@ export function kmsClientFor(env: CliEnvironment): KMSClient {
   return new KMSClient(clientOptions(env));
 }
 
+/** A DynamoDB document client for the environment (undefined attributes dropped, as the functions do). */
+export function dynamoClientFor(env: CliEnvironment): DynamoDBDocumentClient {
+  return DynamoDBDocumentClient.from(new DynamoDBClient(clientOptions(env)), {
+    marshallOptions: { removeUndefinedValues: true },
+  });
+}
+
+/** An SQS client for the environment. */
+export function sqsClientFor(env: CliEnvironment): SQSClient {
+  return new SQSClient(clientOptions(env));
+}
+
 /** Turns a connection or missing-resource error into what to do about it. */
 export function explainAwsError(error: unknown, env: CliEnvironment, what: string): Error {
   if (error instanceof CliError) return error;
@@ -121,6 +136,15 @@ export function explainAwsError(error: unknown, env: CliEnvironment, what: strin
         )
       : new CliError(`cannot reach AWS for ${what}: ${e.message ?? e.name}`, { cause: error });
   }
+  if (
+    e.name === 'ResourceNotFoundException' ||
+    e.name === 'QueueDoesNotExist' ||
+    e.name === 'AWS.SimpleQueueService.NonExistentQueue'
+  )
+    return new CliError(
+      `${what} does not exist${env.endpoint ? ` at ${env.endpoint}` : ''}: is ${env.source} from the running pipeline (npm start)?`,
+      { cause: error },
+    );
   if (e.name === 'NoSuchBucket')
     return new CliError(
       `${what} does not exist${env.endpoint ? ` at ${env.endpoint}` : ''}: is ${env.source} from the running pipeline (npm start)?`,

@@ -1,7 +1,6 @@
 import { AthenaClient } from '@aws-sdk/client-athena';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { parseArgs } from 'node:util';
 import { NAMED_QUERIES, namedQuery } from '../shared/processing-log/named-queries';
 import {
   formatVerifyReport,
@@ -11,27 +10,32 @@ import {
 import { Pseudonymizer } from '../shared/pseudonym';
 import { AthenaLog } from './athena-log';
 import { DuckDbLog } from './duckdb-log';
+import { dlqCommand } from './dlq-commands';
 import {
   CliError,
   type CliEnvironment,
   explainAwsError,
   kmsClientFor,
   requireName,
-  resolveEnvironment,
   s3ClientFor,
 } from './environment';
-import { formatResult, type OutputFormat } from './output';
+import { environmentOf, type CliIo, type Flags, outputFormat, parse, parseParams } from './flags';
+import { formatResult } from './output';
 import { resolvePseudonymKey } from './pseudonym-key';
-import { buildRegister, DEFAULT_POLICY_FILE, registerCsv, registerMarkdown } from './register';
+import {
+  buildRegister,
+  controllersCsv,
+  DEFAULT_POLICY_FILE,
+  DEFAULT_TENANTS_FILE,
+  registerCsv,
+  registerMarkdown,
+} from './register';
 import { collectReportData, type LogQueryRunner, renderReport } from './report';
+import { retentionCommand } from './retention-commands';
 
-/** Where the CLI writes: results to `out`, progress and errors to `err`. */
-export interface CliIo {
-  readonly out: (text: string) => void;
-  readonly err: (text: string) => void;
-}
+export type { CliIo } from './flags';
 
-const USAGE = `privacy-ops: the auditor's tools over the processing log
+const USAGE = `privacy-ops: the operators' and auditors' tools
 
 usage:
   privacy-ops log query <name> [--param key=value]... [--format table|json|csv]
@@ -39,8 +43,15 @@ usage:
   privacy-ops log queries                       list the named queries
   privacy-ops log verify [--from YYYY-MM-DD] [--to YYYY-MM-DD] [--format json]
   privacy-ops pseudonym <subjectId> --tenant <tenant> [--key <kms key>]
-  privacy-ops register [--policy ${DEFAULT_POLICY_FILE}] [--out <dir>]
-  privacy-ops report [--out compliance-report.html] [--from …] [--to …] [--no-verify]
+  privacy-ops register [--policy ${DEFAULT_POLICY_FILE}] [--tenants ${DEFAULT_TENANTS_FILE}] [--out <dir>]
+  privacy-ops report [--out compliance-report.html] [--tenant <tenant>] [--from …] [--to …] [--no-verify]
+  privacy-ops retention plan [--at-once] [--format table|json]      what a policy change does to stored documents
+  privacy-ops retention apply [--at-once] [--restart] [--page-size N]  reschedule them (resumable, logged)
+  privacy-ops retention forecast [--days 30] [--tenant <tenant>] [--format table|json|csv]
+    (retention commands read --policy and --tenants, default the files above, and --retention-table)
+  privacy-ops dlq list [--format table|json]                         dead letters by rejection reason
+  privacy-ops dlq show <message id> [--reveal]                       one dead letter, data masked
+  privacy-ops dlq redrive [--reason <reason>] [--dry-run]            back to the ingress queue after a fix
 
 where the log is:
   locally (default when .local/outputs.json exists, written by npm start, or with --endpoint <url>):
@@ -48,62 +59,8 @@ where the log is:
   on a deployed stack (--deployed, AWS default credentials): --bucket <LogBucketName>
     and, for queries, --athena --workgroup <AthenaWorkGroupName> --database <GlueDatabaseName> --table <GlueTableName>
 
-common flags: --endpoint <url> --region <region> --outputs <file> --bucket <name> --table <name>`;
-
-const OPTIONS = {
-  param: { type: 'string', multiple: true },
-  sql: { type: 'string' },
-  format: { type: 'string' },
-  from: { type: 'string' },
-  to: { type: 'string' },
-  athena: { type: 'boolean' },
-  deployed: { type: 'boolean' },
-  workgroup: { type: 'string' },
-  database: { type: 'string' },
-  table: { type: 'string' },
-  bucket: { type: 'string' },
-  endpoint: { type: 'string' },
-  region: { type: 'string' },
-  outputs: { type: 'string' },
-  tenant: { type: 'string' },
-  key: { type: 'string' },
-  policy: { type: 'string' },
-  out: { type: 'string' },
-  'no-verify': { type: 'boolean' },
-  help: { type: 'boolean', short: 'h' },
-} as const;
-
-type Flags = ReturnType<typeof parse>['values'];
-
-function parse(argv: string[]) {
-  return parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
-}
-
-function parseParams(values: readonly string[] = []): Record<string, string> {
-  const params: Record<string, string> = {};
-  for (const p of values) {
-    const i = p.indexOf('=');
-    if (i <= 0) throw new CliError(`--param expects key=value, got "${p}"`);
-    params[p.slice(0, i)] = p.slice(i + 1);
-  }
-  return params;
-}
-
-function outputFormat(flag: string | undefined): OutputFormat {
-  const format = flag ?? 'table';
-  if (format !== 'table' && format !== 'json' && format !== 'csv')
-    throw new CliError(`--format must be table, json or csv (got ${format})`);
-  return format;
-}
-
-function environmentOf(flags: Flags): CliEnvironment {
-  return resolveEnvironment({
-    endpoint: flags.endpoint,
-    region: flags.region,
-    outputs: flags.outputs,
-    deployed: flags.deployed || flags.athena,
-  });
-}
+common flags: --endpoint <url> --region <region> --outputs <file> --bucket <name> --table <name>
+  --retention-table <RetentionTableName> --queue <DeadLetterQueueUrl> --ingress-queue <IngressQueueUrl>`;
 
 /** Opens the log for queries: DuckDB over the fetched objects, or Athena. */
 async function openLog(
@@ -212,20 +169,27 @@ async function pseudonym(positionals: string[], flags: Flags, io: CliIo): Promis
 
 function register(flags: Flags, io: CliIo): number {
   const policyFile = flags.policy ?? DEFAULT_POLICY_FILE;
+  const tenantsFile = flags.tenants ?? DEFAULT_TENANTS_FILE;
   const out = flags.out ?? '.';
   let built;
   try {
-    built = buildRegister(policyFile);
+    built = buildRegister(policyFile, tenantsFile);
   } catch (error) {
-    throw new CliError(`cannot build the register from ${policyFile}: ${(error as Error).message}`);
+    throw new CliError(
+      `cannot build the register from ${policyFile} and ${tenantsFile}: ${(error as Error).message}`,
+    );
   }
   mkdirSync(out, { recursive: true });
   const md = path.join(out, 'processing-register.md');
   const csv = path.join(out, 'processing-register.csv');
+  const controllers = path.join(out, 'processing-register-controllers.csv');
   writeFileSync(md, registerMarkdown(built));
   writeFileSync(csv, registerCsv(built));
-  io.err(`register of ${built.entries.length} processing activities from ${policyFile}`);
-  io.out(`${md}\n${csv}`);
+  writeFileSync(controllers, controllersCsv(built));
+  io.err(
+    `register of ${built.entries.length} processing activities for ${built.controllers.length} listed controller(s) from ${policyFile} and ${tenantsFile}`,
+  );
+  io.out(`${md}\n${csv}\n${controllers}`);
   return 0;
 }
 
@@ -236,10 +200,15 @@ async function report(flags: Flags, io: CliIo): Promise<number> {
   const { log, close } = await openLog(flags, env, io);
   try {
     io.err('running the report queries');
-    const data = await collectReportData(log, env.source, verified);
+    const data = await collectReportData(log, env.source, {
+      verify: verified,
+      ...(flags.tenant ? { tenant: flags.tenant } : {}),
+    });
     mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
     writeFileSync(file, renderReport(data));
-    io.err(`report: ${data.requests.length} request(s), ${data.expiries.length} expiry group(s)`);
+    io.err(
+      `report${data.tenant ? ` for ${data.tenant}` : ''}: ${data.requests.length} request(s), ${data.expiries.length} expiry group(s)`,
+    );
     io.out(file);
   } finally {
     close();
@@ -280,6 +249,8 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     if (command === 'pseudonym') return await pseudonym(positionals.slice(1), flags, io);
     if (command === 'register') return register(flags, io);
     if (command === 'report') return await report(flags, io);
+    if (command === 'retention') return await retentionCommand(sub, flags, io);
+    if (command === 'dlq') return await dlqCommand(sub, rest, flags, io);
     throw new CliError(`unknown command "${positionals.join(' ')}"\n\n${USAGE}`);
   } catch (error) {
     if (error instanceof CliError) {

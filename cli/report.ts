@@ -1,21 +1,13 @@
 import { namedQuery } from '../shared/processing-log/named-queries';
 import type { VerifyReport } from '../shared/processing-log/verify';
 import type { QueryResult } from './duckdb-log';
+import { completionChart, escapeHtml, stackedChart, type ReportRequest } from './report-charts';
+
+export type { ReportRequest } from './report-charts';
 
 /** Anything that runs processing-log SQL with placeholders (DuckDB locally, Athena deployed). */
 export interface LogQueryRunner {
   run(sql: string, params?: Readonly<Record<string, string>>): Promise<QueryResult>;
-}
-
-/** One request as the report shows it. */
-export interface ReportRequest {
-  readonly tenant: string;
-  readonly requestId: string;
-  readonly kind: string;
-  readonly receivedAt: string;
-  readonly deadlineDays: number;
-  readonly completionDays: number | null;
-  readonly status: string;
 }
 
 /** One bar group of the expiries chart. */
@@ -26,38 +18,61 @@ export interface ReportExpiry {
   readonly kept: number;
 }
 
+/** Rejected events of one reason in one month. */
+export interface ReportRejection {
+  readonly month: string;
+  readonly reason: string;
+  readonly count: number;
+}
+
 /** Everything the compliance report shows. */
 export interface ReportData {
   readonly generatedAt: string;
   readonly source: string;
+  /** The one tenant the report is restricted to, if any. */
+  readonly tenant?: string;
   readonly requests: readonly ReportRequest[];
   readonly expiries: readonly ReportExpiry[];
   readonly operations: readonly { operation: string; outcome: string; count: number }[];
-  readonly rejections: readonly { reason: string; count: number }[];
+  readonly rejections: readonly ReportRejection[];
   readonly verify?: VerifyReport;
 }
 
 const num = (v: unknown): number => (v === null || v === undefined ? 0 : Number(v));
 
-/** Runs the report's queries on the log. */
+/** Options of {@link collectReportData}. */
+export interface ReportOptions {
+  readonly verify?: VerifyReport;
+  /** Only this tenant's records. */
+  readonly tenant?: string;
+  readonly now?: Date;
+}
+
+/** Runs the report's queries on the log (one tenant's records only, with `tenant`). */
 export async function collectReportData(
   log: LogQueryRunner,
   source: string,
-  verify?: VerifyReport,
-  now: Date = new Date(),
+  options: ReportOptions = {},
 ): Promise<ReportData> {
+  const { verify, tenant, now = new Date() } = options;
+  const only = tenant ? 'tenant = {{tenant}}' : 'TRUE';
+  const params = tenant ? { tenant } : undefined;
+  const ofTenant = (row: Record<string, unknown>) => !tenant || row.tenant === tenant;
   const requests = await log.run(namedQuery('requests').sql);
   const expiries = await log.run(namedQuery('expiries-per-category-month').sql);
   const operations = await log.run(
-    `SELECT operation, outcome, count(*) AS n FROM {{table}} GROUP BY operation, outcome ORDER BY operation, outcome`,
+    `SELECT operation, outcome, count(*) AS n FROM {{table}} WHERE ${only} GROUP BY operation, outcome ORDER BY operation, outcome`,
+    params,
   );
   const rejections = await log.run(
-    `SELECT coalesce(reason, '(none)') AS reason, count(*) AS n FROM {{table}} WHERE operation = 'rejected' GROUP BY coalesce(reason, '(none)') ORDER BY n DESC, reason`,
+    `SELECT substr("time", 1, 7) AS month, coalesce(reason, '(none)') AS reason, count(*) AS n FROM {{table}} WHERE operation = 'rejected' AND ${only} GROUP BY substr("time", 1, 7), coalesce(reason, '(none)') ORDER BY month, reason`,
+    params,
   );
   return {
     generatedAt: now.toISOString(),
     source,
-    requests: requests.rows.map((r) => ({
+    ...(tenant ? { tenant } : {}),
+    requests: requests.rows.filter(ofTenant).map((r) => ({
       tenant: String(r.tenant),
       requestId: String(r.requestId ?? r.requestid),
       kind: String(r.eventType ?? r.eventtype ?? '').replace(/^privacy\.|\.requested\.v1$/g, ''),
@@ -70,7 +85,7 @@ export async function collectReportData(
           : num(r.completionDays ?? r.completiondays),
       status: String(r.status),
     })),
-    expiries: expiries.rows.map((r) => ({
+    expiries: expiries.rows.filter(ofTenant).map((r) => ({
       month: String(r.month),
       category: String(r.category),
       expired: num(r.expired),
@@ -81,135 +96,44 @@ export async function collectReportData(
       outcome: String(r.outcome),
       count: num(r.n),
     })),
-    rejections: rejections.rows.map((r) => ({ reason: String(r.reason), count: num(r.n) })),
+    rejections: rejections.rows.map((r) => ({
+      month: String(r.month),
+      reason: String(r.reason),
+      count: num(r.n),
+    })),
     ...(verify ? { verify } : {}),
   };
 }
 
-/** Escapes text for HTML and SVG. */
-export function escapeHtml(text: string): string {
-  return text.replace(
-    /[&<>"']/g,
-    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!,
-  );
-}
-
-const STATUS_COLOURS: Record<string, string> = {
-  'on-time': '#2e7d32',
-  late: '#c62828',
-  overdue: '#c62828',
-  open: '#9e9e9e',
-};
-const PALETTE = [
-  '#1565c0',
-  '#ef6c00',
-  '#6a1b9a',
-  '#00838f',
-  '#ad1457',
-  '#558b2f',
-  '#4e342e',
-  '#37474f',
-];
-
-/**
- * Horizontal bars: days each request took (or has been open), against its deadline (a vertical
- * mark per request). Newest requests last; at most `limit` shown.
- */
-export function completionChart(requests: readonly ReportRequest[], limit = 60): string {
-  const shown = requests.slice(-limit);
-  if (shown.length === 0)
-    return '<p class="empty" id="completion-chart-empty">No requests in the log.</p>';
-  const rowH = 18;
-  const left = 220;
-  const width = 760;
-  const top = 24;
-  const maxDays = Math.max(
-    35,
-    ...shown.map((r) => Math.max(r.deadlineDays, r.completionDays ?? 0)),
-  );
-  const scale = (width - left - 20) / maxDays;
-  const height = top + shown.length * rowH + 30;
-  const parts: string[] = [
-    `<svg id="completion-chart" class="chart" xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" role="img" aria-label="Request completion time against the one-month deadline">`,
-  ];
-  for (let d = 0; d <= maxDays; d += 7) {
-    const x = left + d * scale;
-    parts.push(
-      `<line x1="${x.toFixed(1)}" y1="${top - 4}" x2="${x.toFixed(1)}" y2="${height - 26}" stroke="#eee"/>`,
-      `<text x="${x.toFixed(1)}" y="${height - 12}" font-size="10" text-anchor="middle">${d}d</text>`,
-    );
-  }
-  shown.forEach((r, i) => {
-    const y = top + i * rowH;
-    const days = r.completionDays ?? (Date.now() - Date.parse(r.receivedAt)) / 86_400_000;
-    const w = Math.max(2, Math.min(days, maxDays) * scale);
-    const colour = STATUS_COLOURS[r.status] ?? '#9e9e9e';
-    const dx = left + r.deadlineDays * scale;
-    parts.push(
-      `<text x="${left - 6}" y="${y + 12}" font-size="10" text-anchor="end">${escapeHtml(`${r.tenant} ${r.requestId}`.slice(0, 36))}</text>`,
-      `<rect class="bar request-bar status-${escapeHtml(r.status)}" x="${left}" y="${y + 3}" width="${w.toFixed(1)}" height="${rowH - 6}" fill="${colour}"${r.completionDays === null ? ' fill-opacity="0.5"' : ''}><title>${escapeHtml(`${r.kind} ${r.requestId}: ${r.completionDays === null ? 'open' : `${r.completionDays.toFixed(1)} days`}, deadline ${r.deadlineDays.toFixed(0)} days (${r.status})`)}</title></rect>`,
-      `<line class="deadline" x1="${dx.toFixed(1)}" y1="${y + 1}" x2="${dx.toFixed(1)}" y2="${y + rowH - 1}" stroke="#000" stroke-width="2"/>`,
-    );
-  });
-  parts.push(
-    `<text x="10" y="12" font-size="11">days from receipt to completion; black mark = one-month deadline; green on time, red late or overdue, grey open</text>`,
-    '</svg>',
-  );
-  return parts.join('\n');
-}
-
-/** Stacked vertical bars: expiries per month, one colour per data category. */
+/** Stacked bars: expiries per month, one colour per data category. */
 export function expiriesChart(expiries: readonly ReportExpiry[]): string {
-  if (expiries.length === 0)
-    return '<p class="empty" id="expiries-chart-empty">No retention expiries in the log.</p>';
-  const months = [...new Set(expiries.map((e) => e.month))].sort();
-  const categories = [...new Set(expiries.map((e) => e.category))].sort();
-  const totals = months.map((m) =>
-    expiries.filter((e) => e.month === m).reduce((s, e) => s + e.expired, 0),
-  );
-  const max = Math.max(1, ...totals);
-  const width = 760;
-  const height = 300;
-  const left = 50;
-  const bottom = 40;
-  const top = 20;
-  const legendW = 180;
-  const slot = (width - left - legendW) / months.length;
-  const barW = Math.min(48, slot * 0.7);
-  const scale = (height - top - bottom) / max;
-  const parts: string[] = [
-    `<svg id="expiries-chart" class="chart" xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" role="img" aria-label="Retention expiries per category per month">`,
-    `<line x1="${left}" y1="${height - bottom}" x2="${width - legendW}" y2="${height - bottom}" stroke="#333"/>`,
-    `<text x="${left - 6}" y="${top + 4}" font-size="10" text-anchor="end">${max}</text>`,
-    `<text x="${left - 6}" y="${height - bottom}" font-size="10" text-anchor="end">0</text>`,
-  ];
-  months.forEach((m, i) => {
-    const x = left + i * slot + (slot - barW) / 2;
-    let y = height - bottom;
-    for (const [ci, c] of categories.entries()) {
-      const value = expiries
-        .filter((e) => e.month === m && e.category === c)
-        .reduce((s, e) => s + e.expired, 0);
-      if (value === 0) continue;
-      const h = value * scale;
-      y -= h;
-      parts.push(
-        `<rect class="bar expiry-bar" x="${x.toFixed(1)}" y="${y.toFixed(1)}" width="${barW.toFixed(1)}" height="${h.toFixed(1)}" fill="${PALETTE[ci % PALETTE.length]}"><title>${escapeHtml(`${m} ${c}: ${value}`)}</title></rect>`,
-      );
-    }
-    parts.push(
-      `<text x="${(x + barW / 2).toFixed(1)}" y="${height - bottom + 14}" font-size="10" text-anchor="middle">${escapeHtml(m)}</text>`,
-    );
+  return stackedChart({
+    id: 'expiries-chart',
+    label: 'Retention expiries per category per month',
+    barClass: 'expiry-bar',
+    empty: 'No retention expiries in the log.',
+    values: expiries.map((e) => ({ period: e.month, series: e.category, value: e.expired })),
   });
-  categories.forEach((c, ci) => {
-    const y = top + ci * 16;
-    parts.push(
-      `<rect class="legend" x="${width - legendW + 10}" y="${y}" width="10" height="10" fill="${PALETTE[ci % PALETTE.length]}"/>`,
-      `<text x="${width - legendW + 26}" y="${y + 9}" font-size="11">${escapeHtml(c)}</text>`,
-    );
+}
+
+/** Stacked bars: rejected events per month, one colour per reason. */
+export function rejectionsChart(rejections: readonly ReportRejection[]): string {
+  return stackedChart({
+    id: 'rejections-chart',
+    label: 'Rejected events per reason per month',
+    barClass: 'rejection-bar',
+    empty: 'No rejected events in the log.',
+    values: rejections.map((r) => ({ period: r.month, series: r.reason, value: r.count })),
   });
-  parts.push('</svg>');
-  return parts.join('\n');
+}
+
+/** Rejected events per reason over the whole period, most frequent first. */
+function rejectionTotals(rejections: readonly ReportRejection[]): ReportRejection[] {
+  const totals = new Map<string, number>();
+  for (const r of rejections) totals.set(r.reason, (totals.get(r.reason) ?? 0) + r.count);
+  return [...totals]
+    .map(([reason, count]) => ({ month: '', reason, count }))
+    .sort((a, b) => b.count - a.count || a.reason.localeCompare(b.reason));
 }
 
 function table(headers: readonly string[], rows: readonly (readonly unknown[])[]): string {
@@ -239,12 +163,12 @@ table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #ccc;padding
 .ok{color:#2e7d32;font-weight:bold}.bad{color:#c62828;font-weight:bold}.note{color:#666;font-size:12px}
 svg.chart{border:1px solid #ddd;margin:.5em 0}
 </style></head><body>
-<h1>privacy-ops compliance report</h1>
-<p>Generated ${escapeHtml(data.generatedAt)} from the processing log of ${escapeHtml(data.source)}.
+<h1>privacy-ops compliance report${data.tenant ? ` for tenant <span id="tenant">${escapeHtml(data.tenant)}</span>` : ''}</h1>
+<p>Generated ${escapeHtml(data.generatedAt)} from the processing log of ${escapeHtml(data.source)}${data.tenant ? `, records of tenant ${escapeHtml(data.tenant)} only` : ''}.
 Subjects appear only as keyed pseudonyms; this report names none.</p>
 <h2>Requests and the one-month deadline (GDPR Art. 12(3))</h2>
 <p>${data.requests.length} request(s): ${data.requests.filter((r) => r.status === 'on-time').length} on time, ${late.length} late or overdue, ${data.requests.filter((r) => r.status === 'open').length} open.</p>
-${completionChart(data.requests)}
+${completionChart(data.requests, new Date(data.generatedAt))}
 <h3>Late or overdue</h3>
 ${table(
   ['tenant', 'request', 'kind', 'received', 'days to complete', 'status'],
@@ -264,10 +188,11 @@ ${table(
   ['operation', 'outcome', 'records'],
   data.operations.map((o) => [o.operation, o.outcome, o.count]),
 )}
-<h2>Rejected events</h2>
+<h2>Rejected events per month</h2>
+${rejectionsChart(data.rejections)}
 ${table(
   ['reason', 'events'],
-  data.rejections.map((r) => [r.reason, r.count]),
+  rejectionTotals(data.rejections).map((r) => [r.reason, r.count]),
 )}
 <h2>Integrity of the log</h2>
 ${verify}

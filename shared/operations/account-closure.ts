@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import type { AccountClosedV1 } from '../../events';
 import type { LogEntry } from '../processing-log/writer';
 import { isLive } from '../retention/retention-items';
-import { dueDate, isoOf } from '../retention/schedule';
+import { isoOf } from '../retention/schedule';
 import type { OperationContext } from './context';
 import { documentFields, reasonOf } from './log-entries';
 import { SubjectExporter } from './subject-export';
@@ -57,19 +57,22 @@ export class AccountClosureOperation {
     const record = await store.updateSubject(tenant, subject, (r) => {
       r.closedAt ??= isoOf(event.data.closedAt);
     });
-    const closedAt = new Date(record.closedAt!);
+    const closedAt = record.closedAt!;
+    const tenantPolicy = policy.forTenant(tenant);
     for (const item of await store.listDocuments(tenant, subject)) {
       if (!isLive(item.state)) continue;
-      const category = policy.find(item.category);
+      const category = tenantPolicy.find(item.category);
       if (!category) continue;
       let reason: string;
       let current = item;
       if (category.anchor === 'relationship-end') {
-        const due = dueDate(category, {
-          documentDate: new Date(item.documentDate),
-          closedAt,
-          fiscalYearEnd: policy.fiscalYearEnd(tenant),
-        })!.toISOString();
+        const due = tenantPolicy
+          .dueDate(category, {
+            documentDate: item.documentDate,
+            closedAt,
+            restricted: item.restricted,
+          })!
+          .toISOString();
         if (item.dueAt !== due) current = await store.saveDocument({ ...item, dueAt: due });
         reason = category.graceAfterClosure
           ? 'clock-started:grace-after-closure'

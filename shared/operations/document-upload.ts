@@ -8,14 +8,14 @@ import { createHash } from 'node:crypto';
 import type { DocumentUploadedV1 } from '../../events';
 import { isNotFound, PermanentError } from '../errors';
 import type { LogEntry } from '../processing-log/writer';
-import type { RetentionCategory } from '../retention/policy';
+import type { TenantCategory } from '../retention/tenant-policy';
 import {
   reschedule,
   subjectKey,
   type DocumentItem,
   type SubjectRecord,
 } from '../retention/retention-items';
-import { dueDate, isoOf, laterOf } from '../retention/schedule';
+import { isoOf, laterOf } from '../retention/schedule';
 import type { OperationContext } from './context';
 import { deleteAllObjectVersions } from '../vault/version-deletion';
 import { documentFields, keptBasis, reasonOf } from './log-entries';
@@ -30,7 +30,7 @@ interface UploadTarget {
   readonly document: string;
   readonly pk: string;
   readonly sk: string;
-  readonly category: RetentionCategory;
+  readonly category: TenantCategory;
 }
 
 /** Options of the {@link DocumentUploadOperation}. */
@@ -131,7 +131,7 @@ export class DocumentUploadOperation {
       upload.key.split('/').some((s) => s === '..' || s === '')
     )
       throw new PermanentError('foreign-object', "upload is not in the tenant's upload prefix");
-    const category = policy.category(event.data.category);
+    const category = policy.forTenant(tenant).category(event.data.category);
     const subject = await pseudonyms.subject(tenant, event.data.subjectId);
     const document = await pseudonyms.of(tenant, 'document', documentId);
     const pk = subjectKey(tenant, subject);
@@ -199,11 +199,14 @@ export class DocumentUploadOperation {
     const { documentId } = event.data;
     const ref = { tenant, subject, keyClass: category.id, documentId };
     const stored = await vault.put(ref, content, { category: category.id });
-    const documentDate = isoOf(event.data.documentDate ?? event.time);
-    const due = dueDate(category, {
-      documentDate: new Date(documentDate),
-      closedAt: subjectRecord.closedAt ? new Date(subjectRecord.closedAt) : undefined,
-      fiscalYearEnd: policy.fiscalYearEnd(tenant),
+    const tenantPolicy = policy.forTenant(tenant);
+    const documentDate = tenantPolicy
+      .documentDate(event.data.documentDate ?? event.time)
+      .toISOString();
+    const due = tenantPolicy.dueDate(category, {
+      documentDate,
+      closedAt: subjectRecord.closedAt,
+      restricted: erasedBefore,
     });
     const item = reschedule({
       pk: target.pk,

@@ -1,6 +1,5 @@
 import type { ErasureRequestedV1 } from '../../events';
 import type { LogEntry } from '../processing-log/writer';
-import type { RetentionCategory } from '../retention/policy';
 import { DEFERRED_BY_LEGAL_HOLD, isLive, type DocumentItem } from '../retention/retention-items';
 import { isoOf, laterOf } from '../retention/schedule';
 import type { OperationContext } from './context';
@@ -51,7 +50,8 @@ export class ErasureRequestOperation {
 
     if (held) entries.push(...(await this.deferred(deletable, requestId, common)));
     else entries.push(...(await this.erased(tenant, subject, deletable, common)));
-    for (const item of kept) entries.push(await this.restricted(item, held, common));
+    for (const item of kept)
+      entries.push(await this.restricted(item, held, common, record.closedAt));
     if (held && deletable.length > 0) {
       // Not answered yet: the request stays open (and overdue once past its deadline) until the
       // hold is released and the sweeper has run the deferred erasure; the sweeper completes it.
@@ -134,13 +134,23 @@ export class ErasureRequestOperation {
     return entries;
   }
 
-  /** Keeps a document the law requires (restricted: stored, no longer processed), with its ground. */
+  /**
+   * Keeps a document the law requires (restricted: stored, no longer processed), with its ground,
+   * until its legal duty ends (not the controller's longer period, if it instructed one).
+   */
   private async restricted(
     item: DocumentItem,
     held: boolean,
     common: RequestFields,
+    closedAt: string | undefined,
   ): Promise<LogEntry> {
-    const category = this.ctx.policy.find(item.category) as RetentionCategory;
+    const tenantPolicy = this.ctx.policy.forTenant(item.tenant);
+    const category = tenantPolicy.category(item.category);
+    const dutyEnd = tenantPolicy.dueDate(category, {
+      documentDate: item.documentDate,
+      closedAt,
+      restricted: true,
+    });
     const current = item.restricted
       ? item
       : await this.ctx.store.saveDocument({
@@ -148,6 +158,7 @@ export class ErasureRequestOperation {
           restricted: true,
           restrictionGround: category.restrictionGround,
           restrictedAt: this.ctx.now().toISOString(),
+          ...(dutyEnd ? { dueAt: dutyEnd.toISOString() } : {}),
         });
     return {
       ...documentFields(current, category),

@@ -3,6 +3,8 @@ import { createHash } from 'node:crypto';
 import type { LogEntry } from '../processing-log/writer';
 import { DocumentNotFoundError, DocumentShreddedError } from '../vault/errors';
 import { isLive, vaultRefOf, type DocumentItem } from '../retention/retention-items';
+import { formatPeriod } from '../retention/schedule';
+import type { TenantCategory } from '../retention/tenant-policy';
 import type { OperationContext } from './context';
 import { documentFields, reasonOf } from './log-entries';
 
@@ -49,6 +51,13 @@ export interface ManifestDocument {
   readonly documentDate: string;
   readonly storedAt: string;
   readonly retainUntil: string | null;
+  /**
+   * The retention period that applies to the document for its controller (ISO 8601), the legal
+   * duty once restricted, or null for a category the policy no longer has.
+   */
+  readonly retention: string | null;
+  /** Where that period comes from: the controller's instruction or the policy's default. */
+  readonly retentionSource: 'controller-instruction' | 'policy' | 'legal-duty' | null;
   readonly size: number;
   readonly sha256: string;
   /** Key of the decrypted document in the export bucket, or null when it can no longer be read. */
@@ -104,8 +113,9 @@ export class SubjectExporter {
       .sort((a, b) => a.documentId.localeCompare(b.documentId));
     const documents: ManifestDocument[] = [];
     const entries: LogEntry[] = [];
+    const tenantPolicy = this.ctx.policy.forTenant(tenant);
     for (const item of items) {
-      const category = this.ctx.policy.find(item.category);
+      const category = tenantPolicy.find(item.category);
       let file: string | null = `${prefix}documents/${item.documentId}`;
       let unreadableReason: string | null = null;
       try {
@@ -139,6 +149,9 @@ export class SubjectExporter {
       tenant,
       subjectId: request.subjectId,
       subjectPseudonym: subject,
+      controller: tenantPolicy.controller ?? null,
+      timeZone: tenantPolicy.timeZone,
+      fiscalYearEnd: tenantPolicy.fiscalYearEnd,
       requestId: request.requestId ?? null,
       generatedAt: now.toISOString(),
       expiresAt: expiresAt.toISOString(),
@@ -149,9 +162,23 @@ export class SubjectExporter {
   }
 }
 
+/** The retention period of a document for its controller, and where it comes from. */
+function retentionOf(
+  item: DocumentItem,
+  category: TenantCategory | undefined,
+): Pick<ManifestDocument, 'retention' | 'retentionSource'> {
+  if (!category) return { retention: null, retentionSource: null };
+  if (item.restricted)
+    return { retention: formatPeriod(category.legalDuty), retentionSource: 'legal-duty' };
+  return {
+    retention: formatPeriod(category.period),
+    retentionSource: category.instructed ? 'controller-instruction' : 'policy',
+  };
+}
+
 function manifestEntry(
   item: DocumentItem,
-  category: ReturnType<OperationContext['policy']['find']>,
+  category: TenantCategory | undefined,
   file: string | null,
   unreadableReason: string | null,
 ): ManifestDocument {
@@ -168,6 +195,7 @@ function manifestEntry(
     documentDate: item.documentDate,
     storedAt: item.storedAt,
     retainUntil: item.dueAt ?? null,
+    ...retentionOf(item, category),
     size: item.size,
     sha256: item.sha256,
     file,

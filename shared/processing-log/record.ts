@@ -20,6 +20,10 @@ export const LogOperation = z.enum([
   'hold-placed',
   'hold-released',
   'request-completed',
+  /** A stored document's due date changed because the policy or an instruction changed. */
+  'rescheduled',
+  /** A dead-lettered event sent back to the ingress queue by an operator, after a fix. */
+  'redriven',
 ]);
 /** An operation of the processing log. */
 export type LogOperation = z.infer<typeof LogOperation>;

@@ -1,9 +1,12 @@
-import { readFileSync } from 'node:fs';
 import * as z from 'zod/mini';
 import { en } from 'zod/locales';
 import { ConfigurationError, PermanentError } from '../errors';
 import defaultPolicyDocument from '../../config/retention-policy.json';
-import { parsePeriod, type Period } from './schedule';
+import defaultTenantsDocument from '../../config/tenants.json';
+import { readJsonConfig } from './json-config';
+import { parsePeriod, periodAtMost, periodWithin, ZERO_PERIOD, type Period } from './schedule';
+import { loadTenantInstructions, NO_INSTRUCTIONS, type TenantInstructions } from './tenant-config';
+import { TenantPolicy } from './tenant-policy';
 
 /** Where a category's retention clock starts. */
 export const RetentionAnchor = z.enum(['document-date', 'fiscal-year-end', 'relationship-end']);
@@ -19,10 +22,12 @@ export type RestrictionGround = z.infer<typeof RestrictionGround>;
 z.config(en());
 
 const PERIOD_MESSAGE = 'must be an ISO 8601 period of years, months and days, e.g. P10Y or P30D';
-const IsoPeriod = z
+/** An ISO 8601 period of years, months and days (`P10Y`, `P1Y6M`, `P30D`). */
+export const IsoPeriod = z
   .string({ error: PERIOD_MESSAGE })
   .check(z.regex(/^P(?=\d)(\d+Y)?(\d+M)?(\d+D)?$/, PERIOD_MESSAGE));
-const MonthDay = z.string({ error: 'must be a month-day MM-DD' }).check(
+/** A month-day `MM-DD` that exists every year (no 29 February). */
+export const MonthDay = z.string({ error: 'must be a month-day MM-DD' }).check(
   z.regex(
     /^(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$/,
     'must be a month-day MM-DD that exists every year',
@@ -53,9 +58,12 @@ const CategorySchema = z
     sensitive: z.boolean({ error: 'must be true or false (GDPR Art. 9 data)' }),
     erasure: z.enum(['delete', 'restrict'], { error: 'must be "delete" or "restrict"' }),
     restrictionGround: z.optional(RestrictionGround),
+    legalMinimum: z.optional(IsoPeriod),
+    legalMaximum: z.optional(IsoPeriod),
   })
   .check(
     z.superRefine((c, ctx) => {
+      for (const issue of boundsIssues(c)) ctx.addIssue(issue);
       if ((c.duration === undefined) === (c.graceAfterClosure === undefined))
         ctx.addIssue({
           code: 'custom',
@@ -84,18 +92,53 @@ const CategorySchema = z
     }),
   );
 
+/**
+ * The legal bounds of a category: both or neither; minimum <= the policy's period <= maximum
+ * (from any start date); a category that erasure restricts keeps its data for a legal duty, so its
+ * minimum (that duty) is longer than nothing.
+ */
+function boundsIssues(c: {
+  duration?: string;
+  graceAfterClosure?: string;
+  erasure: string;
+  legalMinimum?: string;
+  legalMaximum?: string;
+}): Array<{ code: 'custom'; path: string[]; message: string }> {
+  const issue = (field: string, message: string) => ({
+    code: 'custom' as const,
+    path: [field],
+    message,
+  });
+  const valid = (p?: string) => p !== undefined && IsoPeriod.safeParse(p).success;
+  if ((c.legalMinimum === undefined) !== (c.legalMaximum === undefined))
+    return [issue('legalMinimum', 'give both legalMinimum and legalMaximum, or neither')];
+  if (!valid(c.legalMinimum) || !valid(c.legalMaximum)) return [];
+  const period = c.duration ?? c.graceAfterClosure;
+  const [min, max] = [parsePeriod(c.legalMinimum!), parsePeriod(c.legalMaximum!)];
+  if (!periodAtMost(min, max))
+    return [issue('legalMaximum', `must not be shorter than legalMinimum ${c.legalMinimum}`)];
+  if (valid(period) && !periodWithin(parsePeriod(period!), min, max))
+    return [issue('legalMinimum', `the policy's own period ${period} must lie within the bounds`)];
+  if (c.erasure === 'restrict' && periodAtMost(min, ZERO_PERIOD))
+    return [
+      issue(
+        'legalMinimum',
+        'must be longer than P0D when erasure is "restrict": restricted data is kept for that legal duty',
+      ),
+    ];
+  return [];
+}
+
 const PolicySchema = z
   .strictObject({
     version: z.literal(1, { error: 'must be 1' }),
-    fiscalYearEnd: z._default(
-      z.strictObject({
-        default: z._default(MonthDay, '12-31'),
-        tenants: z._default(
-          z.record(z.string().check(z.regex(/^[a-z0-9][a-z0-9-]{0,62}$/)), MonthDay),
-          {},
-        ),
-      }),
-      { default: '12-31', tenants: {} },
+    fiscalYearEnd: z.optional(
+      z.unknown().check(
+        z.refine(() => false, {
+          message:
+            'moved to config/tenants.json: defaults.fiscalYearEnd, and fiscalYearEnd per tenant',
+        }),
+      ),
     ),
     categories: z.array(CategorySchema).check(z.minLength(1, 'must list at least one category')),
   })
@@ -132,24 +175,36 @@ export interface RetentionCategory {
   readonly erasure: 'delete' | 'restrict';
   /** Art. 17(3) ground when `erasure` is `restrict`. */
   readonly restrictionGround?: RestrictionGround;
+  /**
+   * The shortest period the law allows for this category: the legal duty restricted data is kept
+   * for. Absent (with {@link legalMaximum}) when a controller may not change the period.
+   */
+  readonly legalMinimum?: Period;
+  /** The longest period the law allows a controller to instruct. */
+  readonly legalMaximum?: Period;
 }
 
-/** The retention policy: categories and fiscal year ends, validated. */
+/**
+ * The retention policy: the categories with their defaults and legal bounds, and the controllers'
+ * instructions (config/tenants.json), validated together. What enforcement, the register and the
+ * export read is {@link forTenant}: one resolved policy per tenant.
+ */
 export class RetentionPolicy {
   private readonly byId: ReadonlyMap<string, RetentionCategory>;
+  private readonly resolved = new Map<string, TenantPolicy>();
 
+  /** Validates every tenant's instructions against the categories' bounds (throws naming both). */
   constructor(
-    /** Categories, in file order. */
+    /** Categories, in file order, with the policy's defaults. */
     readonly categories: readonly RetentionCategory[],
-    private readonly fiscalYearEnds: {
-      readonly default: string;
-      readonly tenants: Record<string, string>;
-    },
+    /** The controllers' instructions. @default none: every tenant gets the defaults */
+    readonly instructions: TenantInstructions = NO_INSTRUCTIONS,
   ) {
     this.byId = new Map(categories.map((c) => [c.id, c]));
+    for (const tenant of Object.keys(instructions.tenants)) this.forTenant(tenant);
   }
 
-  /** The category `id`, or undefined when the policy does not know it. */
+  /** The category `id` with the policy's defaults, or undefined when the policy does not know it. */
   find(id: string): RetentionCategory | undefined {
     return this.byId.get(id);
   }
@@ -162,9 +217,23 @@ export class RetentionPolicy {
     return found;
   }
 
-  /** The fiscal year end (MM-DD) of `tenant`: its override, else the policy default. */
-  fiscalYearEnd(tenant: string): string {
-    return this.fiscalYearEnds.tenants[tenant] ?? this.fiscalYearEnds.default;
+  /**
+   * The policy as it applies to `tenant`: its controller's instructions over the defaults. A
+   * tenant that config/tenants.json does not list gets the defaults (periods of the policy,
+   * `defaults.fiscalYearEnd`, `defaults.timeZone`).
+   */
+  forTenant(tenant: string): TenantPolicy {
+    let policy = this.resolved.get(tenant);
+    if (!policy) {
+      policy = new TenantPolicy(tenant, this.categories, this.instructions);
+      this.resolved.set(tenant, policy);
+    }
+    return policy;
+  }
+
+  /** The tenants config/tenants.json lists, resolved, in file order. */
+  configuredTenants(): TenantPolicy[] {
+    return Object.keys(this.instructions.tenants).map((t) => this.forTenant(t));
   }
 }
 
@@ -184,23 +253,17 @@ function describeIssue(input: unknown, issue: z.core.$ZodIssue): string {
 }
 
 /**
- * Validates and loads a retention policy from a JSON file path or an already parsed object.
+ * Validates and loads a retention policy, and the controllers' instructions over it, each from a
+ * JSON file path or an already parsed object (no instructions: every tenant gets the defaults).
  * Refuses an invalid policy with a {@link ConfigurationError} whose message names the bad entry,
- * e.g. `categories[3] (payroll-document): duration must be an ISO 8601 period …`.
+ * e.g. `categories[3] (payroll-document): duration must be an ISO 8601 period …`, and an
+ * instruction outside its category's bounds naming the tenant and the category.
  */
-export function loadRetentionPolicy(pathOrObject: string | unknown): RetentionPolicy {
-  let input: unknown = pathOrObject;
-  if (typeof pathOrObject === 'string') {
-    try {
-      input = JSON.parse(readFileSync(pathOrObject, 'utf8'));
-    } catch (error) {
-      throw new ConfigurationError(
-        'invalid-policy',
-        `retention policy ${pathOrObject} cannot be read as JSON: ${(error as Error).message}`,
-        { cause: error },
-      );
-    }
-  }
+export function loadRetentionPolicy(
+  pathOrObject: string | unknown,
+  tenants?: string | unknown,
+): RetentionPolicy {
+  const input = readJsonConfig(pathOrObject, 'invalid-policy', 'retention policy');
   const parsed = PolicySchema.safeParse(input);
   if (!parsed.success) {
     const problems = parsed.error.issues.map((i) => describeIssue(input, i));
@@ -220,15 +283,24 @@ export function loadRetentionPolicy(pathOrObject: string | unknown): RetentionPo
     sensitive: c.sensitive,
     erasure: c.erasure,
     ...(c.restrictionGround ? { restrictionGround: c.restrictionGround } : {}),
+    ...(c.legalMinimum ? { legalMinimum: parsePeriod(c.legalMinimum) } : {}),
+    ...(c.legalMaximum ? { legalMaximum: parsePeriod(c.legalMaximum) } : {}),
   }));
-  return new RetentionPolicy(categories, parsed.data.fiscalYearEnd);
+  return new RetentionPolicy(
+    categories,
+    tenants === undefined ? NO_INSTRUCTIONS : loadTenantInstructions(tenants),
+  );
 }
 
 /**
- * The policy the functions run with: `config/retention-policy.json`, bundled into each function
- * (changing it = edit the file and deploy), or the file named by `RETENTION_POLICY_FILE` (local use).
+ * The policy the functions run with: `config/retention-policy.json` and `config/tenants.json`,
+ * bundled into each function (changing them = edit the files and deploy), or the files named by
+ * `RETENTION_POLICY_FILE` and `TENANTS_FILE` (local use).
  */
 export function defaultRetentionPolicy(env: NodeJS.ProcessEnv = process.env): RetentionPolicy {
-  const file = env.RETENTION_POLICY_FILE;
-  return loadRetentionPolicy(file && file.trim() !== '' ? file : defaultPolicyDocument);
+  const named = (file: string | undefined) => (file && file.trim() !== '' ? file : undefined);
+  return loadRetentionPolicy(
+    named(env.RETENTION_POLICY_FILE) ?? defaultPolicyDocument,
+    named(env.TENANTS_FILE) ?? defaultTenantsDocument,
+  );
 }

@@ -82,6 +82,11 @@ export interface DocumentItem {
   /** Partition of the `by-expiry` index: present only with `expiresAt`. */
   expiryShard?: string;
   storedAt: string;
+  /**
+   * The last change of its due date by a policy change (`privacy-ops retention apply`): the run,
+   * the due dates before and after. Lets an interrupted run log what it changed before it stopped.
+   */
+  rescheduled?: { run: string; from: string | null; to: string; note?: string };
   /** Optimistic-concurrency revision. */
   rev: number;
 }

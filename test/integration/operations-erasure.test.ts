@@ -69,9 +69,9 @@ describe('privacy operations: erasure, access, reordering (local endpoint)', () 
       state: 'restricted',
       restricted: true,
       restrictionGround: '17(3)(b) legal obligation',
-      dueAt: '2037-01-01T00:00:00.000Z',
+      dueAt: '2036-12-31T23:00:00.000Z',
     });
-    expect(after['inv-e'].expiresAt).toBe(Date.parse('2037-01-01T00:00:00Z') / 1000);
+    expect(after['inv-e'].expiresAt).toBe(Date.parse('2036-12-31T23:00:00Z') / 1000);
     expect(invoice).toEqual(new Uint8Array(Buffer.from('invoice')));
     expect(request).toMatchObject({
       requestKind: 'erasure',
@@ -92,7 +92,7 @@ describe('privacy operations: erasure, access, reordering (local endpoint)', () 
     expect(restricted.legalBasis).toMatch(
       /^Art\. 17\(3\)\(b\) legal obligation; Art\. 6\(1\)\(c\)/,
     );
-    expect(restricted.retainUntil).toBe('2037-01-01T00:00:00.000Z');
+    expect(restricted.retainUntil).toBe('2036-12-31T23:00:00.000Z');
     expect(logs.every((r) => r.deadline === '2026-12-02T10:00:00.000Z')).toBe(true);
   });
 

@@ -49,12 +49,12 @@ describe('privacy operations: retention, closure, hold, expiry (local endpoint)'
     expect(await h.versions(h.outputs.UploadBucketName, 'acme-sas/incoming/inv-1')).toBe(0);
     expect(await h.versions(h.outputs.UploadBucketName, 'acme-sas/incoming/case-1')).toBe(0);
     // Assess: schedules
-    expect(before['inv-1']).toMatchObject({ state: 'active', dueAt: '2037-01-01T00:00:00.000Z' });
-    expect(before['inv-1'].expiresAt).toBe(Date.parse('2037-01-01T00:00:00Z') / 1000);
+    expect(before['inv-1']).toMatchObject({ state: 'active', dueAt: '2036-12-31T23:00:00.000Z' });
+    expect(before['inv-1'].expiresAt).toBe(Date.parse('2036-12-31T23:00:00Z') / 1000);
     expect(before['ctr-1'].state).toBe('waiting-anchor');
     expect(before['ctr-1'].expiresAt).toBeUndefined();
     expect(before['case-1'].state).toBe('waiting-anchor');
-    expect(after['inv-1'].dueAt).toBe('2037-01-01T00:00:00.000Z');
+    expect(after['inv-1'].dueAt).toBe('2036-12-31T23:00:00.000Z');
     expect(after['ctr-1']).toMatchObject({ state: 'active', dueAt: '2031-06-30T00:00:00.000Z' });
     expect(after['case-1'].dueAt).toBe('2026-07-30T00:00:00.000Z');
     expect(after['id-1'].dueAt).toBe('2026-07-30T00:00:00.000Z');
@@ -94,7 +94,7 @@ describe('privacy operations: retention, closure, hold, expiry (local endpoint)'
           r.operation === 'stored' && r.outcome === 'kept' && r.category === 'accounting-document',
       ),
     ).toMatchObject({
-      retainUntil: '2037-01-01T00:00:00.000Z',
+      retainUntil: '2036-12-31T23:00:00.000Z',
       reason: 'clock-unchanged:fiscal-year-end',
     });
     expect(logs.filter((r) => r.operation === 'exported' && r.outcome === 'success')).toHaveLength(
@@ -144,7 +144,7 @@ describe('privacy operations: retention, closure, hold, expiry (local endpoint)'
     const afterSweep = await h.items(who);
     const logs = (await h.logs()).filter((r) => r.subject === subject);
     // Assess: while held, nothing scheduled and nothing deleted
-    expect(held['pay-2019']).toMatchObject({ state: 'held', dueAt: '2024-01-31T00:00:00.000Z' });
+    expect(held['pay-2019']).toMatchObject({ state: 'held', dueAt: '2024-01-30T23:00:00.000Z' });
     expect(held['pay-2019'].expiresAt).toBeUndefined();
     expect(held['case-h'].expiresAt).toBeUndefined();
     expect(heldSweep.expired).toBe(0);
@@ -159,7 +159,7 @@ describe('privacy operations: retention, closure, hold, expiry (local endpoint)'
     });
     // Assess: release restores the schedules; the next sweep runs what fell due
     expect(released['pay-2019'].state).toBe('restricted');
-    expect(released['pay-2019'].expiresAt).toBe(Date.parse('2024-01-31T00:00:00Z') / 1000);
+    expect(released['pay-2019'].expiresAt).toBe(Date.parse('2024-01-30T23:00:00Z') / 1000);
     expect(releaseSweep.expired).toBe(2);
     expect(afterSweep).toEqual({});
     expect(await h.versions(h.outputs.VaultBucketName, `acme-sas/${subject}/`)).toBe(0);
@@ -328,7 +328,7 @@ describe('privacy operations: retention, closure, hold, expiry (local endpoint)'
       time: new Date().toISOString(),
     });
     // Assess
-    expect(before['pay-old'].dueAt).toBe('2020-06-30T00:00:00.000Z');
+    expect(before['pay-old'].dueAt).toBe('2020-06-29T22:00:00.000Z');
     expect(result).toMatchObject({ truncated: false });
     expect((result as { expired: number }).expired).toBeGreaterThanOrEqual(1);
     expect(await h.items(who)).toEqual({});

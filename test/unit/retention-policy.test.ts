@@ -7,10 +7,19 @@ import { defaultRetentionPolicy, loadRetentionPolicy } from '../../shared/retent
 
 /** A mutable copy of the policy file, to break on purpose. */
 interface PolicyInput {
-  fiscalYearEnd: { default: string; tenants: Record<string, string> };
+  fiscalYearEnd?: unknown;
   categories: Array<Record<string, unknown>>;
 }
 const clone = (): PolicyInput => JSON.parse(JSON.stringify(defaultPolicy));
+
+/** A tenants file with one controller, and what the test adds to its entry. */
+const tenants = (entry: Record<string, unknown> = {}, defaults?: Record<string, unknown>) => ({
+  version: 1,
+  ...(defaults ? { defaults } : {}),
+  tenants: {
+    'acme-sas': { controller: { name: 'ACME SAS', contact: 'dpo@acme.example' }, ...entry },
+  },
+});
 
 describe('retention policy', () => {
   it('loads the default policy with every category id of docs/promises.md', () => {
@@ -41,7 +50,11 @@ describe('retention policy', () => {
       erasure: 'delete',
     });
     expect(policy.categories.some((c) => c.sensitive)).toBe(true);
-    expect(policy.fiscalYearEnd('anyone')).toBe('12-31');
+    expect(policy.forTenant('anyone')).toMatchObject({
+      fiscalYearEnd: '12-31',
+      timeZone: 'Europe/Paris',
+      configured: false,
+    });
   });
 
   it('names the bad entry when a duration is invalid', () => {
@@ -84,9 +97,24 @@ describe('retention policy', () => {
       /categories\[3\] \(prospect-contact\): legalBasis must name its GDPR Art\. 6 basis/,
     ],
     [
-      'a fiscal year end that does not exist',
-      (p: PolicyInput) => (p.fiscalYearEnd.tenants = { 'acme-sas': '02-30' }),
-      /fiscalYearEnd\.tenants\.acme-sas must be a month-day/,
+      'fiscal year ends in the policy (they moved to the tenants file)',
+      (p: PolicyInput) => (p.fiscalYearEnd = { default: '12-31', tenants: {} }),
+      /fiscalYearEnd moved to config\/tenants\.json/,
+    ],
+    [
+      'a policy period outside its own legal bounds',
+      (p: PolicyInput) => (p.categories[3].legalMaximum = 'P2Y'),
+      /categories\[3\] \(prospect-contact\): legalMinimum the policy's own period P3Y must lie within the bounds/,
+    ],
+    [
+      'a minimum without a maximum',
+      (p: PolicyInput) => delete p.categories[3].legalMaximum,
+      /categories\[3\] \(prospect-contact\): legalMinimum give both legalMinimum and legalMaximum/,
+    ],
+    [
+      'no legal duty for a category that erasure restricts',
+      (p: PolicyInput) => (p.categories[5].legalMinimum = 'P0D'),
+      /categories\[5\] \(payroll-document\): legalMinimum must be longer than P0D/,
     ],
   ])('refuses %s', (_name, mutate, message) => {
     // Prepare
@@ -108,16 +136,144 @@ describe('retention policy', () => {
     expect(find).toThrow(expect.objectContaining({ reason: 'unknown-category' }));
   });
 
-  it('reads RETENTION_POLICY_FILE when set, with a per-tenant fiscal year end', () => {
+  it('reads RETENTION_POLICY_FILE and TENANTS_FILE when set', () => {
     // Prepare
-    const input = clone();
-    input.fiscalYearEnd.tenants = { 'acme-sas': '03-31' };
-    const file = path.join(mkdtempSync(path.join(tmpdir(), 'policy-')), 'policy.json');
-    writeFileSync(file, JSON.stringify(input));
+    const dir = mkdtempSync(path.join(tmpdir(), 'policy-'));
+    writeFileSync(path.join(dir, 'policy.json'), JSON.stringify(clone()));
+    writeFileSync(
+      path.join(dir, 'tenants.json'),
+      JSON.stringify(tenants({ fiscalYearEnd: '03-31' })),
+    );
     // Act
-    const policy = defaultRetentionPolicy({ RETENTION_POLICY_FILE: file });
+    const policy = defaultRetentionPolicy({
+      RETENTION_POLICY_FILE: path.join(dir, 'policy.json'),
+      TENANTS_FILE: path.join(dir, 'tenants.json'),
+    });
     // Assess
-    expect(policy.fiscalYearEnd('acme-sas')).toBe('03-31');
-    expect(policy.fiscalYearEnd('other')).toBe('12-31');
+    expect(policy.forTenant('acme-sas').fiscalYearEnd).toBe('03-31');
+    expect(policy.forTenant('other').fiscalYearEnd).toBe('12-31');
+  });
+});
+
+describe("controllers' instructions (config/tenants.json)", () => {
+  it('resolves one policy per tenant: its periods, fiscal year end and time zone', () => {
+    // Prepare
+    const input = tenants({
+      fiscalYearEnd: '03-31',
+      timeZone: 'America/Martinique',
+      retention: { 'accounting-document': 'P12Y', 'prospect-contact': 'P1Y' },
+    });
+    // Act
+    const policy = loadRetentionPolicy(clone(), input);
+    const acme = policy.forTenant('acme-sas');
+    const other = policy.forTenant('beta-gmbh');
+    // Assess
+    expect(acme).toMatchObject({
+      configured: true,
+      controller: { name: 'ACME SAS', contact: 'dpo@acme.example' },
+      fiscalYearEnd: '03-31',
+      timeZone: 'America/Martinique',
+    });
+    expect(acme.category('accounting-document')).toMatchObject({
+      duration: { years: 12, months: 0, days: 0 },
+      period: { years: 12, months: 0, days: 0 },
+      instructed: { years: 12, months: 0, days: 0 },
+      policyPeriod: { years: 10, months: 0, days: 0 },
+      legalDuty: { years: 10, months: 0, days: 0 },
+    });
+    expect(acme.overrides.map((c) => c.id)).toEqual(['accounting-document', 'prospect-contact']);
+    expect(other.category('accounting-document').period).toEqual({ years: 10, months: 0, days: 0 });
+    expect(other.category('accounting-document').instructed).toBeUndefined();
+    expect(other.timeZone).toBe('Europe/Paris');
+    expect(policy.configuredTenants().map((t) => t.tenant)).toEqual(['acme-sas']);
+  });
+
+  it("computes due dates from the tenant's period, and the legal duty once restricted", () => {
+    // Prepare
+    const policy = loadRetentionPolicy(
+      clone(),
+      tenants({ retention: { 'accounting-document': 'P12Y' } }),
+    );
+    const acme = policy.forTenant('acme-sas');
+    const invoices = acme.category('accounting-document');
+    // Act
+    const kept = acme.dueDate(invoices, { documentDate: '2026-03-13' });
+    const restricted = acme.dueDate(invoices, { documentDate: '2026-03-13', restricted: true });
+    // Assess: fiscal year 2026 ends at midnight in Paris (23:00 UTC on 31 December).
+    expect(kept?.toISOString()).toBe('2038-12-31T23:00:00.000Z');
+    expect(restricted?.toISOString()).toBe('2036-12-31T23:00:00.000Z');
+  });
+
+  it.each([
+    [
+      'a period longer than the legal maximum',
+      tenants({ retention: { 'prospect-contact': 'P5Y' } }),
+      'tenant acme-sas, category prospect-contact: P5Y is longer than the legal maximum P3Y',
+    ],
+    [
+      'a period shorter than the legal minimum',
+      tenants({ retention: { 'accounting-document': 'P6Y' } }),
+      'tenant acme-sas, category accounting-document: P6Y is shorter than the legal minimum P10Y',
+    ],
+    [
+      'a category the policy does not have',
+      tenants({ retention: { 'cat-pictures': 'P1Y' } }),
+      'tenant acme-sas, category cat-pictures: the retention policy has no such category',
+    ],
+    [
+      'a period that is not ISO 8601',
+      tenants({ retention: { 'prospect-contact': 'two years' } }),
+      'tenant acme-sas, category prospect-contact: must be an ISO 8601 period',
+    ],
+    [
+      'an unknown time zone',
+      tenants({ timeZone: 'Mars/Olympus_Mons' }),
+      'tenant acme-sas: timeZone must be an IANA time zone',
+    ],
+    [
+      'a fiscal year end that does not exist',
+      tenants({ fiscalYearEnd: '02-30' }),
+      'tenant acme-sas: fiscalYearEnd must be a month-day MM-DD',
+    ],
+    [
+      'a controller without contact',
+      { version: 1, tenants: { 'acme-sas': { controller: { name: 'ACME SAS' } } } },
+      'tenant acme-sas: controller.contact is required',
+    ],
+    [
+      'an unknown default time zone',
+      tenants({}, { timeZone: 'Paris' }),
+      'defaults.timeZone must be an IANA time zone',
+    ],
+  ])('refuses %s, naming the tenant and the category', (_name, input, message) => {
+    // Act
+    const load = () => loadRetentionPolicy(clone(), input);
+    // Assess
+    expect(load).toThrow(ConfigurationError);
+    expect(load).toThrow(message);
+  });
+
+  it('refuses to change a category whose legal bounds the policy does not state', () => {
+    // Prepare
+    const policy = clone();
+    delete policy.categories[3].legalMinimum;
+    delete policy.categories[3].legalMaximum;
+    // Act
+    const load = () =>
+      loadRetentionPolicy(policy, tenants({ retention: { 'prospect-contact': 'P1Y' } }));
+    // Assess
+    expect(load).toThrow(
+      'tenant acme-sas, category prospect-contact: the policy states no legal bounds for it',
+    );
+  });
+
+  it('ships a tenants file that loads with the policy', () => {
+    // Act
+    const policy = loadRetentionPolicy(
+      path.join(__dirname, '../../config/retention-policy.json'),
+      path.join(__dirname, '../../config/tenants.json'),
+    );
+    // Assess
+    expect(policy.forTenant('anyone').timeZone).toBe('Europe/Paris');
   });
 });
