@@ -4,6 +4,9 @@ export interface LocalAwsSettings {
   readonly region: string;
 }
 
+/** Variables a host may set to run the local functions with other configuration files. */
+export const LOCAL_CONFIGURATION_OVERRIDES = ['RETENTION_POLICY_FILE', 'TENANTS_FILE'] as const;
+
 /**
  * The environment one local function runs with, as Lambda would give it: the template's
  * variables of that function, plus what Lambda itself provides, set for the local endpoint: the
@@ -12,7 +15,9 @@ export interface LocalAwsSettings {
  * sets `POWERTOOLS_LOG_LEVEL` (a test that needs DEBUG logs sets it before starting the runtime).
  * The SDK's warning about the host's Node.js version is given once by the host, not once per
  * instance (Lambda runs the functions on its own Node.js runtime).
- * The host's own variables are not passed on: a function sees only what its declaration gives it.
+ * The host's own variables are not passed on: a function sees only what its declaration gives it,
+ * except the local configuration overrides ({@link LOCAL_CONFIGURATION_OVERRIDES}), which replace
+ * the policy and tenant files bundled into the functions when the host sets them.
  */
 export function localFunctionEnvironment(
   variables: Readonly<Record<string, string>>,
@@ -30,5 +35,8 @@ export function localFunctionEnvironment(
     POWERTOOLS_METRICS_DISABLED: 'true',
     POWERTOOLS_LOG_LEVEL: host.POWERTOOLS_LOG_LEVEL ?? 'WARN',
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+    ...Object.fromEntries(
+      LOCAL_CONFIGURATION_OVERRIDES.filter((name) => host[name]).map((name) => [name, host[name]!]),
+    ),
   };
 }
