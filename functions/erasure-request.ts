@@ -1,8 +1,8 @@
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import type { SQSRecord } from 'aws-lambda';
 import { ErasureRequestedV1 } from '../events';
-import { IN_QUEUE_ORDER } from '../shared/batch/batch-invocation';
 import { OperationBatch } from '../shared/batch/operation-batch';
+import { inSubjectOrder, IN_SUBJECT_ORDER } from '../shared/batch/subject-order';
 import { functionServices } from '../shared/functions/services';
 import { ErasureRequestOperation } from '../shared/operations/erasure-request';
 
@@ -17,5 +17,8 @@ const recordHandler = (record: SQSRecord): Promise<void> =>
 
 /** Erasure request: shreds and deletes what may go, restricts what the law keeps. */
 export const handler = batch.handler((event, context) =>
-  processPartialResponse(event, recordHandler, processor, { context, ...IN_QUEUE_ORDER }),
+  processPartialResponse(event, inSubjectOrder(recordHandler), processor, {
+    context,
+    ...IN_SUBJECT_ORDER,
+  }),
 );

@@ -2,8 +2,8 @@ import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-p
 import type { SQSRecord } from 'aws-lambda';
 import * as z from 'zod/mini';
 import { LegalHoldPlacedV1, LegalHoldReleasedV1 } from '../events';
-import { IN_QUEUE_ORDER } from '../shared/batch/batch-invocation';
 import { OperationBatch } from '../shared/batch/operation-batch';
+import { inSubjectOrder, IN_SUBJECT_ORDER } from '../shared/batch/subject-order';
 import { functionServices } from '../shared/functions/services';
 import { LegalHoldOperation } from '../shared/operations/legal-hold';
 
@@ -19,5 +19,8 @@ const recordHandler = (record: SQSRecord): Promise<void> =>
 
 /** Legal hold placed / released: suspends and restores every expiry of the subject. */
 export const handler = batch.handler((event, context) =>
-  processPartialResponse(event, recordHandler, processor, { context, ...IN_QUEUE_ORDER }),
+  processPartialResponse(event, inSubjectOrder(recordHandler), processor, {
+    context,
+    ...IN_SUBJECT_ORDER,
+  }),
 );

@@ -1,3 +1,5 @@
+import { FUNCTIONS } from '../shared/functions/declarations';
+
 /**
  * Deployment configuration read from CDK context, validated before any construct is built.
  * Refuses every region outside the EU pair where the data may be stored and processed.
@@ -15,7 +17,49 @@ export interface DeploymentConfig {
   readonly functionLogRetentionDays: number;
   /** E-mail addresses subscribed to the alarm topic (each confirms by e-mail). May be empty. */
   readonly alarmEmails: readonly string[];
+  /** How each queue-fed function scales (context `scaling`, over {@link DEFAULT_QUEUE_SCALING}). */
+  readonly scaling: Readonly<Record<QueueFedFunctionName, QueueScaling>>;
 }
+
+/** The functions fed by a queue: the intake and one per operation. */
+export const QUEUE_FED_FUNCTIONS = [
+  'intake',
+  'document-upload',
+  'account-closure',
+  'erasure-request',
+  'access-request',
+  'legal-hold',
+] as const;
+/** A function fed by a queue. */
+export type QueueFedFunctionName = (typeof QUEUE_FED_FUNCTIONS)[number];
+
+/**
+ * How a queue-fed function takes its queue: the event source mapping's batch size, batching
+ * window and maximum concurrency (concurrent batches); its reserved concurrency equals the
+ * maximum concurrency, so it is never throttled and never takes more.
+ */
+export interface QueueScaling {
+  readonly batchSize: number;
+  readonly batchingWindowSeconds: number;
+  readonly maxConcurrency: number;
+}
+
+/**
+ * Defaults sized for bursts (an onboarding import, month-end): the intake and the upload, which
+ * carry the volume, drive up to 20 and 50 batches at once; the requests, rarer, 5 each. Reserved
+ * concurrency of the whole stack at these defaults: 20 + 50 + 4 x 5 + 5 (expiry) + 1 (sweep) = 96.
+ */
+export const DEFAULT_QUEUE_SCALING: Readonly<Record<QueueFedFunctionName, QueueScaling>> = {
+  intake: { batchSize: 10, batchingWindowSeconds: 1, maxConcurrency: 20 },
+  'document-upload': { batchSize: 10, batchingWindowSeconds: 1, maxConcurrency: 50 },
+  'account-closure': { batchSize: 10, batchingWindowSeconds: 1, maxConcurrency: 5 },
+  'erasure-request': { batchSize: 10, batchingWindowSeconds: 1, maxConcurrency: 5 },
+  'access-request': { batchSize: 10, batchingWindowSeconds: 1, maxConcurrency: 5 },
+  'legal-hold': { batchSize: 10, batchingWindowSeconds: 1, maxConcurrency: 5 },
+};
+
+/** Concurrency Lambda keeps unreserved in an account (reservations may not go below it). */
+export const UNRESERVED_CONCURRENCY_FLOOR = 100;
 
 /** Retention periods CloudWatch Logs accepts, in days. */
 export const LOG_GROUP_RETENTION_DAYS = [
@@ -90,7 +134,92 @@ export function loadDeploymentConfig(
     logRetentionDays,
     functionLogRetentionDays,
     alarmEmails: parseAlarmEmails(context('alarmEmail')),
+    scaling: parseScaling(context('scaling'), context('accountConcurrency'), otherReserved),
   };
+}
+
+/** Reserved concurrency of the functions not fed by a queue (retention expiry and sweep). */
+const otherReserved = Object.values(FUNCTIONS)
+  .filter((f) => !(QUEUE_FED_FUNCTIONS as readonly string[]).includes(f.name))
+  .reduce((a, f) => a + f.reservedConcurrency, 0);
+
+const parseJson = (raw: unknown): unknown => {
+  if (typeof raw !== 'string') return raw;
+  try {
+    return JSON.parse(raw);
+  } catch {
+    throw new InvalidDeploymentConfigError(`scaling must be a JSON object, got ${raw}`);
+  }
+};
+
+/**
+ * Reads `-c scaling='{"document-upload":{"maxConcurrency":100}}'` (or an object in cdk.json)
+ * over {@link DEFAULT_QUEUE_SCALING}. Refuses an unknown function or field, a batch size outside
+ * 1-10,000 (above 10 only with a window of at least one second), a window outside 0-300 s, a
+ * maximum concurrency outside 2-1,000, and reservations that would leave the account
+ * (`accountConcurrency`, default 1,000) fewer than 100 unreserved: other functions would starve.
+ */
+export function parseScaling(
+  raw: unknown,
+  rawAccount: unknown,
+  reservedElsewhere: number,
+): Record<QueueFedFunctionName, QueueScaling> {
+  const given = parseJson(raw ?? {});
+  if (typeof given !== 'object' || given === null || Array.isArray(given))
+    throw new InvalidDeploymentConfigError(
+      `scaling must be a JSON object, got ${JSON.stringify(raw)}`,
+    );
+  const scaling = { ...DEFAULT_QUEUE_SCALING } as Record<QueueFedFunctionName, QueueScaling>;
+  for (const [name, value] of Object.entries(given as Record<string, unknown>)) {
+    if (!(QUEUE_FED_FUNCTIONS as readonly string[]).includes(name))
+      throw new InvalidDeploymentConfigError(
+        `scaling: ${name} is not a queue-fed function (${QUEUE_FED_FUNCTIONS.join(', ')})`,
+      );
+    const fn = name as QueueFedFunctionName;
+    const fields = (value ?? {}) as Record<string, unknown>;
+    for (const field of Object.keys(fields))
+      if (!(field in DEFAULT_QUEUE_SCALING[fn]))
+        throw new InvalidDeploymentConfigError(
+          `scaling.${fn}: unknown field ${field} (batchSize, batchingWindowSeconds, maxConcurrency)`,
+        );
+    scaling[fn] = checkScaling(fn, { ...DEFAULT_QUEUE_SCALING[fn], ...fields });
+  }
+  const account = rawAccount === undefined ? 1000 : Number(rawAccount);
+  if (!Number.isInteger(account) || account < 1)
+    throw new InvalidDeploymentConfigError(
+      `accountConcurrency must be a whole number ≥ 1, got ${JSON.stringify(rawAccount)}`,
+    );
+  const reserved =
+    reservedElsewhere + Object.values(scaling).reduce((a, s) => a + s.maxConcurrency, 0);
+  if (reserved > account - UNRESERVED_CONCURRENCY_FLOOR)
+    throw new InvalidDeploymentConfigError(
+      `scaling reserves ${reserved} concurrent executions; the account (accountConcurrency ` +
+        `${account}) must keep ${UNRESERVED_CONCURRENCY_FLOOR} unreserved for its other functions`,
+    );
+  return scaling;
+}
+
+function checkScaling(fn: string, s: Record<string, unknown>): QueueScaling {
+  const whole = (v: unknown, min: number, max: number) =>
+    typeof v === 'number' && Number.isInteger(v) && v >= min && v <= max;
+  const { batchSize, batchingWindowSeconds, maxConcurrency } = s;
+  if (!whole(batchSize, 1, 10000))
+    throw new InvalidDeploymentConfigError(
+      `scaling.${fn}.batchSize must be 1-10000, got ${JSON.stringify(batchSize)}`,
+    );
+  if (!whole(batchingWindowSeconds, 0, 300))
+    throw new InvalidDeploymentConfigError(
+      `scaling.${fn}.batchingWindowSeconds must be 0-300, got ${JSON.stringify(batchingWindowSeconds)}`,
+    );
+  if ((batchSize as number) > 10 && (batchingWindowSeconds as number) < 1)
+    throw new InvalidDeploymentConfigError(
+      `scaling.${fn}: a batch size above 10 needs a batching window of at least 1 second`,
+    );
+  if (!whole(maxConcurrency, 2, 1000))
+    throw new InvalidDeploymentConfigError(
+      `scaling.${fn}.maxConcurrency must be 2-1000, got ${JSON.stringify(maxConcurrency)}`,
+    );
+  return s as unknown as QueueScaling;
 }
 
 const EMAIL = /^[^\s@,;]+@[^\s@,;]+\.[^\s@,;]+$/;

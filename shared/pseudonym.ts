@@ -16,6 +16,8 @@ export const PSEUDONYM_KEY_TTL_MS = 15 * 60 * 1000;
  */
 export class Pseudonymizer {
   private readonly cache = new Map<string, { key: Buffer; expires: number }>();
+  /** Derivations in flight: records of one batch run concurrently and share one call. */
+  private readonly pending = new Map<string, Promise<Buffer>>();
 
   constructor(
     private readonly kms: KMSClient,
@@ -27,6 +29,15 @@ export class Pseudonymizer {
   private async tenantKey(tenant: string): Promise<Buffer> {
     const cached = this.cache.get(tenant);
     if (cached && cached.expires > this.now()) return cached.key;
+    let pending = this.pending.get(tenant);
+    if (!pending) {
+      pending = this.deriveTenantKey(tenant).finally(() => this.pending.delete(tenant));
+      this.pending.set(tenant, pending);
+    }
+    return pending;
+  }
+
+  private async deriveTenantKey(tenant: string): Promise<Buffer> {
     const response = await this.kms.send(
       new GenerateMacCommand({
         KeyId: this.keyId,

@@ -10,6 +10,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { FunctionDeclaration, FunctionInput } from '../../shared/functions/declarations';
+import type { QueueScaling } from '../config';
 import { environmentOf, grantServices, type PipelineResources } from '../service-bindings';
 import { FunctionRole } from './function-role';
 import {
@@ -40,6 +41,12 @@ export interface DeclaredFunctionProps {
   readonly failureQueue?: sqs.IQueue;
   /** What a scheduled run does (the schedule rule's description). @default the function's name */
   readonly description?: string;
+  /**
+   * Batch size, batching window and maximum concurrency of a queue input; the reserved
+   * concurrency is the maximum concurrency. @default the declaration's reserved concurrency,
+   * batches of 10 within 1 second
+   */
+  readonly scaling?: QueueScaling;
 }
 
 /**
@@ -76,10 +83,22 @@ export class DeclaredFunction extends Construct {
       logKey: props.logKey,
       logRetention: props.logRetention,
     };
+    const scaling = props.scaling ?? {
+      batchSize: 10,
+      batchingWindowSeconds: 1,
+      maxConcurrency: declaration.reservedConcurrency,
+    };
+    const queueInput = {
+      batchSize: scaling.batchSize,
+      maxBatchingWindow: Duration.seconds(scaling.batchingWindowSeconds),
+      maxConcurrency: scaling.maxConcurrency,
+      reservedConcurrentExecutions: scaling.maxConcurrency,
+    };
     switch (input.kind) {
       case 'operation-queue': {
         const fed = new QueueFedFunction(this, 'Handler', {
           ...base,
+          ...queueInput,
           queueKey: props.queueKey,
           deadLetterQueue: resources.deadLetterQueue,
         });
@@ -90,8 +109,8 @@ export class DeclaredFunction extends Construct {
       case 'ingress-queue':
         this.function = new QueueFedFunction(this, 'Handler', {
           ...base,
+          ...queueInput,
           queue: props.ingressQueue,
-          maxConcurrency: declaration.reservedConcurrency,
         }).pipelineFunction.function;
         break;
       case 'ttl-removals':

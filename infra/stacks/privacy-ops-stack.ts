@@ -67,6 +67,7 @@ export class PrivacyOpsStack extends Stack {
         ingressQueue: ingress.queue,
         failureQueue: invocationFailures,
       },
+      config.scaling,
     );
 
     // --- Auditors: Glue table over the log, Athena workgroup, named queries ------------------
@@ -119,7 +120,8 @@ export class PrivacyOpsStack extends Stack {
    */
   private functions(
     resources: PipelineResources,
-    shared: Omit<DeclaredFunctionProps, 'declaration' | 'resources'>,
+    shared: Omit<DeclaredFunctionProps, 'declaration' | 'resources' | 'scaling'>,
+    scaling: DeploymentConfig['scaling'],
   ): Record<QueueOperation, sqs.IQueue> {
     const { queueKey, ingressQueue, failureQueue, ...common } = shared;
     const operationQueues = {} as Record<QueueOperation, sqs.IQueue>;
@@ -129,6 +131,7 @@ export class PrivacyOpsStack extends Stack {
         resources,
         declaration: FUNCTIONS[operation],
         queueKey,
+        scaling: scaling[operation],
       }).queue!;
     }
     new DeclaredFunction(this, 'Intake', {
@@ -136,6 +139,7 @@ export class PrivacyOpsStack extends Stack {
       resources: { ...resources, operationQueues },
       declaration: FUNCTIONS.intake,
       ingressQueue,
+      scaling: scaling.intake,
     });
     new DeclaredFunction(this, 'RetentionExpiry', {
       ...common,

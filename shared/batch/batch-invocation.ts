@@ -69,8 +69,8 @@ export type SQSBatchProcess = (event: SQSEvent, context: Context) => Promise<SQS
 
 /**
  * Options of `processPartialResponse` for a queue whose records keep their order: one record at a
- * time, in queue order (two events of one subject apply, or are forwarded, in the order they
- * came); a batch whose every record failed is answered with its failures, not thrown.
+ * time, in queue order (the intake forwards events in the order they came); a batch whose every
+ * record failed is answered with its failures, not thrown. Operations use `IN_SUBJECT_ORDER`.
  */
 export const IN_QUEUE_ORDER = { throwOnFullBatchFailure: false, processInParallel: false } as const;
 

@@ -1,6 +1,13 @@
 import { App } from 'aws-cdk-lib';
 import { buildApp } from '../../infra/app';
-import { loadDeploymentConfig, parseAlarmEmails } from '../../infra/config';
+import {
+  DEFAULT_QUEUE_SCALING,
+  loadDeploymentConfig,
+  parseAlarmEmails,
+  QUEUE_FED_FUNCTIONS,
+} from '../../infra/config';
+import { FUNCTIONS } from '../../shared/functions/declarations';
+import { resources, template } from './stack-template';
 
 const build = (context: Record<string, unknown>) => () =>
   buildApp(new App({ context: { 'aws:cdk:bundling-stacks': [], ...context } }));
@@ -27,8 +34,63 @@ describe('invalid configuration is rejected before any construct is built', () =
       logRetentionDays: 3653,
       functionLogRetentionDays: 365,
       alarmEmails: [],
+      scaling: DEFAULT_QUEUE_SCALING,
     });
     expect(parseAlarmEmails('a@b.eu, c@d.eu')).toEqual(['a@b.eu', 'c@d.eu']);
     expect(parseAlarmEmails(['a@b.eu'])).toEqual(['a@b.eu']);
+  });
+});
+
+describe('scaling of the queue-fed functions (context `scaling`)', () => {
+  it.each([
+    [{ 'document-upload': { batchSize: 0 } }, /batchSize must be 1-10000/],
+    [{ 'document-upload': { batchSize: 20, batchingWindowSeconds: 0 } }, /at least 1 second/],
+    [{ 'document-upload': { batchingWindowSeconds: 301 } }, /batchingWindowSeconds must be 0-300/],
+    [{ 'legal-hold': { maxConcurrency: 1 } }, /maxConcurrency must be 2-1000/],
+    [{ 'retention-sweep': { maxConcurrency: 5 } }, /not a queue-fed function/],
+    [{ intake: { parallel: true } }, /unknown field parallel/],
+    ['{not json', /scaling must be a JSON object/],
+  ])('refuses %p', (scaling, message) => {
+    expect(build({ scaling })).toThrow(message);
+  });
+
+  it('refuses reservations that leave the account fewer than 100 unreserved executions', () => {
+    // Prepare: defaults reserve 96 of an account of 1,000; 860 for the upload (instead of 50) 906
+    const scaling = JSON.stringify({ 'document-upload': { maxConcurrency: 860 } });
+    // Act / Assess
+    expect(build({ scaling })).toThrow(/must keep 100 unreserved/);
+    expect(build({ scaling: { intake: { maxConcurrency: 30 } }, accountConcurrency: 100 })).toThrow(
+      /must keep 100 unreserved/,
+    );
+  });
+
+  it('names every function a queue feeds, and only those', () => {
+    const queueFed = Object.values(FUNCTIONS)
+      .filter((f) => f.input.kind === 'operation-queue' || f.input.kind === 'ingress-queue')
+      .map((f) => f.name)
+      .sort();
+    expect([...QUEUE_FED_FUNCTIONS].sort()).toEqual(queueFed);
+  });
+
+  it('gives each mapping its batch size, window and maximum concurrency, and reserves as much', () => {
+    // Act
+    const t = template('eu-west-3', {
+      scaling: {
+        'document-upload': { batchSize: 25, batchingWindowSeconds: 2, maxConcurrency: 80 },
+      },
+    });
+    // Assess: the upload's mapping and reservation follow the context, the others the defaults
+    const mappings = Object.values(resources('AWS::Lambda::EventSourceMapping', t)).filter(
+      (m) => m.Properties?.ScalingConfig,
+    );
+    const concurrency = mappings.map((m) => m.Properties!.ScalingConfig.MaximumConcurrency).sort();
+    expect(concurrency).toEqual([20, 5, 5, 5, 5, 80].sort());
+    const upload = mappings.find((m) => m.Properties!.ScalingConfig.MaximumConcurrency === 80)!;
+    expect(upload.Properties).toMatchObject({ BatchSize: 25, MaximumBatchingWindowInSeconds: 2 });
+    const reserved = Object.values(resources('AWS::Lambda::Function', t))
+      .map((f) => f.Properties?.ReservedConcurrentExecutions)
+      .filter((r) => r !== undefined)
+      .sort();
+    expect(reserved).toEqual([1, 20, 5, 5, 5, 5, 5, 80].sort());
   });
 });
