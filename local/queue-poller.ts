@@ -16,6 +16,11 @@ export interface QueuePollerOptions {
   readonly receiveWaitSeconds: number;
   /** Visibility timeout given to a failed message; undefined keeps the queue's own. */
   readonly failedMessageVisibilitySeconds?: number;
+  /**
+   * Batches this poller delivers at once: it goes on receiving while fewer are in flight, as
+   * Lambda's pollers keep up to the mapping's maximum concurrency of batches running.
+   */
+  readonly batchesInFlight: number;
 }
 
 /** An SQS message as Lambda delivers it in an SQS event. */
@@ -66,18 +71,35 @@ export class QueuePoller {
     private readonly options: QueuePollerOptions,
   ) {}
 
-  /** Polls until the runtime stops. */
+  /**
+   * Polls until the runtime stops, with up to `batchesInFlight` batches delivered at once; then
+   * waits for those in flight.
+   */
   async run(): Promise<void> {
+    const inFlight = new Set<Promise<void>>();
     while (this.context.isRunning()) {
+      if (inFlight.size >= this.options.batchesInFlight) {
+        await Promise.race(inFlight);
+        continue;
+      }
       try {
         const batch = await this.receiveBatch();
-        if (batch.length > 0) await this.deliver(batch);
+        if (batch.length === 0) continue;
+        const delivery = this.deliver(batch)
+          .catch((error: unknown) => this.failed(error))
+          .finally(() => inFlight.delete(delivery));
+        inFlight.add(delivery);
       } catch (error) {
         if (!this.context.isRunning()) break;
-        this.context.log(`  poller ${this.fn.entry}: ${(error as Error).message}`);
-        await sleep(200);
+        await this.failed(error);
       }
     }
+    await Promise.allSettled(inFlight);
+  }
+
+  private async failed(error: unknown): Promise<void> {
+    this.context.log(`  poller ${this.fn.entry}: ${(error as Error).message}`);
+    await sleep(200);
   }
 
   private async receiveBatch(): Promise<Message[]> {

@@ -67,7 +67,8 @@ export interface LocalRuntimeOptions {
    */
   readonly failedMessageVisibilitySeconds?: number;
   /**
-   * Pollers per SQS mapping. More pollers than instances only overlap receiving with processing.
+   * Pollers per SQS mapping (receive loops). Together they keep up to the function's instances
+   * busy with batches; more pollers than instances only overlap receiving with processing.
    * @default 2
    */
   readonly concurrencyPerMapping?: number;
@@ -244,11 +245,14 @@ export class LocalRuntime {
     for (const m of this.mappings) {
       const fn = this.functions.get(m.functionLogicalId)!;
       if (m.kind === 'sqs') {
+        const pollers = this.options.concurrencyPerMapping ?? 2;
         const options = {
           receiveWaitSeconds: this.options.receiveWaitSeconds ?? 1,
           failedMessageVisibilitySeconds: this.options.failedMessageVisibilitySeconds,
+          // The pollers together keep as many batches running as the function has instances.
+          batchesInFlight: Math.max(1, Math.ceil(fn.maxInstances / pollers)),
         };
-        for (let i = 0; i < (this.options.concurrencyPerMapping ?? 2); i += 1)
+        for (let i = 0; i < pollers; i += 1)
           this.loops.push(new QueuePoller(context, this.sqs, m, fn, options).run());
       } else {
         const poller = new StreamPoller(context, this.streams, m, fn);

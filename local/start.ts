@@ -15,7 +15,13 @@ async function main(argv: string[]): Promise<number> {
   const say = (line: string) => console.log(line);
   say(`privacy-ops local pipeline (${region})`);
   say('1/4 starting the local AWS endpoint (moto) and synthesizing the stack');
-  const pipeline = await startLocalPipeline({ region, log: say, startRuntime: false });
+  // As deployed: as many instances of each function as its template allows.
+  const pipeline = await startLocalPipeline({
+    region,
+    log: say,
+    startRuntime: false,
+    instancesPerFunction: 'template',
+  });
   let stopping = false;
   const stop = async (code: number) => {
     if (stopping) return;
