@@ -1,7 +1,7 @@
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import type { SQSRecord } from 'aws-lambda';
 import { DocumentUploadedV1 } from '../events';
-import { OperationBatch } from '../shared/batch/operation-batch';
+import { KeyedOperationBatch } from '../shared/batch/keyed-operation-batch';
 import { inSubjectOrder, IN_SUBJECT_ORDER } from '../shared/batch/subject-order';
 import { functionServices } from '../shared/functions/services';
 import { DocumentUploadOperation } from '../shared/operations/document-upload';
@@ -11,12 +11,15 @@ const operation = new DocumentUploadOperation(services, {
   s3: services.uploads.s3,
   uploadBucket: services.uploads.bucket,
 });
-const batch = new OperationBatch('document-upload', services);
+const batch = new KeyedOperationBatch('document-upload', services);
 const processor = new BatchProcessor(EventType.SQS);
 
-/** One queued upload: stored once per (source, id), or rejected with its reason. */
+/**
+ * One queued upload: stored once per event (its retention item's conditional write is its
+ * idempotency), or rejected with its reason.
+ */
 const recordHandler = (record: SQSRecord): Promise<void> =>
-  batch.applyOnce(record, DocumentUploadedV1, (event) => operation.handle(event));
+  batch.applyKeyed(record, DocumentUploadedV1, (event, log) => operation.handle(event, log));
 
 /** Document upload: stores the document in the vault and schedules its retention. */
 export const handler = batch.handler((event, context) =>

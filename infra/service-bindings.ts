@@ -70,15 +70,16 @@ function onTenantKeys(fn: iam.IGrantable, key: kms.IKey, actions: string[]) {
 }
 
 // HEAD of a log object tells a replay from a lost write: s3:GetObject, and s3:ListBucket so that
-// a missing object answers 404 rather than 403.
+// a missing object answers 404 rather than 403. Reading one back (`append-read`) also decrypts.
 const log: ServiceBinding<'log'> = {
   values: (r) => ({ bucket: r.logBucket.bucketName }),
-  grant: (r, fn) => {
+  grant: (r, fn, access) => {
     onBucket(fn, r.logBucket, {
       objects: ['s3:PutObject', 's3:GetObject'],
       bucket: ['s3:ListBucket'],
     });
-    r.logBucket.encryptionKey?.grantEncrypt(fn);
+    if (access === 'append-read') r.logBucket.encryptionKey?.grantEncryptDecrypt(fn);
+    else r.logBucket.encryptionKey?.grantEncrypt(fn);
   },
 };
 

@@ -234,6 +234,8 @@ export class PrivacyOpsStack extends Stack {
           indexName: 'by-expiry',
           partitionKey: text('expiryShard'),
           sortKey: { name: 'expiresAt', type: dynamodb.AttributeType.NUMBER },
+          // The sweeper reads each hit's item itself (consistent): the index holds keys only.
+          projectionType: dynamodb.ProjectionType.KEYS_ONLY,
         },
         // Sparse: only open data-subject requests carry openRequestShard (overdue requests).
         {

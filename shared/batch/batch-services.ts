@@ -19,6 +19,7 @@ export interface BatchServices {
   readonly log: ProcessingLogWriter;
   readonly deadLetters: DeadLetterRouter;
   readonly pseudonyms: Pick<Pseudonymizer, 'subject'>;
-  readonly idempotency: IdempotencyTable;
+  /** Absent for an operation that keeps its own idempotency (`OperationBatch.applyKeyed`). */
+  readonly idempotency?: IdempotencyTable;
   readonly logger: Logger;
 }

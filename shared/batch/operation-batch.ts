@@ -1,72 +1,40 @@
-import type { SQSEvent, SQSRecord } from 'aws-lambda';
+import type { SQSRecord } from 'aws-lambda';
 import type * as z from 'zod/mini';
-import { isTransient, PrivacyOpsError } from '../errors';
 import type { LogEntry } from '../processing-log/writer';
-import { allRecordsFailed, BatchInvocation, type SQSBatchProcess } from './batch-invocation';
 import type { BatchServices } from './batch-services';
-import { parseEventBody } from './event-body';
 import { IdempotentStep } from './idempotent-step';
-import { bodyAsJson, rejectionRecord } from './rejection-record';
+import { OPERATION_EVENT_KEY, OperationFrame, type OperationEvent } from './operation-frame';
+
+export {
+  OPERATION_EVENT_KEY,
+  OPERATION_EVENT_KEY_FIELDS,
+  type OperationEvent,
+} from './operation-frame';
 
 /**
- * The idempotency key of an operation's event: its (`source`, `id`), as the wire contract
- * promises. Changing it (to add the tenant, say) changes it for every operation at once.
+ * The steps of an operation fed by an SQS queue that applies each event once through a Powertools
+ * idempotency record ({@link applyOnce}), in the frame every operation shares (parse, reject,
+ * one log object per invocation: see {@link OperationFrame}). Refuses services without an
+ * idempotency table.
  */
-export const OPERATION_EVENT_KEY = '[source, id]';
-
-/** The envelope fields an operation's event has (what the application log may show of it). */
-export interface OperationEvent {
-  readonly id: string;
-  readonly source: string;
-  readonly type: string;
-  readonly tenantid: string;
-}
-
-/**
- * The steps every operation fed by an SQS queue takes, for its function's record handler
- * ({@link applyOnce}) and handler ({@link handler}) to call:
- *
- * - {@link parse}: the message body against the operation's schema;
- * - the operation, once per (`source`, `id`), its log entries logged once (see
- *   {@link IdempotentStep});
- * - {@link rejectOrRethrow}: a permanent error (invalid input, unknown category, another tenant's
- *   data…) sends the message to the dead-letter queue at once with its reason and logs a
- *   `rejected` record, without blocking the rest of the batch; any other error is rethrown, so the
- *   record is retried (dead-lettered by the queue after its redrive limit);
- * - {@link handler}: one log object per invocation; if it cannot be written, every record is
- *   reported failed so the batch is retried and nothing is lost.
- */
-export class OperationBatch {
+export class OperationBatch extends OperationFrame {
   private readonly step: IdempotentStep<OperationEvent>;
-  private readonly invocations: BatchInvocation;
 
   /**
    * @param actor name of the acting function (processing-log `actor`, idempotency key prefix)
    * @param services the function's services, built once per module (`functionServices`)
    */
-  constructor(
-    private readonly actor: string,
-    private readonly services: BatchServices,
-  ) {
-    this.step = new IdempotentStep({
+  constructor(actor: string, services: BatchServices) {
+    const { idempotency } = services;
+    if (!idempotency) throw new Error(`${actor} declares no idempotency table`);
+    const step = new IdempotentStep<OperationEvent>({
       keyPrefix: actor,
       eventKeyJmesPath: OPERATION_EVENT_KEY,
       log: services.log,
-      idempotency: services.idempotency,
+      idempotency,
     });
-    this.invocations = new BatchInvocation({
-      log: services.log,
-      logger: services.logger,
-      steps: [this.step],
-    });
-  }
-
-  /**
-   * The event a message carries; throws a permanent error (reason `invalid-json`, or
-   * `invalid-field:<path>`) when it does not match `schema`.
-   */
-  parse<S extends z.ZodMiniType>(record: SQSRecord, schema: S): z.infer<S> {
-    return parseEventBody(record.body, schema, `${this.actor}'s schema`);
+    super(actor, services, [step]);
+    this.step = step;
   }
 
   /**
@@ -80,59 +48,6 @@ export class OperationBatch {
     schema: S,
     operate: (event: z.infer<S>) => Promise<LogEntry[]>,
   ): Promise<void> {
-    try {
-      const event = this.parse(record, schema);
-      const outcome = await this.step.run(event, () => operate(event));
-      // Identifiers only: message and event ids, type, tenant, what the log got. Never a person.
-      this.services.logger.info('event processed', {
-        messageId: record.messageId,
-        eventId: event.id,
-        eventType: event.type,
-        tenant: event.tenantid,
-        replay: outcome.replay,
-        logged: outcome.logged ? outcome.entries.length : 0,
-      });
-      this.services.logger.debug('log entries', {
-        messageId: record.messageId,
-        entries: outcome.entries.map((e) => `${e.operation}/${e.outcome}`),
-      });
-    } catch (error) {
-      await this.rejectOrRethrow(record, error);
-    }
-  }
-
-  /**
-   * Handles the error of one record: a permanent one dead-letters the message with its reason and
-   * logs its `rejected` record (the record then counts as done); any other is rethrown.
-   */
-  async rejectOrRethrow(record: SQSRecord, error: unknown): Promise<void> {
-    const { actor } = this;
-    const { deadLetters, log, logger, pseudonyms } = this.services;
-    if (!(error instanceof PrivacyOpsError) || error.transient) {
-      logger.warn('record failed, will be retried', {
-        messageId: record.messageId,
-        error: error instanceof Error ? error.name : 'unknown',
-        transient: isTransient(error),
-      });
-      throw error;
-    }
-    const entry = await rejectionRecord(bodyAsJson(record.body), error.reason, pseudonyms);
-    await deadLetters.reject(record, error.reason, error.message, actor);
-    log.add(entry);
-    logger.warn('event rejected to the dead-letter queue', {
-      messageId: record.messageId,
-      reason: error.reason,
-    });
-  }
-
-  /**
-   * The function's handler: `process` (which calls `processPartialResponse`) run for one
-   * invocation at a time, in its log object (see {@link BatchInvocation}); if the log object
-   * cannot be written, every record is reported failed and retried.
-   */
-  handler(process: SQSBatchProcess): SQSBatchProcess {
-    const retryAll = (event: SQSEvent) => () => allRecordsFailed(event);
-    return (event, context) =>
-      this.invocations.run(context, () => process(event, context), retryAll(event));
+    await this.apply(record, schema, (event) => this.step.run(event, () => operate(event)));
   }
 }

@@ -9,9 +9,10 @@ import { QUEUE_OPERATIONS, type QueueOperation } from '../operations/routes';
 export interface ServiceAccess {
   /**
    * The processing log bucket. `append`: write objects, and HEAD one to tell a replay from a
-   * lost write.
+   * lost write; `append-read`: also read one back (decrypt), to tell whether it holds a record
+   * (an operation that keeps its own idempotency).
    */
-  readonly log: 'append';
+  readonly log: 'append' | 'append-read';
   /** The KMS HMAC key deriving subject pseudonyms. `mac`: GenerateMac. */
   readonly pseudonyms: 'mac';
   /** The Powertools idempotency table. */
@@ -149,6 +150,10 @@ const OPERATION_BATCH = {
   policy: 'bundled',
 } as const;
 
+/** The same, for an operation whose own conditional write keeps it idempotent. */
+const { idempotency: _idempotency, ...OPERATION_FRAME } = OPERATION_BATCH;
+const KEYED_OPERATION_BATCH = { ...OPERATION_FRAME, log: 'append-read' } as const;
+
 /** Input and limits of a queue-fed operation. */
 const queueFed = {
   input: { kind: 'operation-queue' },
@@ -173,7 +178,8 @@ export const FUNCTIONS = {
   }),
   'document-upload': declare('document-upload', {
     ...queueFed,
-    services: { ...OPERATION_BATCH, vault: 'write', uploads: 'read-delete' },
+    // No idempotency table: the retention item's conditional write makes an upload apply once.
+    services: { ...KEYED_OPERATION_BATCH, vault: 'write', uploads: 'read-delete' },
   }),
   'account-closure': declare('account-closure', {
     ...queueFed,

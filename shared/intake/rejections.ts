@@ -1,6 +1,6 @@
 import type { Context, SQSRecord } from 'aws-lambda';
 import { createHash } from 'node:crypto';
-import type { BatchServices } from '../batch/batch-services';
+import type { BatchServices, IdempotencyTable } from '../batch/batch-services';
 import { IdempotentStep } from '../batch/idempotent-step';
 import { rejectionRecord } from '../batch/rejection-record';
 import type { PermanentError } from '../errors';
@@ -16,9 +16,10 @@ export interface RejectionOutcome {
 /** What the rejector needs: the acting function's name and its batch services. */
 export interface IntakeRejectorOptions extends Pick<
   BatchServices,
-  'log' | 'deadLetters' | 'pseudonyms' | 'idempotency'
+  'log' | 'deadLetters' | 'pseudonyms'
 > {
   readonly actor: string;
+  readonly idempotency: IdempotencyTable;
 }
 
 /** The idempotency key material of a rejection: the SHA-256 of the message body. */

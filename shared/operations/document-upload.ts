@@ -1,20 +1,26 @@
-import {
-  DeleteObjectCommand,
-  HeadObjectCommand,
-  GetObjectCommand,
-  S3Client,
-} from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { createHash } from 'node:crypto';
 import type { DocumentUploadedV1 } from '../../events';
-import { isNotFound, PermanentError } from '../errors';
+import {
+  eventKeyOf,
+  payloadHashOf,
+  type KeyedOutcome,
+  type LogObjects,
+} from '../batch/operation-frame';
+import { isNotFound, PermanentError, TransientError } from '../errors';
+import { FUNCTIONS } from '../functions/declarations';
 import type { LogEntry } from '../processing-log/writer';
 import type { TenantCategory } from '../retention/tenant-policy';
 import {
   reschedule,
   subjectKey,
   type DocumentItem,
+  type EventReceipt,
   type SubjectRecord,
+  type UploadReceipt,
+  uploadReceiptOf,
 } from '../retention/retention-items';
+import { ConcurrentChangeError } from '../retention/retention-store';
 import { isoOf, laterOf } from '../retention/schedule';
 import type { OperationContext } from './context';
 import { deleteAllObjectVersions } from '../vault/version-deletion';
@@ -22,6 +28,28 @@ import { documentFields, keptBasis, reasonOf } from './log-entries';
 
 /** Versions of one upload key listed before deleting them (a producer writes a key a few times). */
 const UPLOAD_VERSIONS_ROUND = 1000;
+
+/**
+ * How long after an item was written its log object may still be in flight (the writer's
+ * invocation may still run): the upload function's timeout. A replay within it is retried later.
+ */
+const IN_FLIGHT_MS = FUNCTIONS['document-upload'].timeoutSeconds * 1000;
+
+/** Raised when a duplicate arrives while the first delivery may still be writing its log. */
+class UploadInFlightError extends TransientError {
+  constructor() {
+    super('in-flight', 'the same upload event is being applied by another invocation; retry');
+  }
+}
+
+/** What the upload run knows of its event and its invocation, for its receipt and replays. */
+interface Run {
+  readonly event: DocumentUploadedV1;
+  /** Its `received` record. */
+  readonly base: LogEntry;
+  readonly log: LogObjects;
+  readonly receipt: EventReceipt;
+}
 
 /** Who and what one upload is about: its pseudonyms, keys and category. */
 interface UploadTarget {
@@ -54,9 +82,19 @@ export interface DocumentUploadOptions {
  * Reordering: an erasure leaves a tombstone with its time on the subject record.
  * An upload whose event time is before the tombstone is erased at once (`erased-before-upload`)
  * when its category may be deleted, or stored restricted when the law requires keeping it; an
- * upload after the erasure is stored. The retention item is written in a transaction conditional
- * on the subject record being unchanged since it was read, so an erasure, closure or hold cannot
- * slip in between (the operation is retried and sees it).
+ * upload after the erasure is stored.
+ *
+ * Applied once per event by its own writes, with no separate idempotency record: the retention
+ * item is created only if absent and carries the event's receipt (key and payload digests, the
+ * log object its records went to); an upload never stored leaves a receipt item instead. A
+ * redelivery finds it: the same event is a replay (its records logged again only if their log
+ * object was never written), the same key with another payload is refused
+ * (`id-reused-with-different-payload`), another event's document id too (`duplicate-document`).
+ *
+ * Concurrency without a transaction: after creating the item, the subject record is read again
+ * (consistent); if it changed since it was first read, an erasure, closure or hold may have
+ * missed the item, which is withdrawn and the operation retried (it then sees the change), unless
+ * that operation has already changed the item (then it is that operation's, and stays).
  */
 export class DocumentUploadOperation {
   constructor(
@@ -64,8 +102,11 @@ export class DocumentUploadOperation {
     private readonly options: DocumentUploadOptions,
   ) {}
 
-  /** Applies one upload event; safe to re-run (a replay finds its item and succeeds). */
-  async handle(event: DocumentUploadedV1): Promise<LogEntry[]> {
+  /**
+   * Applies one upload event once (see the class); safe to re-run. `log` names this invocation's
+   * log object and tells whether an earlier one was written.
+   */
+  async handle(event: DocumentUploadedV1, log: LogObjects): Promise<KeyedOutcome> {
     const { store, vault } = this.ctx;
     const target = await this.targetOf(event);
     const { tenant, subject, category } = target;
@@ -82,8 +123,20 @@ export class DocumentUploadOperation {
       legalBasis: category.legalBasis,
       purpose: category.purpose,
     };
-    const existing = await store.getDocument(target.pk, target.sk);
-    if (existing) return [base, await this.replayed(existing, event)];
+    const run: Run = {
+      event,
+      base,
+      log,
+      receipt: {
+        eventKey: eventKeyOf(event),
+        payloadHash: payloadHashOf(event),
+        logObjectKey: log.objectKey,
+        storedAt: this.ctx.now().toISOString(),
+      },
+    };
+    // A first look (half a read unit); the conditional create below settles a stale answer.
+    const seen = await store.getDocument(target.pk, target.sk, { consistent: false });
+    if (seen) return this.replayed(seen, run, [base, this.storedEntry(seen, event)]);
 
     const subjectRecord = await store.getSubject(tenant, subject);
     const tombstone = laterOf(
@@ -92,29 +145,41 @@ export class DocumentUploadOperation {
     );
     const erasedBefore = tombstone !== undefined && isoOf(event.time) < tombstone;
     if (erasedBefore && category.erasure === 'delete') {
-      // Erasure wins: never stored (and whatever a crashed attempt stored is removed).
-      await vault.deleteAllVersions(tenant, subject, category.id, event.data.documentId);
-      await this.removeUpload(event.data.upload.key);
-      return [
+      const entries = [
         base,
         {
           ...base,
           operation: 'erased',
           outcome: 'skipped',
           reason: reasonOf(category, 'erased-before-upload'),
-        },
+        } satisfies LogEntry,
       ];
+      const receipt = await store.getUploadReceipt(target.pk, `ERASED#${target.document}`);
+      if (receipt) return this.replayed(receipt, run, entries);
+      // Erasure wins: never stored (and whatever a crashed attempt stored is removed).
+      await vault.deleteAllVersions(tenant, subject, category.id, event.data.documentId);
+      await this.removeUpload(event.data.upload.key);
+      const written = await store.putUploadReceipt(this.receiptOf(target, run));
+      if (!written) throw new ConcurrentChangeError('upload receipt');
+      return { entries, replay: false, logged: true };
     }
-    const upload = await this.readUpload(event);
-    const item = await this.storeDocument(
-      event,
+    const upload = await this.readUpload(event, target, run, base);
+    if ('replay' in upload) return upload;
+    const stored = await this.storeDocument(
+      run,
       target,
       subjectRecord,
       erasedBefore,
       upload.content,
     );
+    if ('replay' in stored) return stored;
     await this.removeUploadedVersion(event.data.upload.key, upload.versionId);
-    return [base, this.storedEntry(item, event)];
+    return { entries: [base, this.storedEntry(stored, event)], replay: false, logged: true };
+  }
+
+  /** The receipt of an upload never stored, kept for the redelivery window. */
+  private receiptOf(target: UploadTarget, run: Run): UploadReceipt {
+    return uploadReceiptOf(target.pk, target.document, run.receipt, this.ctx.now());
   }
 
   /**
@@ -139,17 +204,47 @@ export class DocumentUploadOperation {
   }
 
   /**
-   * A replay after a crash: the document is stored, so the upload removal is finished. Refuses the
-   * item of another tenant, and a document id stored by another event (`duplicate-document`).
+   * A redelivery of an event that was applied: the upload removal is finished, and its records are
+   * logged again only if the log object they were meant for does not hold them (never written, or
+   * written after that run failed past its item); the receipt then points at this invocation's
+   * object. Refuses the item of another tenant, a document id stored by
+   * another event (`duplicate-document`), and the event's key with another payload
+   * (`id-reused-with-different-payload`); retried later while the first delivery may still run.
    */
-  private async replayed(existing: DocumentItem, event: DocumentUploadedV1): Promise<LogEntry> {
+  private async replayed(
+    existing: EventReceipt & Partial<Pick<DocumentItem, 'tenant' | 'pk' | 'sk'>>,
+    run: Run,
+    entries: LogEntry[],
+  ): Promise<KeyedOutcome> {
+    const { event, log } = run;
     const tenant = event.tenantid;
-    if (existing.tenant !== tenant || !existing.vaultKey.startsWith(`${tenant}/`))
+    if (existing.tenant !== undefined && existing.tenant !== tenant)
       throw new PermanentError('foreign-object', 'retention item belongs to another tenant');
-    if (existing.eventId !== event.id || existing.eventSource !== event.source)
+    if (existing.eventKey !== run.receipt.eventKey)
       throw new PermanentError('duplicate-document', 'document id already stored by another event');
+    if (existing.payloadHash !== run.receipt.payloadHash)
+      throw new PermanentError(
+        'id-reused-with-different-payload',
+        'event key used before with another payload',
+      );
     await this.removeUpload(event.data.upload.key);
-    return this.storedEntry(existing, event);
+    const from = existing.logObjectKey;
+    // The first run wrote its item before its last steps: its object may hold no records of it
+    // (that run failed after the item, or this very run: the SDK retried a create that had
+    // succeeded). Only the object, or for this invocation's object its queue, can tell.
+    const held = await log.holds(from, entries[0]);
+    if (held) return { entries, replay: true, logged: false };
+    if (from === log.objectKey) return { entries, replay: true, logged: true };
+    if (
+      held === undefined &&
+      this.ctx.now().getTime() - Date.parse(existing.storedAt) < IN_FLIGHT_MS
+    )
+      throw new UploadInFlightError();
+    const key = existing as { pk: string; sk: string };
+    const at = this.ctx.now().toISOString();
+    if (!(await this.ctx.store.moveLogObject(key, from, log.objectKey, at)))
+      throw new ConcurrentChangeError('upload receipt');
+    return { entries, replay: true, logged: true };
   }
 
   /**
@@ -159,7 +254,10 @@ export class DocumentUploadOperation {
    */
   private async readUpload(
     event: DocumentUploadedV1,
-  ): Promise<{ content: Uint8Array; versionId: string | undefined }> {
+    target: UploadTarget,
+    run: Run,
+    base: LogEntry,
+  ): Promise<{ content: Uint8Array; versionId: string | undefined } | KeyedOutcome> {
     const { upload } = event.data;
     let content: Uint8Array;
     let versionId: string | undefined;
@@ -170,9 +268,11 @@ export class DocumentUploadOperation {
       versionId = object.VersionId;
       content = await object.Body!.transformToByteArray();
     } catch (error) {
-      if (isNotFound(error))
-        throw new PermanentError('upload-missing', 'no object at the upload key', { cause: error });
-      throw error;
+      if (!isNotFound(error)) throw error;
+      // Gone: a replay whose item the first look missed, or an upload that never came.
+      const stored = await this.ctx.store.getDocument(target.pk, target.sk);
+      if (stored) return this.replayed(stored, run, [base, this.storedEntry(stored, event)]);
+      throw new PermanentError('upload-missing', 'no object at the upload key', { cause: error });
     }
     const sha256 = createHash('sha256').update(content).digest('hex');
     if (event.data.sha256 !== undefined && event.data.sha256 !== sha256) {
@@ -185,15 +285,17 @@ export class DocumentUploadOperation {
   /**
    * Stores the content in the vault and creates its retention item: scheduled from its anchor,
    * restricted when an earlier erasure covers a category the law keeps, held under a legal hold.
-   * The item is written only if the subject record is unchanged since it was read.
+   * The item is created only if absent (else: a replay), and stays only if the subject record is
+   * unchanged since it was read (see the class).
    */
   private async storeDocument(
-    event: DocumentUploadedV1,
+    run: Run,
     target: UploadTarget,
     subjectRecord: SubjectRecord,
     erasedBefore: boolean,
     content: Uint8Array,
-  ): Promise<DocumentItem> {
+  ): Promise<DocumentItem | KeyedOutcome> {
+    const { event } = run;
     const { policy, store, vault } = this.ctx;
     const { tenant, subject, category } = target;
     const { documentId } = event.data;
@@ -218,7 +320,6 @@ export class DocumentUploadOperation {
       document: target.document,
       category: category.id,
       keyClass: category.id,
-      vaultKey: stored.vaultKey,
       ...(stored.versionId ? { versionId: stored.versionId } : {}),
       size: stored.size,
       sha256: stored.sha256,
@@ -231,16 +332,22 @@ export class DocumentUploadOperation {
           }
         : {}),
       ...(subjectRecord.holds ? { held: true } : {}),
-      eventId: event.id,
-      eventSource: event.source,
       eventTime: isoOf(event.time),
       documentDate,
       ...(due ? { dueAt: due.toISOString() } : {}),
-      storedAt: this.ctx.now().toISOString(),
+      ...run.receipt,
       rev: 0,
     });
-    await store.createDocument(item, subjectRecord.version);
-    return item;
+    if (!(await store.createDocument(item))) {
+      const existing = await store.getDocument(item.pk, item.sk);
+      if (!existing) throw new ConcurrentChangeError('document item');
+      return this.replayed(existing, run, [run.base, this.storedEntry(existing, event)]);
+    }
+    const now = await store.getSubject(tenant, subject);
+    if (now.version === subjectRecord.version) return item;
+    if (await store.withdrawDocument(item)) throw new ConcurrentChangeError('subject record');
+    // The operation that changed the subject has seen the item and made it its own.
+    return (await store.getDocument(item.pk, item.sk)) ?? item;
   }
 
   private storedEntry(item: DocumentItem, event: DocumentUploadedV1): LogEntry {
@@ -272,23 +379,19 @@ export class DocumentUploadOperation {
   }
 
   /**
-   * Deletes the version that was read (DeleteObject is free; a listing is billed like a PUT),
-   * then checks with one HEAD that nothing else is left at the key; only if something is (the
-   * producer wrote the key more than once) does it fall back to removing every version.
+   * Deletes the version that was read (DeleteObject is free). Nothing checks for other versions
+   * at the key (a HEAD is billed like a GET): a producer that wrote the key again left a stray
+   * the upload bucket's lifecycle rule removes.
    */
   private async removeUploadedVersion(key: string, versionId: string | undefined): Promise<void> {
     if (versionId === undefined) return this.removeUpload(key);
-    const bucket = this.options.uploadBucket;
     await this.options.s3.send(
-      new DeleteObjectCommand({ Bucket: bucket, Key: key, VersionId: versionId }),
+      new DeleteObjectCommand({
+        Bucket: this.options.uploadBucket,
+        Key: key,
+        VersionId: versionId,
+      }),
     );
-    try {
-      await this.options.s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
-    } catch (error) {
-      if (isNotFound(error)) return;
-      throw error;
-    }
-    await this.removeUpload(key);
   }
 
   /**

@@ -1,6 +1,11 @@
 import type { ErasureRequestedV1 } from '../../events';
 import type { LogEntry } from '../processing-log/writer';
-import { DEFERRED_BY_LEGAL_HOLD, isLive, type DocumentItem } from '../retention/retention-items';
+import {
+  DEFERRED_BY_LEGAL_HOLD,
+  isLive,
+  uploadReceiptOf,
+  type DocumentItem,
+} from '../retention/retention-items';
 import { isoOf, laterOf } from '../retention/schedule';
 import type { OperationContext } from './context';
 import { documentFields, keptBasis, reasonOf } from './log-entries';
@@ -121,7 +126,12 @@ export class ErasureRequestOperation {
       for (const keyClass of classes) await vault.deleteAllVersions(tenant, subject, keyClass);
     }
     for (const item of deletable) {
-      await store.deleteDocument(item);
+      // A late redelivery of its upload finds the receipt: a replay, not a second record.
+      const document = item.sk.slice('DOC#'.length);
+      const receipt = item.eventKey
+        ? uploadReceiptOf(item.pk, document, item, this.ctx.now())
+        : undefined;
+      await store.retireDocument(item, receipt);
       entries.push({
         ...documentFields(item, policy.find(item.category)),
         ...common,

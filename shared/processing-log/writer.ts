@@ -1,6 +1,11 @@
-import { HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import {
+  GetObjectCommand,
+  HeadObjectCommand,
+  PutObjectCommand,
+  S3Client,
+} from '@aws-sdk/client-s3';
 import { createHash, randomUUID } from 'node:crypto';
-import { gzipSync } from 'node:zlib';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import { isNotFound } from '../errors';
 import { LOG_SCHEMA_VERSION, ProcessingLogRecord } from './record';
 
@@ -79,6 +84,25 @@ export function recordIdOf(
     .slice(0, 32);
 }
 
+/** An entry with every nullable field present (null when not given), as a record holds it. */
+function withNulls(entry: LogEntry) {
+  return {
+    subject: null,
+    category: null,
+    legalBasis: null,
+    purpose: null,
+    requestId: null,
+    deadline: null,
+    document: null,
+    eventId: null,
+    eventSource: null,
+    eventType: null,
+    reason: null,
+    retainUntil: null,
+    ...entry,
+  };
+}
+
 /**
  * Collects the records of one invocation and writes them as one gzip JSON Lines object under
  * `dt=YYYY-MM-DD/<actor>/` of the log bucket: one PUT per invocation whatever the batch size,
@@ -123,21 +147,7 @@ export class ProcessingLogWriter {
 
   /** Queues a record for the next flush (validated against the schema). */
   add(entry: LogEntry): ProcessingLogRecord {
-    const base = {
-      subject: null,
-      category: null,
-      legalBasis: null,
-      purpose: null,
-      requestId: null,
-      deadline: null,
-      document: null,
-      eventId: null,
-      eventSource: null,
-      eventType: null,
-      reason: null,
-      retainUntil: null,
-      ...entry,
-    };
+    const base = withNulls(entry);
     const record = ProcessingLogRecord.parse({
       ...base,
       schemaVersion: LOG_SCHEMA_VERSION,
@@ -177,6 +187,27 @@ export class ProcessingLogWriter {
   /** Drops the queued records (the batch failed as a whole and will be retried). */
   discard(): void {
     this.records = [];
+  }
+
+  /**
+   * Whether the object under `key` holds the record of `entry` (same record id): for this
+   * invocation's object, whether it is queued; for another, undefined when no object was written
+   * under `key` (yet), else one GET (for replays only).
+   */
+  async holds(key: string, entry: LogEntry): Promise<boolean | undefined> {
+    const recordId = entry.recordId ?? recordIdOf(withNulls(entry));
+    if (key === this.key) return this.records.some((r) => r.recordId === recordId);
+    let text: string;
+    try {
+      const got = await this.options.s3.send(
+        new GetObjectCommand({ Bucket: this.options.bucket, Key: key }),
+      );
+      text = gunzipSync(Buffer.from(await got.Body!.transformToByteArray())).toString('utf8');
+    } catch (error) {
+      if (isNotFound(error)) return undefined;
+      throw error;
+    }
+    return text.includes(`"recordId":"${recordId}"`);
   }
 
   /** Whether a log object was written under `key` (to tell a replay from a lost write). */

@@ -39,11 +39,41 @@ export function isLive(state: DocumentState): boolean {
 }
 
 /**
+ * What an item written once per event remembers of that event, so that the write itself makes
+ * the event idempotent (no separate idempotency record): the event's key and payload digests, and
+ * the processing-log object its records were queued for.
+ */
+export interface EventReceipt {
+  /** Digest of the event's idempotency key (`eventKeyOf`, shared/batch). */
+  eventKey: string;
+  /** Digest of the rest of the event (`payloadHashOf`): a duplicate has the same. */
+  payloadHash: string;
+  /** Key of the processing-log object the event's records were queued for. */
+  logObjectKey: string;
+  /** When the item was written (ISO): until the writer's timeout, its log object may be in flight. */
+  storedAt: string;
+}
+
+/**
+ * What an upload that was never stored leaves (`sk = ERASED#<document pseudonym>`): its receipt,
+ * so a redelivery is a replay. Removed by TTL after the redelivery window; no `expiryShard`, so the
+ * sweeper never sees it, and the expiry function ignores it.
+ */
+export interface UploadReceipt extends EventReceipt {
+  pk: string;
+  sk: string;
+  kind: 'upload-receipt';
+  /** TTL attribute (epoch seconds). */
+  expiresAt: number;
+}
+
+/**
  * The retention item of one document (`pk = T#<tenant>#S#<subject pseudonym>`,
  * `sk = DOC#<document pseudonym>`). No identifier of a person in clear: the subject is its
- * pseudonym; `documentId` is the controller's document id, needed to address the vault.
+ * pseudonym; `documentId` is the controller's document id, needed to address the vault. Its
+ * creation is conditional on its absence and carries the upload event's receipt.
  */
-export interface DocumentItem {
+export interface DocumentItem extends EventReceipt {
   pk: string;
   sk: string;
   kind: 'document';
@@ -56,7 +86,7 @@ export interface DocumentItem {
   category: string;
   /** Key class of the subject's data key (the category: each category its own key). */
   keyClass: string;
-  vaultKey: string;
+  /** Version of its vault object (its key is `vaultKeyOf(vaultRefOf(item))`, not stored). */
   versionId?: string;
   size: number;
   sha256: string;
@@ -69,8 +99,6 @@ export interface DocumentItem {
   held?: boolean;
   /** To be erased as soon as the hold is released (erasure requested during a hold). */
   erasurePending?: string;
-  eventId: string;
-  eventSource: string;
   /** Upload event time (ISO). */
   eventTime: string;
   /** Anchor date used for document-date / fiscal-year-end categories (ISO). */
@@ -81,7 +109,6 @@ export interface DocumentItem {
   expiresAt?: number;
   /** Partition of the `by-expiry` index: present only with `expiresAt`. */
   expiryShard?: string;
-  storedAt: string;
   /**
    * The last change of its due date by a policy change (`privacy-ops retention apply`): the run,
    * the due dates before and after. Lets an interrupted run log what it changed before it stopped.
@@ -140,6 +167,31 @@ export interface RequestItem {
   outcome?: string;
   /** Partition of the `open-requests` index: present only while the request is open. */
   openRequestShard?: string;
+}
+
+/** How long the receipt of an upload no longer stored is kept: the redelivery window. */
+export const UPLOAD_RECEIPT_SECONDS = 14 * 24 * 3600;
+
+/**
+ * The receipt left for an upload whose document is not (or no longer) stored: under
+ * `ERASED#<document pseudonym>`, removed by TTL after {@link UPLOAD_RECEIPT_SECONDS}.
+ */
+export function uploadReceiptOf(
+  pk: string,
+  document: string,
+  receipt: EventReceipt,
+  now: Date,
+): UploadReceipt {
+  return {
+    pk,
+    sk: `ERASED#${document}`,
+    kind: 'upload-receipt',
+    eventKey: receipt.eventKey,
+    payloadHash: receipt.payloadHash,
+    logObjectKey: receipt.logObjectKey,
+    storedAt: receipt.storedAt,
+    expiresAt: epochSeconds(new Date(now.getTime() + UPLOAD_RECEIPT_SECONDS * 1000)),
+  };
 }
 
 /** Partition key of a subject's items. */

@@ -5,6 +5,7 @@ import {
   PutCommand,
   QueryCommand,
   TransactWriteCommand,
+  UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { createDynamoDocumentClient } from '../aws/dynamodb';
 import { isConditionalWriteRefused, TransientError } from '../errors';
@@ -16,6 +17,7 @@ import {
   type HoldItem,
   type RequestItem,
   type SubjectRecord,
+  type UploadReceipt,
 } from './retention-items';
 
 /** Name of the index the sweeper queries. */
@@ -108,15 +110,22 @@ export class RetentionStore {
     throw new ConcurrentChangeError('subject record');
   }
 
-  /** One document item, or undefined. */
-  async getDocument(pk: string, sk: string): Promise<DocumentItem | undefined> {
-    return this.getItem<DocumentItem>(pk, sk);
+  /**
+   * One document item, or undefined. `consistent: false` reads half a unit and may miss an item
+   * written a moment ago: only for a first look that a conditional write then settles.
+   */
+  async getDocument(
+    pk: string,
+    sk: string,
+    { consistent = true }: { consistent?: boolean } = {},
+  ): Promise<DocumentItem | undefined> {
+    return this.getItem<DocumentItem>(pk, sk, consistent);
   }
 
-  /** One item by key (strongly consistent), or undefined. */
-  private async getItem<T>(pk: string, sk: string): Promise<T | undefined> {
+  /** One item by key (strongly consistent unless asked), or undefined. */
+  private async getItem<T>(pk: string, sk: string, consistent = true): Promise<T | undefined> {
     const got = await this.dynamo.send(
-      new GetCommand({ TableName: this.table, Key: { pk, sk }, ConsistentRead: true }),
+      new GetCommand({ TableName: this.table, Key: { pk, sk }, ConsistentRead: consistent }),
     );
     return got.Item as T | undefined;
   }
@@ -142,39 +151,88 @@ export class RetentionStore {
   }
 
   /**
-   * Creates a document item, only if the subject record is still at `subjectVersion` (no
-   * closure, erasure or hold slipped in since it was read) and the item does not exist yet.
-   * Throws {@link ConcurrentChangeError} otherwise.
+   * Creates a document item (one write unit, no transaction), only if none exists under its key;
+   * returns false when one does (a replay, or another event's document). The caller then
+   * re-reads the subject record ({@link getSubject}, consistent): if it changed since the item
+   * was planned, an erasure, closure or hold may have missed the item, and the caller withdraws
+   * it ({@link withdrawDocument}) and retries.
    */
-  async createDocument(item: DocumentItem, subjectVersion: number): Promise<void> {
+  async createDocument(item: DocumentItem): Promise<boolean> {
+    return this.putIfAbsent(item);
+  }
+
+  /**
+   * Removes a just-created document item, only if no other operation has touched it since
+   * (`rev` 0, same event); returns false when one has (the item is then that operation's to
+   * handle, and stays).
+   */
+  async withdrawDocument(item: DocumentItem): Promise<boolean> {
     try {
       await this.dynamo.send(
-        new TransactWriteCommand({
-          TransactItems: [
-            {
-              ConditionCheck: {
-                TableName: this.table,
-                Key: { pk: item.pk, sk: 'SUBJECT' },
-                ConditionExpression:
-                  subjectVersion === 0 ? 'attribute_not_exists(pk)' : 'version = :v',
-                ...(subjectVersion === 0
-                  ? {}
-                  : { ExpressionAttributeValues: { ':v': subjectVersion } }),
-              },
-            },
-            {
-              Put: {
-                TableName: this.table,
-                Item: item,
-                ConditionExpression: 'attribute_not_exists(pk)',
-              },
-            },
-          ],
+        new DeleteCommand({
+          TableName: this.table,
+          Key: { pk: item.pk, sk: item.sk },
+          ConditionExpression: 'rev = :zero AND eventKey = :k',
+          ExpressionAttributeValues: { ':zero': 0, ':k': item.eventKey },
         }),
       );
+      return true;
     } catch (error) {
-      if (isConditionalWriteRefused(error))
-        throw new ConcurrentChangeError('subject or document', error);
+      if (isConditionalWriteRefused(error)) return false;
+      throw error;
+    }
+  }
+
+  /**
+   * Points an item's receipt at another log object (its records were logged again there, the
+   * first object not holding them), from `at` on, only if it still points at `from`; false
+   * otherwise.
+   */
+  async moveLogObject(
+    key: Pick<DocumentItem, 'pk' | 'sk'>,
+    from: string,
+    to: string,
+    at: string,
+  ): Promise<boolean> {
+    try {
+      await this.dynamo.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: { pk: key.pk, sk: key.sk },
+          UpdateExpression: 'SET logObjectKey = :to, storedAt = :at',
+          ConditionExpression: 'logObjectKey = :from',
+          ExpressionAttributeValues: { ':from': from, ':to': to, ':at': at },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionalWriteRefused(error)) return false;
+      throw error;
+    }
+  }
+
+  /** Writes the receipt of an upload that was never stored, unless one exists (false then). */
+  async putUploadReceipt(receipt: UploadReceipt): Promise<boolean> {
+    return this.putIfAbsent(receipt);
+  }
+
+  /** The receipt of an upload that was never stored, or undefined. */
+  async getUploadReceipt(pk: string, sk: string): Promise<UploadReceipt | undefined> {
+    return this.getItem<UploadReceipt>(pk, sk);
+  }
+
+  private async putIfAbsent(item: object): Promise<boolean> {
+    try {
+      await this.dynamo.send(
+        new PutCommand({
+          TableName: this.table,
+          Item: item,
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionalWriteRefused(error)) return false;
       throw error;
     }
   }
@@ -251,6 +309,16 @@ export class RetentionStore {
       if (isConditionalWriteRefused(error)) return false;
       throw error;
     }
+  }
+
+  /**
+   * Deletes an erased document's item and, when it carries an upload receipt, leaves that receipt
+   * (`ERASED#…`, kept for the redelivery window) so a late redelivery of its upload is a replay,
+   * not a second `received` record.
+   */
+  async retireDocument(item: DocumentItem, receipt?: UploadReceipt): Promise<void> {
+    if (receipt) await this.putIfAbsent(receipt);
+    await this.deleteDocument(item);
   }
 
   /** Deletes a document item (gone from the vault); a no-op when already deleted. */

@@ -4,6 +4,7 @@ import { ErasureRequestOperation } from '../../shared/operations/erasure-request
 import { vaultRefOf, type SubjectRecord } from '../../shared/retention/retention-items';
 import { ConcurrentChangeError, RetentionStore } from '../../shared/retention/retention-store';
 import { DocumentShreddedError } from '../../shared/vault/errors';
+import { vaultKeyOf } from '../../shared/vault/vault-ref';
 import { startOperationsHarness, type OperationsHarness } from './operations-harness';
 
 describe('privacy operations: erasure, access, reordering (local endpoint)', () => {
@@ -28,7 +29,7 @@ describe('privacy operations: erasure, access, reordering (local endpoint)', () 
     await h.send(await h.upload(who, 'case-e2', 'case-document', 'case two'));
     const before = await h.items(who);
     const subject = await h.pseudonym(who);
-    const caseKey = before['case-e1'].vaultKey;
+    const caseKey = vaultKeyOf(vaultRefOf(before['case-e1']));
     const ciphertext = await (
       await h.s3.send(new GetObjectCommand({ Bucket: h.outputs.VaultBucketName, Key: caseKey }))
     ).Body!.transformToByteArray();
@@ -212,15 +213,15 @@ describe('privacy operations: erasure, access, reordering (local endpoint)', () 
     });
     const subject = await h.pseudonym(who);
     // Act
-    const first = await upload.handle(event as never).then(
+    const first = await upload.handle(event as never, h.sweepLog).then(
       () => 'stored',
       (error: unknown) => error,
     );
-    const retry = await upload.handle(event as never);
+    const retry = await upload.handle(event as never, h.sweepLog);
     // Assess
     expect(first).toBeInstanceOf(ConcurrentChangeError);
     expect((first as ConcurrentChangeError).transient).toBe(true);
-    expect(retry.find((e) => e.operation === 'erased')).toMatchObject({
+    expect(retry.entries.find((e) => e.operation === 'erased')).toMatchObject({
       outcome: 'skipped',
       reason: 'erased-before-upload',
     });
