@@ -40,8 +40,14 @@ export interface PhaseResult {
   /** DynamoDB request units per event by call (e.g. the idempotency table's share). */
   dynamoUnitsByCall: Record<string, { wru: number; rru: number }>;
   units: Units;
+  /** Priced with the measured handler time (the figure quoted). */
   costPerMillion: Record<string, number>;
-  handlerMs: Record<string, { p50: number; mean: number; endpointShare: number }>;
+  /** Each invocation's own run (not its wait for an instance), by function. */
+  handlerMs: Record<string, { p50: number; p95: number; mean: number; endpointShare: number }>;
+  /**
+   * Priced with a modelled handler time (time awaiting the local endpoint replaced by an
+   * in-region round trip per call): not quoted, beside the measured one for comparison.
+   */
   modelledCostPerMillion: Record<string, number>;
 }
 
@@ -112,6 +118,7 @@ export function phaseResult(
     const callsMade = Object.values(counts[fn] ?? {}).reduce((a, c) => a + c.attempts, 0);
     handlerMs[fn] = {
       p50: round(quantile(recent, 0.5), 1),
+      p95: round(quantile(recent, 0.95), 1),
       mean: round(total / Math.max(1, n), 1),
       endpointShare: round(endpoint / Math.max(1, total), 3),
     };

@@ -5,10 +5,11 @@
  *
  * Environment: BENCH_EVENTS (steady-state events per type, default 200), BENCH_WARMUP (events
  * of the cold phase per type, default 20), BENCH_ERASURE_SIZES (default 1,100,10000),
- * BENCH_INTAKE_EVENTS (default 1000), BENCH_INIT_RUNS (default 5).
+ * BENCH_INTAKE_EVENTS (default 1000), BENCH_INIT_RUNS (default 5), BENCH_THROUGHPUT_UPLOADS
+ * (default 1000).
  *
  * One file per benchmark family: cost-per-event.ts (each event type through the pipeline),
- * naive-reference.ts, intake-throughput.ts, erasure.ts, bundles.ts; targets.ts judges them and
+ * upload-throughput.ts (sustained uploads/s against the bare calls), naive-reference.ts, intake-throughput.ts, erasure.ts, bundles.ts; targets.ts judges them and
  * tables.ts prints them.
  */
 import { S3Client } from '@aws-sdk/client-s3';
@@ -30,6 +31,7 @@ import { measureErasure } from './erasure';
 import { measureIntake } from './intake-throughput';
 import { machine } from './machine';
 import { measureNaive } from './naive-reference';
+import { measureUploadThroughput } from './upload-throughput';
 import { prices } from './pricing';
 import { log, round, STEADY, WARMUP } from './settings';
 import { printTables } from './tables';
@@ -73,6 +75,11 @@ async function measureAll(bench: BenchContext, results: Record<string, unknown>)
   const naive = await measureNaive(pipeline, counter, STEADY);
   results.naive = naive;
   log(`  naive upload: $${naive.costPerMillion.total}/M`);
+  const throughput = await measureUploadThroughput(bench);
+  results.uploadThroughput = throughput;
+  log(
+    `  uploads: ${throughput.pipelineUploadsPerSecond}/s through the pipeline, baseline ${throughput.baselineUploadsPerSecond}/s (ratio ${throughput.ratio})`,
+  );
   await pipeline.runtime.stop();
   const intake = await measureIntake(pipeline, counter);
   results.intakeThroughput = intake;
@@ -86,7 +93,7 @@ async function measureAll(bench: BenchContext, results: Record<string, unknown>)
   results.floorPerMillionUploads = floorPerMillionUploads();
   const upload = perType['privacy.document.uploaded.v1']?.steady;
   if (upload) results.idempotencyShare = idempotencyShare(upload);
-  const targets = judgeTargets({ perType, naive, bundles, erasure });
+  const targets = judgeTargets({ perType, naive, bundles, erasure, throughput });
   results.targets = targets;
   return { perType, naive, targets };
 }
@@ -103,7 +110,11 @@ async function main(): Promise<void> {
     (c: CallInfo) => resources[String(c.input.Bucket ?? c.input.TableName ?? '')],
   );
   const unregister = registerClientPlugin(counter);
-  const pipeline = await startLocalPipeline({ log: () => undefined });
+  // As deployed: every function runs as many instances as its template allows.
+  const pipeline = await startLocalPipeline({
+    log: () => undefined,
+    instancesPerFunction: 'template',
+  });
   const timing = instrumentRuntime(pipeline.runtime);
   resources = resourceNames(pipeline);
   const memoryMb = Object.fromEntries(

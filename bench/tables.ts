@@ -61,7 +61,8 @@ function printCostTables(
     rows.push(row(type.replace(/^privacy\.|\.v1$/g, ''), r.steady, r.cold));
   rows.push(row('naive upload (reference)', naive, naive.cold));
   log(
-    '\nBillable units per event (steady state, batch size 10) and cost per million events, eu-west-3',
+    '\nBillable units per event (steady state, batch size 10) and cost per million events, eu-west-3' +
+      " ($/M measured: the handlers' measured run time, the figure quoted; modelled: for comparison)",
   );
   printTable(rows);
   log('\nCalls per event by service and operation (steady state)');
@@ -77,6 +78,21 @@ function printCostTables(
       (naive.calls[op] ?? 0).toFixed(3),
     ]);
   printTable(opRows);
+  log(
+    '\nHandler time per invocation (its own run, not its wait for an instance), steady state, ms',
+  );
+  const timeRows = [['event type', 'function', 'p50', 'p95', 'mean', 'endpoint share']];
+  for (const [type, r] of Object.entries(perType))
+    for (const [fn, t] of Object.entries(r.steady.handlerMs))
+      timeRows.push([
+        type.replace(/^privacy\.|\.v1$/g, ''),
+        fn,
+        t.p50.toFixed(1),
+        t.p95.toFixed(1),
+        t.mean.toFixed(1),
+        t.endpointShare.toFixed(2),
+      ]);
+  printTable(timeRows);
 }
 
 /** Bundle sizes and initialisation, erasure against size, intake throughput. */
@@ -109,6 +125,15 @@ function printBundleErasureAndIntake(results: Record<string, unknown>): void {
       String(s.deletionMs),
     ]),
   ]);
+  const uploads = results.uploadThroughput as Record<string, unknown> | undefined;
+  if (uploads) {
+    log(
+      `\nUpload throughput: ${String(uploads.uploads)} uploads over ${String(uploads.tenants)} tenants x ${String(uploads.subjectsPerTenant)} subjects`,
+    );
+    log(
+      `  pipeline ${String(uploads.pipelineUploadsPerSecond)}/s (${String(uploads.pipelineSeconds)} s, most at once ${JSON.stringify(uploads.concurrentInvocations)}); baseline ${String(uploads.baselineUploadsPerSecond)}/s (${String(uploads.baselineSeconds)} s); ratio ${String(uploads.ratio)}`,
+    );
+  }
   const intake = results.intakeThroughput as Record<string, number>;
   log('\nIntake throughput, one instance, local endpoint');
   log(

@@ -1,4 +1,5 @@
 import type { PhaseResult } from './cost-per-event';
+import type { ThroughputResult } from './upload-throughput';
 import { costPerMillion } from './pricing';
 import { round } from './settings';
 
@@ -15,6 +16,7 @@ export interface TargetInputs {
   readonly naive: PhaseResult;
   readonly bundles: Record<string, { kib: number }>;
   readonly erasure: { sizes: Array<Record<string, unknown>> };
+  readonly throughput?: ThroughputResult;
 }
 
 const sumCalls = (r: PhaseResult, keep: (call: string) => boolean) =>
@@ -69,11 +71,29 @@ export function judgeTargets(inputs: TargetInputs): Target[] {
       pass: cost <= 1.25 * floor,
     });
     targets.push({
+      target: 'cost per million uploads <= $9.00 (steady, measured handler time)',
+      value: `$${cost}`,
+      pass: cost <= 9,
+    });
+    targets.push({
+      target: 'DynamoDB per million uploads <= $2.00 (steady)',
+      value: `$${upload.costPerMillion.dynamodb}`,
+      pass: upload.costPerMillion.dynamodb <= 2,
+    });
+    targets.push({
       target: `cost per million uploads <= 0.5 x naive ($${naive})`,
       value: `$${cost} (${round(cost / naive, 2)} x)`,
       pass: cost <= 0.5 * naive,
     });
   }
+  const t = inputs.throughput;
+  targets.push({
+    target: `sustained uploads/s through the pipeline >= 1.0 x the one-thread baseline`,
+    value: t
+      ? `${t.pipelineUploadsPerSecond}/s vs ${t.baselineUploadsPerSecond}/s (${t.ratio} x)`
+      : 'not measured',
+    pass: t ? t.ratio >= 1 : null,
+  });
   for (const [fn, b] of Object.entries(inputs.bundles))
     targets.push({
       target: `bundle ${fn} < 600 KB minified`,
@@ -92,7 +112,7 @@ export function judgeTargets(inputs: TargetInputs): Target[] {
   return targets;
 }
 
-/** The idempotency table's calls per upload (Powertools: in progress, then completed). */
+/** The idempotency table's calls per upload (none since the retention item's write is its idempotency). */
 export function idempotencyShare(upload: PhaseResult) {
   const calls =
     (upload.calls['DynamoDB.PutItem idempotency'] ?? 0) +

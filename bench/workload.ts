@@ -68,6 +68,10 @@ export interface WorkloadOptions {
   readonly uploadBytes?: number;
   /** Prefix of ids, so that several workloads can share one stack. @default w */
   readonly idPrefix?: string;
+  /** Tenants the events cycle through. @default {@link TENANTS} */
+  readonly tenants?: readonly string[];
+  /** Subjects per tenant uploads are spread over. @default 300 */
+  readonly subjectsPerTenant?: number;
 }
 
 const TIME = '2026-03-14T09:12:00Z';
@@ -117,7 +121,7 @@ class WorkloadGenerator {
         id: `${prefix}-${String(i).padStart(6, '0')}`,
         source: this.options.source ?? '/privacy-ops-workload',
         time: TIME,
-        tenantid: TENANTS[i % TENANTS.length],
+        tenantid: (this.options.tenants ?? TENANTS)[i % (this.options.tenants ?? TENANTS).length],
       };
       const invalid =
         this.types.length === 0 || (invalidEvery > 0 && i % invalidEvery === invalidEvery - 1);
@@ -142,7 +146,7 @@ class WorkloadGenerator {
       ...envelope,
       type: 'privacy.document.uploaded.v1',
       data: {
-        subjectId: `emp-${Math.floor(this.random() * 300)}`,
+        subjectId: `emp-${Math.floor(this.random() * (this.options.subjectsPerTenant ?? 300))}`,
         documentId,
         category: UPLOAD_CATEGORIES[Math.floor(this.random() * UPLOAD_CATEGORIES.length)],
         upload: { bucket: bucket ?? this.options.uploadBucket, key },
