@@ -2,6 +2,7 @@ import { DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { performance } from 'node:perf_hooks';
 import { localClientOptions } from '../local/client-options';
+import { LocalRuntime } from '../local/runtime';
 import { inScope } from '../test/support/call-scopes';
 import type { BenchContext } from './cost-per-event';
 import { round } from './settings';
@@ -93,15 +94,32 @@ async function baseline(bench: BenchContext, messages: readonly WorkloadMessage[
  * counted in any phase's cost).
  */
 export async function measureUploadThroughput(bench: BenchContext): Promise<ThroughputResult> {
-  const { pipeline } = bench;
-  const { outputs } = pipeline.environment;
+  const { outputs } = bench.pipeline.environment;
+  // A runtime of its own on the same resources, as deployed: as many instances as the template
+  // allows (the cost phases' runtime, one instance per function, is stopped first).
+  const runtime = new LocalRuntime(bench.pipeline.environment, {
+    instancesPerFunction: 'template',
+  });
+  runtime.start();
+  try {
+    return await measureOn(bench, runtime, outputs);
+  } finally {
+    await runtime.stop();
+  }
+}
+
+async function measureOn(
+  bench: BenchContext,
+  runtime: LocalRuntime,
+  outputs: Record<string, string>,
+): Promise<ThroughputResult> {
   const messages = throughputWorkload(outputs.UploadBucketName);
   await inScope('harness', () => putUploads(bench.s3, outputs.UploadBucketName, messages));
   let uploadsDone = 0;
   let lastEnd = 0;
   const running: Record<string, number> = {};
   const most: Record<string, number> = {};
-  const unhook = pipeline.runtime.onInvoke(async ({ fn, event }, run) => {
+  const unhook = runtime.onInvoke(async ({ fn, event }, run) => {
     running[fn.key] = (running[fn.key] ?? 0) + 1;
     most[fn.key] = Math.max(most[fn.key] ?? 0, running[fn.key]);
     try {
@@ -124,7 +142,7 @@ export async function measureUploadThroughput(bench: BenchContext): Promise<Thro
         messages.map((m) => m.body),
         16,
       );
-      await pipeline.runtime.waitForIdle(15 * 60_000);
+      await runtime.waitForIdle(15 * 60_000);
     });
     pipelineSeconds = (lastEnd - started) / 1000;
   } finally {
