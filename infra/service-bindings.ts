@@ -27,6 +27,8 @@ export interface PipelineResources {
   readonly documentsKey: kms.IKey;
   readonly uploadBucket: s3.IBucket;
   readonly exportBucket: s3.IBucket;
+  /** Signs the checkpoints of the processing log (ECC_NIST_P256). */
+  readonly checkpointKey: kms.IKey;
   /** The input queue of each queue-fed operation, once built (the intake forwards to them). */
   readonly operationQueues?: Readonly<Record<QueueOperation, sqs.IQueue>>;
 }
@@ -163,6 +165,19 @@ const BINDINGS: { readonly [S in ServiceName]: ServiceBinding<S> } = {
     },
   },
   policy: { values: () => ({}), grant: () => undefined },
+  // The checkpointer lists and reads the log, writes checkpoint entries, and signs with the
+  // checkpoint key (whose key policy names its role: see CheckpointSigningKey).
+  checkpoints: {
+    values: (r) => ({ bucket: r.logBucket.bucketName, keyId: r.checkpointKey.keyArn }),
+    grant: (r, fn) => {
+      onBucket(fn, r.logBucket, {
+        objects: ['s3:GetObject', 's3:PutObject'],
+        bucket: ['s3:ListBucket'],
+      });
+      r.logBucket.encryptionKey?.grantEncryptDecrypt(fn);
+      allow(fn, ['kms:Sign', 'kms:GetPublicKey'], [r.checkpointKey.keyArn]);
+    },
+  },
   operationQueues: {
     values: (r) => {
       const queues = operationQueuesOf(r);

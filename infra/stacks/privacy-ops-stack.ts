@@ -8,6 +8,7 @@ import { Construct } from 'constructs';
 import { FUNCTIONS } from '../../shared/functions/declarations';
 import { QUEUE_OPERATIONS, type QueueOperation } from '../../shared/operations/routes';
 import { DeploymentConfig } from '../config';
+import { CheckpointSigningKey } from '../constructs/checkpoint-signing-key';
 import { DeclaredFunction, type DeclaredFunctionProps } from '../constructs/declared-function';
 import { PipelineAlarms } from '../constructs/pipeline-alarms';
 import { ProcessingLogCatalog } from '../constructs/processing-log-catalog';
@@ -45,9 +46,10 @@ export class PrivacyOpsStack extends Stack {
       consumerTimeout: Duration.seconds(FUNCTIONS.intake.timeoutSeconds),
     });
     const invocationFailures = this.invocationFailureQueue(keys.data);
+    const checkpointKey = new CheckpointSigningKey(this, 'CheckpointKey');
 
     // --- Functions: one per declaration, with the variables and grants of its services -------
-    const operationQueues = this.functions(
+    const { operationQueues, checkpointer } = this.functions(
       {
         logBucket: buckets.log,
         pseudonymKey: keys.pseudonym,
@@ -59,6 +61,7 @@ export class PrivacyOpsStack extends Stack {
         documentsKey: keys.documents,
         uploadBucket: buckets.upload,
         exportBucket: buckets.export,
+        checkpointKey: checkpointKey.key,
       },
       {
         logKey: keys.operations,
@@ -68,6 +71,8 @@ export class PrivacyOpsStack extends Stack {
         failureQueue: invocationFailures,
       },
     );
+
+    checkpointKey.allowSigningBy(checkpointer.role);
 
     // --- Auditors: Glue table over the log, Athena workgroup, named queries ------------------
     const catalog = new ProcessingLogCatalog(this, 'ProcessingLogCatalog', {
@@ -108,19 +113,22 @@ export class PrivacyOpsStack extends Stack {
       GlueTableName: catalog.tableName,
       AthenaWorkGroupName: catalog.workGroupName,
       AlarmTopicArn: alarms.topic.topicArn,
+      CheckpointKeyId: checkpointKey.key.keyArn,
+      CheckpointerFunctionName: checkpointer.function.functionName,
     };
     for (const [name, value] of Object.entries(outputs)) new CfnOutput(this, name, { value });
   }
 
   /**
    * One function per declaration: the queue-fed operations first (their queues are what the
-   * intake forwards to), then the intake and the retention functions. Each gets the variables and
-   * the grants of the services it declares. Returns the operations' input queues.
+   * intake forwards to), then the intake, the retention functions and the checkpointer. Each gets
+   * the variables and the grants of the services it declares. Returns the operations' input
+   * queues and the checkpointer.
    */
   private functions(
     resources: PipelineResources,
     shared: Omit<DeclaredFunctionProps, 'declaration' | 'resources'>,
-  ): Record<QueueOperation, sqs.IQueue> {
+  ): { operationQueues: Record<QueueOperation, sqs.IQueue>; checkpointer: DeclaredFunction } {
     const { queueKey, ingressQueue, failureQueue, ...common } = shared;
     const operationQueues = {} as Record<QueueOperation, sqs.IQueue>;
     for (const operation of QUEUE_OPERATIONS) {
@@ -151,7 +159,14 @@ export class PrivacyOpsStack extends Stack {
       description:
         'privacy-ops: expire retention items TTL has not removed yet (bound: one hour after expiry)',
     });
-    return operationQueues;
+    const checkpointer = new DeclaredFunction(this, 'Checkpointer', {
+      ...common,
+      resources,
+      declaration: FUNCTIONS.checkpointer,
+      failureQueue,
+      description: 'privacy-ops: sign a checkpoint of the processing log (every 5 minutes)',
+    });
+    return { operationQueues, checkpointer };
   }
 
   /** Keys, separated by purpose, so that a grant on one never reaches the data of another. */

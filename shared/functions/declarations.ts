@@ -38,6 +38,12 @@ export interface ServiceAccess {
   readonly policy: 'bundled';
   /** The input queue of every queue-fed operation. `send`: forward events to them. */
   readonly operationQueues: 'send';
+  /**
+   * Signed checkpoints of the processing log: the log bucket and the checkpoint signing key.
+   * `sign`: list and read the log, write checkpoint entries, sign with the key (KMS `Sign`) and
+   * read its public half.
+   */
+  readonly checkpoints: 'sign';
 }
 
 /** A service a function can use. */
@@ -72,6 +78,7 @@ export const SERVICE_VARIABLES = {
   operationQueues: Object.fromEntries(
     QUEUE_OPERATIONS.map((operation) => [operation, queueUrlVariable(operation)]),
   ) as Readonly<Record<QueueOperation, string>>,
+  checkpoints: { bucket: 'LOG_BUCKET_NAME', keyId: 'CHECKPOINT_KEY_ID' },
 } as const satisfies { readonly [S in ServiceName]: Readonly<Record<string, string>> };
 
 /**
@@ -110,10 +117,17 @@ export type FunctionInput =
   /** The retention table's stream, filtered to the deletions TTL made. */
   | { readonly kind: 'ttl-removals' }
   /** A fixed-rate schedule. */
-  | { readonly kind: 'schedule'; readonly everyHours: number };
+  | { readonly kind: 'schedule'; readonly everyHours: number }
+  /** A fixed-rate schedule of minutes. */
+  | { readonly kind: 'schedule'; readonly everyMinutes: number };
 
 /** The name of a function of the pipeline (its service name and processing-log actor). */
-export type FunctionName = 'intake' | QueueOperation | 'retention-expiry' | 'retention-sweep';
+export type FunctionName =
+  | 'intake'
+  | QueueOperation
+  | 'retention-expiry'
+  | 'retention-sweep'
+  | 'checkpointer';
 
 /** One function of the pipeline: everything its code and its infrastructure derive from. */
 export interface FunctionDeclaration<
@@ -156,7 +170,7 @@ const queueFed = {
   reservedConcurrency: 5,
 } as const;
 
-/** The eight functions of the pipeline. */
+/** The nine functions of the pipeline. */
 export const FUNCTIONS = {
   intake: declare('intake', {
     input: { kind: 'ingress-queue' },
@@ -199,6 +213,13 @@ export const FUNCTIONS = {
     timeoutSeconds: 900,
     reservedConcurrency: 1,
     services: { log: 'append', store: 'read-write', policy: 'bundled', vault: 'delete' },
+  }),
+  // One run at a time: two runs would both extend the same checkpoint.
+  checkpointer: declare('checkpointer', {
+    input: { kind: 'schedule', everyMinutes: 5 },
+    timeoutSeconds: 300,
+    reservedConcurrency: 1,
+    services: { checkpoints: 'sign' },
   }),
 } as const satisfies { readonly [N in FunctionName]: FunctionDeclaration<N> };
 
