@@ -40,6 +40,10 @@ export const OPTIONS = {
   reason: { type: 'string' },
   'dry-run': { type: 'boolean' },
   reveal: { type: 'boolean' },
+  'public-key': { type: 'string' },
+  'checkpoint-key': { type: 'string' },
+  subject: { type: 'string' },
+  request: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 

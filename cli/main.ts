@@ -9,6 +9,7 @@ import {
 } from '../shared/processing-log/verify';
 import { Pseudonymizer } from '../shared/pseudonym';
 import { AthenaLog } from './athena-log';
+import { takeCheckpoint } from './checkpoint-commands';
 import { DuckDbLog } from './duckdb-log';
 import { dlqCommand } from './dlq-commands';
 import {
@@ -239,6 +240,8 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
         );
       return 0;
     }
+    if (command === 'log' && sub === 'checkpoint')
+      return await takeCheckpoint(flags, environmentOf(flags), io);
     if (command === 'log' && sub === 'verify') {
       const result = await verifyLog(flags, environmentOf(flags), io);
       io.out(

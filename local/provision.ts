@@ -144,6 +144,7 @@ class Provisioner {
         type: r.Type,
         reason: NOT_LOCAL[r.Type] ?? 'no local equivalent',
       }));
+    this.nameRoles(entries);
     await this.createInOrder(
       entries
         .filter(([, r]) => ORDER.includes(r.Type))
@@ -236,6 +237,23 @@ class Provisioner {
           attributes: { Arn: `arn:aws:lambda:${region}:${account}:function:${name}` },
         };
       }
+    }
+  }
+
+  /**
+   * IAM roles are not created locally, but a key policy may name one (the checkpoint key names
+   * the checkpointer's role): each gets the name and ARN it would have.
+   */
+  private nameRoles(entries: Array<[string, CfnResource]>): void {
+    const account = this.pseudo['AWS::AccountId'];
+    for (const [logicalId, resource] of entries) {
+      if (resource.Type !== 'AWS::IAM::Role') continue;
+      const name = physicalName(this.options.prefix, logicalId, 64);
+      this.resources.set(logicalId, {
+        ref: name,
+        attributes: { Arn: `arn:aws:iam::${account}:role/${name}` },
+        type: resource.Type,
+      });
     }
   }
 
