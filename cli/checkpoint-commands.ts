@@ -51,7 +51,11 @@ export async function checkpointPublicKey(
  * checkpoint key, whose key policy lets only the checkpointer's role sign: on a deployed stack,
  * invoke the function instead (the error says how).
  */
-export async function takeCheckpoint(flags: Flags, env: CliEnvironment, io: CliIo): Promise<number> {
+export async function takeCheckpoint(
+  flags: Flags,
+  env: CliEnvironment,
+  io: CliIo,
+): Promise<number> {
   const bucket = requireName(env, flags.bucket, 'LogBucketName', 'bucket');
   const keyId = checkpointKeyId(flags, env);
   const s3 = s3ClientFor(env);

@@ -42,6 +42,7 @@ export const OPTIONS = {
   reveal: { type: 'boolean' },
   'public-key': { type: 'string' },
   'checkpoint-key': { type: 'string' },
+  origin: { type: 'string' },
   subject: { type: 'string' },
   request: { type: 'string' },
   help: { type: 'boolean', short: 'h' },

@@ -9,7 +9,7 @@ import {
 } from '../shared/processing-log/verify';
 import { Pseudonymizer } from '../shared/pseudonym';
 import { AthenaLog } from './athena-log';
-import { takeCheckpoint } from './checkpoint-commands';
+import { checkpointPublicKey, takeCheckpoint } from './checkpoint-commands';
 import { DuckDbLog } from './duckdb-log';
 import { dlqCommand } from './dlq-commands';
 import {
@@ -137,10 +137,13 @@ async function verifyLog(flags: Flags, env: CliEnvironment, io: CliIo): Promise<
     io.err(
       `verifying ${bucket}${flags.from || flags.to ? ` from ${flags.from ?? 'start'} to ${flags.to ?? 'today'}` : ''}`,
     );
+    const publicKey = await checkpointPublicKey(flags, env);
     return await new ProcessingLogVerifier(s3, bucket).verify({
       from: flags.from,
       to: flags.to,
       progress: io.err,
+      publicKey,
+      origin: flags.origin,
     });
   } catch (error) {
     throw explainAwsError(error, env, `log bucket ${bucket}`);

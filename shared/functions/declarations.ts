@@ -123,11 +123,7 @@ export type FunctionInput =
 
 /** The name of a function of the pipeline (its service name and processing-log actor). */
 export type FunctionName =
-  | 'intake'
-  | QueueOperation
-  | 'retention-expiry'
-  | 'retention-sweep'
-  | 'checkpointer';
+  'intake' | QueueOperation | 'retention-expiry' | 'retention-sweep' | 'checkpointer';
 
 /** One function of the pipeline: everything its code and its infrastructure derive from. */
 export interface FunctionDeclaration<

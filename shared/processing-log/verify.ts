@@ -1,5 +1,8 @@
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import type { KeyObject } from 'node:crypto';
 import { gunzipSync } from 'node:zlib';
+import { hashLeaf } from '../transparency/hash';
+import { leavesOfJsonLines } from '../transparency/leaf';
 import { listObjectVersions, type ObjectVersion } from '../aws/object-versions';
 import {
   verifyLogObjects,
@@ -9,6 +12,7 @@ import {
   type VerifyProblem,
   type VerifyReport,
 } from './chain-check';
+import { checkCheckpoints } from './checkpoint-check';
 import { ProcessingLogRecord } from './record';
 import { LOG_OBJECT_METADATA, recordsDigest } from './writer';
 
@@ -26,6 +30,13 @@ export interface VerifyOptions {
   readonly progress?: (message: string) => void;
   /** Parallel object reads. @default 16 */
   readonly concurrency?: number;
+  /**
+   * The checkpoint signing key (pinned PEM or KMS `GetPublicKey`): the log is then checked
+   * against its signed checkpoints too (checkpoint-check.ts). Unchecked when omitted.
+   */
+  readonly publicKey?: KeyObject;
+  /** Origin the checkpoints must carry (a copy of a log keeps its origin). @default this bucket's */
+  readonly origin?: string;
 }
 
 /**
@@ -83,10 +94,21 @@ export class ProcessingLogVerifier {
         )
       : [];
     const report = verifyLogObjects(objects, keyVersions, predecessors);
+    const checkpoints = options.publicKey
+      ? await checkCheckpoints({
+          s3: this.s3,
+          bucket: this.bucket,
+          publicKey: options.publicKey,
+          origin: options.origin,
+          objects: options.from || options.to ? undefined : objects,
+        })
+      : { problems: [], notes: ['checkpoints not checked: no public key given'] };
+    const all = [...problems, ...report.problems, ...checkpoints.problems];
     return {
       ...report,
-      ok: report.ok && problems.length === 0,
-      problems: [...problems, ...report.problems],
+      ok: report.ok && all.length === 0,
+      problems: all,
+      notes: [...report.notes, ...checkpoints.notes],
     };
   }
 
@@ -188,6 +210,12 @@ export class ProcessingLogVerifier {
       else invalidLines.push(i + 1);
     });
     const seq = meta[m.seq] !== undefined ? Number(meta[m.seq]) : undefined;
+    let leafHashes: Buffer[] = [];
+    try {
+      leafHashes = leavesOfJsonLines(body).map((leaf) => Buffer.from(hashLeaf(leaf)));
+    } catch {
+      // not the writer's bytes (reported as invalid records); no leaf can match a checkpoint
+    }
     return {
       key,
       writer: meta[m.writer],
@@ -197,6 +225,7 @@ export class ProcessingLogVerifier {
       actualDigest: recordsDigest(body),
       recordIds,
       invalidLines,
+      leafHashes,
     };
   }
 }
