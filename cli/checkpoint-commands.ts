@@ -1,7 +1,10 @@
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import * as path from 'node:path';
 import type { KeyObject } from 'node:crypto';
 import { KmsNoteSigner, kmsPublicKey } from '../shared/aws/kms-note-signer';
 import { Checkpointer } from '../shared/processing-log/checkpointer';
+import { ProcessingLogProver } from '../shared/processing-log/log-prover';
+import { checkProofBundle } from '../shared/transparency/proof-bundle';
 import { ecdsaPublicKey } from '../shared/transparency/note-ecdsa';
 import {
   CliError,
@@ -85,4 +88,67 @@ export async function takeCheckpoint(
     s3.destroy();
     kms.destroy();
   }
+}
+
+/**
+ * `log prove --subject <pseudonym> | --request <request id> [--out <file>]`: writes a proof
+ * bundle of the records of a subject or a request included in the latest checkpoint.
+ */
+export async function proveRecords(flags: Flags, env: CliEnvironment, io: CliIo): Promise<number> {
+  if (Boolean(flags.subject) === Boolean(flags.request))
+    throw new CliError('log prove needs one of --subject <pseudonym> or --request <request id>');
+  const bucket = requireName(env, flags.bucket, 'LogBucketName', 'bucket');
+  const publicKey = await checkpointPublicKey(flags, env);
+  if (!publicKey) throw new CliError('log prove needs --public-key <pem> or --checkpoint-key');
+  const selection = flags.subject ? { subject: flags.subject } : { requestId: flags.request! };
+  const s3 = s3ClientFor(env);
+  try {
+    const bundle = await new ProcessingLogProver(s3, bucket).prove(selection, {
+      publicKey,
+      origin: flags.origin,
+    });
+    const file =
+      flags.out ??
+      `proof-${(flags.subject ?? flags.request!).replace(/[^\w.-]/g, '_').slice(0, 16)}.json`;
+    mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+    writeFileSync(file, JSON.stringify(bundle, null, 2) + '\n');
+    io.err(`${bundle.records.length} record(s) proven against the checkpoint in ${file}`);
+    io.out(file);
+    return 0;
+  } catch (error) {
+    if (error instanceof CliError || (error as { $metadata?: unknown }).$metadata !== undefined)
+      throw explainAwsError(error, env, `log bucket ${bucket}`);
+    throw new CliError(`cannot prove: ${(error as Error).message}`, { cause: error });
+  } finally {
+    s3.destroy();
+  }
+}
+
+/**
+ * `log check-proof <file> --public-key <pem>`: checks a proof bundle offline, with no AWS access:
+ * the checkpoint's signature by the pinned key, then each record's inclusion proof.
+ */
+export function checkProof(positionals: string[], flags: Flags, io: CliIo): number {
+  const file = positionals[0];
+  if (!file || !flags['public-key'])
+    throw new CliError('usage: privacy-ops log check-proof <file> --public-key <pem file>');
+  let bundle: unknown;
+  let pem: string;
+  try {
+    bundle = JSON.parse(readFileSync(file, 'utf8'));
+    pem = readFileSync(flags['public-key'], 'utf8');
+  } catch (error) {
+    throw new CliError(`cannot read ${file} or the key: ${(error as Error).message}`);
+  }
+  const report = checkProofBundle(bundle, pem, flags.origin ? { origin: flags.origin } : {});
+  if (report.ok) {
+    const c = report.checkpoint!;
+    io.out(
+      `proof verified: ${report.proven.length} record(s) included in the checkpoint of ${c.size} records (${c.origin}, ${c.extensions.join(' ')})`,
+    );
+    return 0;
+  }
+  io.out(`proof REJECTED: ${report.problems.length} problem(s)`);
+  for (const p of report.problems) io.out(`  - ${p.item}: ${p.detail}`);
+  return 1;
 }

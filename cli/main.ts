@@ -9,7 +9,12 @@ import {
 } from '../shared/processing-log/verify';
 import { Pseudonymizer } from '../shared/pseudonym';
 import { AthenaLog } from './athena-log';
-import { checkpointPublicKey, takeCheckpoint } from './checkpoint-commands';
+import {
+  checkProof,
+  checkpointPublicKey,
+  proveRecords,
+  takeCheckpoint,
+} from './checkpoint-commands';
 import { DuckDbLog } from './duckdb-log';
 import { dlqCommand } from './dlq-commands';
 import {
@@ -42,7 +47,12 @@ usage:
   privacy-ops log query <name> [--param key=value]... [--format table|json|csv]
   privacy-ops log query --sql "SELECT … FROM <table>" [--format …]
   privacy-ops log queries                       list the named queries
-  privacy-ops log verify [--from YYYY-MM-DD] [--to YYYY-MM-DD] [--format json]
+  privacy-ops log verify [--from YYYY-MM-DD] [--to YYYY-MM-DD] [--format json] [--public-key <pem>] [--origin <origin>]
+      (checks the signed checkpoints with the pinned key, else the key's public half from KMS)
+  privacy-ops log checkpoint                    take a signed checkpoint now (locally; deployed: invoke the function)
+  privacy-ops log prove --subject <pseudonym> | --request <request id> [--out <file>]
+      writes the records with their inclusion proofs against the latest checkpoint
+  privacy-ops log check-proof <file> --public-key <pem>   checks a proof file offline, without AWS
   privacy-ops pseudonym <subjectId> --tenant <tenant> [--key <kms key>]
   privacy-ops register [--policy ${DEFAULT_POLICY_FILE}] [--tenants ${DEFAULT_TENANTS_FILE}] [--out <dir>]
   privacy-ops report [--out compliance-report.html] [--tenant <tenant>] [--from …] [--to …] [--no-verify]
@@ -245,6 +255,9 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     }
     if (command === 'log' && sub === 'checkpoint')
       return await takeCheckpoint(flags, environmentOf(flags), io);
+    if (command === 'log' && sub === 'prove')
+      return await proveRecords(flags, environmentOf(flags), io);
+    if (command === 'log' && sub === 'check-proof') return checkProof(rest, flags, io);
     if (command === 'log' && sub === 'verify') {
       const result = await verifyLog(flags, environmentOf(flags), io);
       io.out(

@@ -43,7 +43,7 @@ export interface CheckpointCheck {
 }
 
 /** A checkpoint entry that was read, with its key and opened checkpoint. */
-interface OpenedEntry {
+export interface OpenedEntry {
   readonly key: string;
   readonly entry: CheckpointEntry;
   readonly checkpoint: Checkpoint;
@@ -57,15 +57,8 @@ interface OpenedEntry {
  * object a checkpoint lists is still there, and every object of the log is in a checkpoint.
  */
 export async function checkCheckpoints(input: CheckpointCheckInput): Promise<CheckpointCheck> {
-  const problems: VerifyProblem[] = [];
   const notes: string[] = [];
-  const current = await entryVersions(input, problems);
-  const opened: OpenedEntry[] = [];
-  for (const key of current) {
-    const entry = await readEntry(input, key, problems);
-    if (entry) opened.push(entry);
-  }
-  problems.push(...successionProblems(opened));
+  const { current, opened, problems } = await openCheckpointEntries(input);
   if (current.length === 0) {
     notes.push(
       'no checkpoint yet: the newest object of each chain, and whole chains, are not proven present',
@@ -82,9 +75,27 @@ export async function checkCheckpoints(input: CheckpointCheckInput): Promise<Che
   return { problems, notes, latest };
 }
 
+/**
+ * Reads every checkpoint entry of the bucket, oldest first, and opens those whose signature and
+ * succession verify; reports the others (rewritten, hidden, invalid, inconsistent).
+ */
+export async function openCheckpointEntries(
+  input: Omit<CheckpointCheckInput, 'objects'>,
+): Promise<{ current: string[]; opened: OpenedEntry[]; problems: VerifyProblem[] }> {
+  const problems: VerifyProblem[] = [];
+  const current = await entryVersions(input, problems);
+  const opened: OpenedEntry[] = [];
+  for (const key of current) {
+    const entry = await readEntry(input, key, problems);
+    if (entry) opened.push(entry);
+  }
+  problems.push(...successionProblems(opened));
+  return { current, opened, problems };
+}
+
 /** Keys of the current checkpoint entries, oldest (smallest tree) first; rewritten or hidden ones reported. */
 async function entryVersions(
-  input: CheckpointCheckInput,
+  input: Omit<CheckpointCheckInput, 'objects'>,
   problems: VerifyProblem[],
 ): Promise<string[]> {
   const versions = await listObjectVersions(input.s3, {
@@ -126,7 +137,7 @@ async function entryVersions(
 
 /** Reads one entry and opens its checkpoint with the trusted key; reports why it cannot. */
 async function readEntry(
-  input: CheckpointCheckInput,
+  input: Omit<CheckpointCheckInput, 'objects'>,
   key: string,
   problems: VerifyProblem[],
 ): Promise<OpenedEntry | undefined> {

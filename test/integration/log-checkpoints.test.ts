@@ -6,8 +6,8 @@ import {
   PutObjectCommand,
   S3Client,
 } from '@aws-sdk/client-s3';
-import { createPublicKey, generateKeyPairSync, randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash, createPublicKey, generateKeyPairSync, randomBytes, sign } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { localClientOptions } from '../../local/client-options';
@@ -33,9 +33,13 @@ import { startTestPipeline } from '../helpers/local-pipeline';
 import { cli } from './log-audit-fixture';
 
 const TENANT = 'checkpoint-test';
+/** The pseudonym of the subject of the `erasure-request` chain's records. */
+const SUBJECT = createHash('sha256').update('checkpoint-test-subject').digest('hex');
 
-const entry = (n: number) => ({
+const entry = (n: number, subject: string | null = null) => ({
   tenant: TENANT,
+  subject,
+  requestId: subject ? 'R-checkpoint' : null,
   operation: 'received' as const,
   outcome: 'success' as const,
   eventId: `evt-${n}-${randomBytes(4).toString('hex')}`,
@@ -61,10 +65,11 @@ describe('signed checkpoints of the processing log', () => {
   /** Writes `objects` objects of 2 records each with one writer; returns their keys. */
   async function writeChain(actor: string, objects: number, into = bucket): Promise<string[]> {
     const writer = new ProcessingLogWriter({ s3, bucket: into, actor });
+    const subject = actor === 'erasure-request' ? SUBJECT : null;
     const keys: string[] = [];
     for (let i = 0; i < objects; i += 1) {
       keys.push(writer.begin());
-      writer.add(entry(2 * i));
+      writer.add(entry(2 * i, subject));
       writer.add(entry(2 * i + 1));
       await writer.flush();
     }
@@ -186,7 +191,7 @@ describe('signed checkpoints of the processing log', () => {
     expect(second.code).toBe(0);
     expect(second.out).toMatch(/checkpoint of 14 records \(2 new, 1 object\)/);
     const [a, b] = await entries();
-    const pem = createPublicKey(await import('node:fs').then((fs) => fs.readFileSync(pemFile)));
+    const pem = createPublicKey(readFileSync(pemFile));
     const origin = checkpointOrigin(bucket);
     const one = openCheckpoint(a!.checkpoint, { publicKey: pem, origin });
     const two = openCheckpoint(b!.checkpoint, { publicKey: pem, origin });
@@ -274,7 +279,7 @@ describe('signed checkpoints of the processing log', () => {
       {
         publicKey: attacker.publicKey,
         signatureEncoding: 'der',
-        sign: async (m) => (await import('node:crypto')).sign('sha256', m, attacker.privateKey),
+        sign: async (m) => sign('sha256', m, attacker.privateKey),
       },
     );
     await s3.send(
@@ -294,5 +299,71 @@ describe('signed checkpoints of the processing log', () => {
     expect(other.report.problems).toContainEqual(
       expect.objectContaining({ kind: 'checkpoint-invalid', key: latestKey }),
     );
+  });
+
+  it("proves a subject's records and a request's against the latest checkpoint, checked offline", async () => {
+    // Prepare
+    const subjectFile = path.join(work, 'subject-proof.json');
+    const requestFile = path.join(work, 'request-proof.json');
+    // Act
+    const proved = await cli([
+      'log',
+      'prove',
+      '--subject',
+      SUBJECT,
+      '--out',
+      subjectFile,
+      ...flags,
+    ]);
+    const byRequest = await cli([
+      'log',
+      'prove',
+      '--request',
+      'R-checkpoint',
+      '--out',
+      requestFile,
+      ...flags,
+    ]);
+    const checked = await cli(['log', 'check-proof', subjectFile, '--public-key', pemFile]);
+    const checkedRequest = await cli(['log', 'check-proof', requestFile, '--public-key', pemFile]);
+    // Assess
+    expect(proved.code).toBe(0);
+    expect(byRequest.code).toBe(0);
+    const bundle = JSON.parse(readFileSync(subjectFile, 'utf8')) as {
+      records: Array<{ line: string }>;
+    };
+    expect(bundle.records).toHaveLength(3);
+    expect(bundle.records.every((r) => r.line.includes(SUBJECT))).toBe(true);
+    expect(checked.code).toBe(0);
+    expect(checked.out).toMatch(
+      /proof verified: 3 record\(s\) included in the checkpoint of 14 records/,
+    );
+    expect(checkedRequest.code).toBe(0);
+  });
+
+  it('rejects a tampered proof file, and a proof checked with another key', async () => {
+    // Prepare: one outcome changed in a record of the bundle; a key that did not sign
+    const file = path.join(work, 'subject-proof.json');
+    const bundle = JSON.parse(readFileSync(file, 'utf8')) as { records: Array<{ line: string }> };
+    bundle.records[1]!.line = bundle.records[1]!.line.replace('"success"', '"failed"');
+    const tampered = path.join(work, 'tampered-proof.json');
+    writeFileSync(tampered, JSON.stringify(bundle));
+    const otherKey = path.join(work, 'other.pem');
+    writeFileSync(
+      otherKey,
+      generateKeyPairSync('ec', { namedCurve: 'prime256v1' })
+        .publicKey.export({ format: 'pem', type: 'spki' })
+        .toString(),
+    );
+    // Act
+    const altered = await cli(['log', 'check-proof', tampered, '--public-key', pemFile]);
+    const wrongKey = await cli(['log', 'check-proof', file, '--public-key', otherKey]);
+    // Assess
+    expect(altered.code).toBe(1);
+    expect(altered.out).toMatch(
+      /proof REJECTED: 1 problem[\s\S]*record 2 .*does not lead to the expected root/,
+    );
+    expect(wrongKey.code).toBe(1);
+    expect(wrongKey.out).toMatch(/checkpoint: Note signature rejected/);
   });
 });
