@@ -7,7 +7,8 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { FUNCTIONS } from '../../shared/functions/declarations';
 import { QUEUE_OPERATIONS, type QueueOperation } from '../../shared/operations/routes';
-import { DeploymentConfig } from '../config';
+import { DeploymentConfig, partnerRegion } from '../config';
+import { CheckpointReplication } from '../constructs/checkpoint-replication';
 import { CheckpointSigningKey } from '../constructs/checkpoint-signing-key';
 import { DeclaredFunction, type DeclaredFunctionProps } from '../constructs/declared-function';
 import { PipelineAlarms } from '../constructs/pipeline-alarms';
@@ -47,6 +48,11 @@ export class PrivacyOpsStack extends Stack {
     });
     const invocationFailures = this.invocationFailureQueue(keys.data);
     const checkpointKey = new CheckpointSigningKey(this, 'CheckpointKey');
+    const replication = new CheckpointReplication(this, 'CheckpointReplication', {
+      logBucket: buckets.log,
+      logKey: keys.log,
+      anchorRegion: partnerRegion(config.region),
+    });
 
     // --- Functions: one per declaration, with the variables and grants of its services -------
     const { operationQueues, checkpointer } = this.functions(
@@ -115,6 +121,7 @@ export class PrivacyOpsStack extends Stack {
       AlarmTopicArn: alarms.topic.topicArn,
       CheckpointKeyId: checkpointKey.key.keyArn,
       CheckpointerFunctionName: checkpointer.function.functionName,
+      CheckpointAnchorBucketName: replication.anchorBucketName,
     };
     for (const [name, value] of Object.entries(outputs)) new CfnOutput(this, name, { value });
   }
