@@ -6,6 +6,8 @@ import { Checkpointer } from '../shared/processing-log/checkpointer';
 import { ProcessingLogProver } from '../shared/processing-log/log-prover';
 import { checkProofBundle } from '../shared/transparency/proof-bundle';
 import { ecdsaPublicKey } from '../shared/transparency/note-ecdsa';
+import { ALLOWED_REGIONS, partnerRegion, type AllowedRegion } from '../infra/config';
+import type { S3Client } from '@aws-sdk/client-s3';
 import {
   CliError,
   type CliEnvironment,
@@ -47,6 +49,22 @@ export async function checkpointPublicKey(
   } finally {
     kms.destroy();
   }
+}
+
+/**
+ * The anchor of the checkpoints (`--anchor-bucket`, else the stack output) and a client for it:
+ * in the other region of the EU pair on a deployed stack, the same endpoint locally.
+ */
+export function checkpointAnchor(
+  flags: Flags,
+  env: CliEnvironment,
+): { s3: S3Client; bucket: string } | undefined {
+  const bucket = flags['anchor-bucket'] ?? env.outputs.CheckpointAnchorBucketName;
+  if (!bucket) return undefined;
+  const region = env.region as AllowedRegion | undefined;
+  const anchorRegion =
+    !env.endpoint && region && ALLOWED_REGIONS.includes(region) ? partnerRegion(region) : region;
+  return { s3: s3ClientFor({ ...env, region: anchorRegion }), bucket };
 }
 
 /**

@@ -43,6 +43,7 @@ export const OPTIONS = {
   'public-key': { type: 'string' },
   'checkpoint-key': { type: 'string' },
   origin: { type: 'string' },
+  'anchor-bucket': { type: 'string' },
   subject: { type: 'string' },
   request: { type: 'string' },
   help: { type: 'boolean', short: 'h' },

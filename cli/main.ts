@@ -10,6 +10,7 @@ import {
 import { Pseudonymizer } from '../shared/pseudonym';
 import { AthenaLog } from './athena-log';
 import {
+  checkpointAnchor,
   checkProof,
   checkpointPublicKey,
   proveRecords,
@@ -48,7 +49,8 @@ usage:
   privacy-ops log query --sql "SELECT … FROM <table>" [--format …]
   privacy-ops log queries                       list the named queries
   privacy-ops log verify [--from YYYY-MM-DD] [--to YYYY-MM-DD] [--format json] [--public-key <pem>] [--origin <origin>]
-      (checks the signed checkpoints with the pinned key, else the key's public half from KMS)
+      [--anchor-bucket <name>]  (checks the signed checkpoints with the pinned key, else the key's
+      public half from KMS, and compares them with their replica in the other EU region)
   privacy-ops log checkpoint                    take a signed checkpoint now (locally; deployed: invoke the function)
   privacy-ops log prove --subject <pseudonym> | --request <request id> [--out <file>]
       writes the records with their inclusion proofs against the latest checkpoint
@@ -143,6 +145,7 @@ async function logQuery(names: string[], flags: Flags, io: CliIo): Promise<numbe
 async function verifyLog(flags: Flags, env: CliEnvironment, io: CliIo): Promise<VerifyReport> {
   const bucket = requireName(env, flags.bucket, 'LogBucketName', 'bucket');
   const s3 = s3ClientFor(env);
+  const anchor = checkpointAnchor(flags, env);
   try {
     io.err(
       `verifying ${bucket}${flags.from || flags.to ? ` from ${flags.from ?? 'start'} to ${flags.to ?? 'today'}` : ''}`,
@@ -154,11 +157,13 @@ async function verifyLog(flags: Flags, env: CliEnvironment, io: CliIo): Promise<
       progress: io.err,
       publicKey,
       origin: flags.origin,
+      anchor,
     });
   } catch (error) {
     throw explainAwsError(error, env, `log bucket ${bucket}`);
   } finally {
     s3.destroy();
+    anchor?.s3.destroy();
   }
 }
 

@@ -37,7 +37,8 @@ export type VerifyProblemKind =
   | 'checkpoint-inconsistent'
   | 'checkpoint-mismatch'
   | 'checkpointed-missing'
-  | 'not-checkpointed';
+  | 'not-checkpointed'
+  | 'anchor-mismatch';
 
 /** One finding of the verifier: what, where, and in words. */
 export interface VerifyProblem {

@@ -1,4 +1,4 @@
-import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import type { KeyObject } from 'node:crypto';
 import { listObjectVersions } from '../aws/object-versions';
 import {
@@ -32,6 +32,8 @@ export interface CheckpointCheckInput {
    * (a period): then signatures and succession are checked, inclusion is not.
    */
   readonly objects?: readonly CheckedObject[];
+  /** The anchor: the bucket in the other EU region the checkpoints are replicated to. */
+  readonly anchor?: { readonly s3: S3Client; readonly bucket: string };
 }
 
 /** The findings of {@link checkCheckpoints}. */
@@ -45,6 +47,8 @@ export interface CheckpointCheck {
 /** A checkpoint entry that was read, with its key and opened checkpoint. */
 export interface OpenedEntry {
   readonly key: string;
+  /** The entry as stored. */
+  readonly body: string;
   readonly entry: CheckpointEntry;
   readonly checkpoint: Checkpoint;
 }
@@ -59,6 +63,7 @@ export interface OpenedEntry {
 export async function checkCheckpoints(input: CheckpointCheckInput): Promise<CheckpointCheck> {
   const notes: string[] = [];
   const { current, opened, problems } = await openCheckpointEntries(input);
+  if (input.anchor) problems.push(...(await anchorProblems(input.anchor, opened, notes)));
   if (current.length === 0) {
     notes.push(
       'no checkpoint yet: the newest object of each chain, and whole chains, are not proven present',
@@ -143,7 +148,8 @@ async function readEntry(
 ): Promise<OpenedEntry | undefined> {
   try {
     const got = await input.s3.send(new GetObjectCommand({ Bucket: input.bucket, Key: key }));
-    const entry = CheckpointEntry.parse(JSON.parse(await got.Body!.transformToString()));
+    const body = await got.Body!.transformToString();
+    const entry = CheckpointEntry.parse(JSON.parse(body));
     const checkpoint = openCheckpoint(entry.checkpoint, {
       publicKey: input.publicKey,
       origin: input.origin ?? checkpointOrigin(input.bucket),
@@ -157,7 +163,7 @@ async function readEntry(
       throw new Error(
         `lists ${listed} records, the checkpoint adds ${checkpoint.size - entry.previousSize}`,
       );
-    return { key, entry, checkpoint };
+    return { key, body, entry, checkpoint };
   } catch (error) {
     if ((error as { $metadata?: unknown }).$metadata !== undefined) throw error;
     problems.push({ kind: 'checkpoint-invalid', key, detail: (error as Error).message });
@@ -237,5 +243,54 @@ function inclusionProblems(
         key: o.key,
         detail: `in no checkpoint${latest ? ` (latest: ${latest.size} records, ${latest.extensions.join(' ')})` : ''}: written after it, or put by someone else than a writer; take a checkpoint (privacy-ops log checkpoint) and verify again`,
       });
+  return problems;
+}
+
+/**
+ * Compares the log bucket's checkpoints with the anchor's copies: every checkpoint the anchor
+ * holds must be in the log bucket, byte for byte. A checkpoint the anchor does not hold yet is
+ * only noted (replication takes seconds to minutes).
+ */
+async function anchorProblems(
+  anchor: NonNullable<CheckpointCheckInput['anchor']>,
+  opened: readonly OpenedEntry[],
+  notes: string[],
+): Promise<VerifyProblem[]> {
+  const problems: VerifyProblem[] = [];
+  const inLog = new Map(opened.map((o) => [o.key, o.body]));
+  const keys: string[] = [];
+  let token: string | undefined;
+  do {
+    const page = await anchor.s3.send(
+      new ListObjectsV2Command({
+        Bucket: anchor.bucket,
+        Prefix: CHECKPOINT_PREFIX,
+        ContinuationToken: token,
+      }),
+    );
+    keys.push(...(page.Contents ?? []).map((o) => o.Key!));
+    token = page.IsTruncated ? page.NextContinuationToken : undefined;
+  } while (token);
+  for (const key of keys) {
+    const got = await anchor.s3.send(new GetObjectCommand({ Bucket: anchor.bucket, Key: key }));
+    const body = await got.Body!.transformToString();
+    const local = inLog.get(key);
+    if (local === undefined)
+      problems.push({
+        kind: 'anchor-mismatch',
+        key,
+        detail: `the anchor ${anchor.bucket} holds this checkpoint; the log bucket has no valid one under its key: removed or replaced`,
+      });
+    else if (local !== body)
+      problems.push({
+        kind: 'anchor-mismatch',
+        key,
+        detail: `differs from its copy in the anchor ${anchor.bucket}: rewritten`,
+      });
+  }
+  const pending = opened.filter((o) => !keys.includes(o.key)).length;
+  notes.push(
+    `anchor ${anchor.bucket}: ${keys.length} checkpoint(s)${pending > 0 ? `, ${pending} not replicated yet` : ''}`,
+  );
   return problems;
 }

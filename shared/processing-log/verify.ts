@@ -37,6 +37,8 @@ export interface VerifyOptions {
   readonly publicKey?: KeyObject;
   /** Origin the checkpoints must carry (a copy of a log keeps its origin). @default this bucket's */
   readonly origin?: string;
+  /** The anchor bucket (the checkpoints' replica in the other EU region) and its client. */
+  readonly anchor?: { readonly s3: S3Client; readonly bucket: string };
 }
 
 /**
@@ -100,6 +102,7 @@ export class ProcessingLogVerifier {
           bucket: this.bucket,
           publicKey: options.publicKey,
           origin: options.origin,
+          anchor: options.anchor,
           objects: options.from || options.to ? undefined : objects,
         })
       : { problems: [], notes: ['checkpoints not checked: no public key given'] };

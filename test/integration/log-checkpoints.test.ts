@@ -2,6 +2,7 @@ import { GetPublicKeyCommand, KMSClient } from '@aws-sdk/client-kms';
 import {
   CreateBucketCommand,
   GetObjectCommand,
+  GetObjectLockConfigurationCommand,
   ListObjectsV2Command,
   PutObjectCommand,
   S3Client,
@@ -365,5 +366,50 @@ describe('signed checkpoints of the processing log', () => {
     );
     expect(wrongKey.code).toBe(1);
     expect(wrongKey.out).toMatch(/checkpoint: Note signature rejected/);
+  });
+
+  it('replicates the checkpoints to the anchor bucket, under Object Lock (a local replicator stands for S3 replication)', async () => {
+    // Prepare
+    const anchor = pipeline.environment.outputs.CheckpointAnchorBucketName!;
+    // Act
+    const copied = await pipeline.replicator.sync();
+    const listed = async (from: string) =>
+      (
+        await s3.send(new ListObjectsV2Command({ Bucket: from, Prefix: CHECKPOINT_PREFIX }))
+      ).Contents!.map((o) => o.Key);
+    const lock = await s3.send(new GetObjectLockConfigurationCommand({ Bucket: anchor }));
+    // Assess
+    expect(copied).toBe(2);
+    expect(await listed(anchor)).toEqual(await listed(bucket));
+    expect(lock.ObjectLockConfiguration?.Rule?.DefaultRetention?.Mode).toBe('COMPLIANCE');
+  });
+
+  it('fails on a log whose newest checkpoint went with its objects, or with no checkpoint at all: only the anchor shows it', async () => {
+    // Prepare: the newest checkpoint and the objects it added dropped; every checkpoint dropped
+    const latestKey = (
+      await s3.send(
+        new ListObjectsV2Command({ Bucket: bucket, Prefix: CHECKPOINT_PREFIX, MaxKeys: 1 }),
+      )
+    ).Contents![0]!.Key!;
+    const checkpointKeys = (
+      await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: CHECKPOINT_PREFIX }))
+    ).Contents!.map((o) => o.Key!);
+    const shortened = await copyLog([latestKey, ...chains.hold!]);
+    const bare = await copyLog(checkpointKeys);
+    // Act
+    const withoutAnchor = await verify(shortened, ['--anchor-bucket', '']);
+    const withAnchor = await verify(shortened);
+    const bareWithAnchor = await verify(bare);
+    // Assess
+    expect(withoutAnchor.code).toBe(0);
+    expect(withAnchor.code).toBe(1);
+    expect(withAnchor.report.problems).toEqual([
+      expect.objectContaining({ kind: 'anchor-mismatch', key: latestKey }),
+    ]);
+    expect(bareWithAnchor.code).toBe(1);
+    expect(bareWithAnchor.report.problems.map((p) => p.kind)).toEqual([
+      'anchor-mismatch',
+      'anchor-mismatch',
+    ]);
   });
 });
