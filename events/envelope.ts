@@ -14,7 +14,9 @@ export const CloudEventEnvelope = z.looseObject({
     .string()
     .check(
       z.regex(/^[\x20-\x7E]{1,128}$/, 'id must be 1-128 printable ASCII characters'),
-      z.describe('Unique per source; with source, the idempotency key'),
+      z.describe(
+        'Unique per tenantid and source; with them, the idempotency key (reused with another payload: refused)',
+      ),
     ),
   source: z
     .string()
@@ -27,7 +29,9 @@ export const CloudEventEnvelope = z.looseObject({
   type: z
     .string()
     .check(z.minLength(1), z.describe('Event type, e.g. privacy.document.uploaded.v1')),
-  time: Rfc3339Timestamp.check(z.describe('RFC 3339 timestamp of the business fact')),
+  time: Rfc3339Timestamp.check(
+    z.describe('RFC 3339 timestamp of the business fact, from 1970-01-01 to one day ahead'),
+  ),
   tenantid: TenantId,
   datacontenttype: z.optional(z.literal('application/json')),
   data: z.record(z.string(), z.unknown()),

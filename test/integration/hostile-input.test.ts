@@ -122,4 +122,83 @@ describe('hostile producer values (local endpoint)', () => {
       expect(stored).toHaveLength(1);
     });
   });
+
+  describe('dates', () => {
+    const DAY = 86_400_000;
+    const inDays = (days: number) => new Date(Date.now() + days * DAY).toISOString();
+
+    it('refuses every date before 1970 or more than a day ahead, naming the field', async () => {
+      // Prepare: one implausible date per field, each in an otherwise valid event
+      const subjectId = 'emp-dates';
+      const receipt = { subjectId, requestId: 'req-dates', receivedAt: inDays(0) };
+      const events = [
+        h.event('privacy.erasure.requested.v1', receipt, '0001-01-01T00:00:00Z'),
+        h.event('privacy.account.closed.v1', { subjectId, closedAt: '9999-12-31T00:00:00Z' }),
+        h.event('privacy.access.requested.v1', { ...receipt, receivedAt: inDays(2) }),
+        h.event('privacy.erasure.requested.v1', { ...receipt, receivedAt: '1969-12-31T23:59:59Z' }),
+        await h.upload(subjectId, 'doc-dates', 'case-document', 'dates', {
+          documentDate: '1960-01-01',
+        }),
+      ];
+      // Act
+      await h.send(...events);
+      const dead = await drainDeadLetters();
+      const reasons = Object.fromEntries(dead.map((m) => [eventIdOf(m), reasonOf(m)]));
+      const rejected = (await readLog()).records.filter((r) =>
+        events.some((e) => e.id === r.eventId),
+      );
+      // Assess
+      expect(events.map((e) => reasons[e.id as string])).toEqual([
+        'implausible-date:time',
+        'implausible-date:data.closedAt',
+        'implausible-date:data.receivedAt',
+        'implausible-date:data.receivedAt',
+        'implausible-date:data.documentDate',
+      ]);
+      expect(rejected.map((r) => r.operation)).toEqual(Array(5).fill('rejected'));
+      expect(await h.items(subjectId)).toEqual({});
+    });
+
+    it('never writes a tombstone later than the time it was written', async () => {
+      // Prepare: an erasure dated twelve hours ahead (plausible: within a day)
+      const subjectId = 'emp-ahead';
+      const erasure = h.event(
+        'privacy.erasure.requested.v1',
+        { subjectId, requestId: 'req-ahead', receivedAt: inDays(0) },
+        inDays(0.5),
+      );
+      // Act
+      await h.send(erasure);
+      const writtenBy = new Date().toISOString();
+      const record = await h.ctx.store.getSubject('acme-sas', await h.pseudonym(subjectId));
+      // Assess
+      expect(record.tombstones?.['*']).toBeDefined();
+      expect(record.tombstones!['*']! <= writtenBy).toBe(true);
+    });
+
+    it('an upload whose retention ended before it arrived is never stored: expired at once, logged, upload removed', async () => {
+      // Prepare: training attendance is kept 10 years from its date
+      const subjectId = 'emp-too-old';
+      const upload = await h.upload(subjectId, 'att-2010', 'training-attendance', 'attended', {
+        documentDate: '2010-03-01',
+      });
+      // Act
+      await h.send(upload);
+      const records = (await readLog()).records.filter((r) => r.eventId === upload.id);
+      const left = await h.listKeys(h.outputs.UploadBucketName, 'acme-sas/incoming/att-2010');
+      const vault = await h.listKeys(
+        h.outputs.VaultBucketName,
+        `acme-sas/${await h.pseudonym(subjectId)}/`,
+      );
+      // Assess
+      expect(await h.items(subjectId)).toEqual({});
+      expect(records.map((r) => [r.operation, r.outcome, r.reason])).toEqual([
+        ['received', 'success', null],
+        ['expired', 'success', 'retention-ended-before-upload'],
+      ]);
+      expect(records[1]!.retainUntil! < '2020-03-02').toBe(true);
+      expect(left).toEqual([]);
+      expect(vault).toEqual([]);
+    });
+  });
 });
