@@ -1,6 +1,6 @@
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import type * as z from 'zod/mini';
-import { isTransient, PrivacyOpsError } from '../errors';
+import { asPermanent, isTransient } from '../errors';
 import type { LogEntry } from '../processing-log/writer';
 import { allRecordsFailed, BatchInvocation, type SQSBatchProcess } from './batch-invocation';
 import type { BatchServices } from './batch-services';
@@ -95,13 +95,15 @@ export class OperationBatch {
   }
 
   /**
-   * Handles the error of one record: a permanent one dead-letters the message with its reason and
-   * logs its `rejected` record (the record then counts as done); any other is rethrown.
+   * Handles the error of one record: a permanent one (see `asPermanent`: ours, or a deterministic
+   * JavaScript error as `unprocessable:<name>`) dead-letters the message with its reason and logs
+   * its `rejected` record (the record then counts as done); any other is rethrown.
    */
   async rejectOrRethrow(record: SQSRecord, error: unknown): Promise<void> {
     const { actor } = this;
     const { deadLetters, log, logger, pseudonyms } = this.services;
-    if (!(error instanceof PrivacyOpsError) || error.transient) {
+    const permanent = asPermanent(error);
+    if (!permanent) {
       logger.warn('record failed, will be retried', {
         messageId: record.messageId,
         error: error instanceof Error ? error.name : 'unknown',
@@ -109,12 +111,12 @@ export class OperationBatch {
       });
       throw error;
     }
-    const entry = await rejectionRecord(bodyAsJson(record.body), error.reason, pseudonyms);
-    await deadLetters.reject(record, error.reason, error.message, actor);
+    const entry = await rejectionRecord(bodyAsJson(record.body), permanent.reason, pseudonyms);
+    await deadLetters.reject(record, permanent.reason, permanent.message, actor);
     log.add(entry);
     logger.warn('event rejected to the dead-letter queue', {
       messageId: record.messageId,
-      reason: error.reason,
+      reason: permanent.reason,
     });
   }
 

@@ -33,12 +33,6 @@ interface UploadTarget {
   readonly category: TenantCategory;
 }
 
-/** When an upload is due: its anchor date and due date (undefined: waiting for an anchor). */
-interface UploadSchedule {
-  readonly documentDate: string;
-  readonly due: Date | undefined;
-}
-
 /** Options of the {@link DocumentUploadOperation}. */
 export interface DocumentUploadOptions {
   /** Client of the upload bucket. */
@@ -60,9 +54,9 @@ export interface DocumentUploadOptions {
  * Reordering: an erasure leaves a tombstone with its time on the subject record.
  * An upload whose event time is before the tombstone is erased at once (`erased-before-upload`)
  * when its category may be deleted, or stored restricted when the law requires keeping it; an
- * upload after the erasure is stored. An upload whose retention already ended when it arrives
- * (its due date is past, no legal hold) is never stored: the upload is removed and an `expired`
- * record logged (`retention-ended-before-upload`, with the date it was due). The retention item is written in a transaction conditional
+ * upload after the erasure is stored. An upload whose retention already ended when it arrives is
+ * stored with its past due date and logged so (`retention-ended-before-upload`): the next sweep
+ * expires it, within the sweeper's bound, unless a legal hold keeps it. The retention item is written in a transaction conditional
  * on the subject record being unchanged since it was read, so an erasure, closure or hold cannot
  * slip in between (the operation is retried and sees it).
  */
@@ -113,23 +107,6 @@ export class DocumentUploadOperation {
         },
       ];
     }
-    const schedule = this.scheduleOf(event, target, subjectRecord, erasedBefore);
-    if (schedule.due && schedule.due <= this.ctx.now() && !subjectRecord.holds) {
-      // Its retention ended before it arrived: never stored (whatever a crashed attempt stored is
-      // removed), the upload removed, and the expiry logged with the date it was due.
-      await vault.deleteAllVersions(tenant, subject, category.id, event.data.documentId);
-      await this.removeUpload(event.data.upload.key);
-      return [
-        base,
-        {
-          ...base,
-          operation: 'expired',
-          outcome: 'success',
-          retainUntil: schedule.due.toISOString(),
-          reason: reasonOf(category, 'retention-ended-before-upload'),
-        },
-      ];
-    }
     const upload = await this.readUpload(event);
     const item = await this.storeDocument(
       event,
@@ -137,7 +114,6 @@ export class DocumentUploadOperation {
       subjectRecord,
       erasedBefore,
       upload.content,
-      schedule,
     );
     await this.removeUploadedVersion(event.data.upload.key, upload.versionId);
     return [base, this.storedEntry(item, event)];
@@ -219,13 +195,21 @@ export class DocumentUploadOperation {
     subjectRecord: SubjectRecord,
     erasedBefore: boolean,
     content: Uint8Array,
-    { documentDate, due }: UploadSchedule,
   ): Promise<DocumentItem> {
-    const { store, vault } = this.ctx;
+    const { policy, store, vault } = this.ctx;
     const { tenant, subject, category } = target;
     const { documentId } = event.data;
     const ref = { tenant, subject, keyClass: category.id, documentId };
     const stored = await vault.put(ref, content, { category: category.id });
+    const tenantPolicy = policy.forTenant(tenant);
+    const documentDate = tenantPolicy
+      .documentDate(event.data.documentDate ?? event.time)
+      .toISOString();
+    const due = tenantPolicy.dueDate(category, {
+      documentDate,
+      closedAt: subjectRecord.closedAt,
+      restricted: erasedBefore,
+    });
     const item = reschedule({
       pk: target.pk,
       sk: target.sk,
@@ -261,28 +245,6 @@ export class DocumentUploadOperation {
     return item;
   }
 
-  /**
-   * The document's date (its anchor in the tenant's time zone) and its due date: undefined while it
-   * waits for the end of the relationship; the end of its legal duty when restricted.
-   */
-  private scheduleOf(
-    event: DocumentUploadedV1,
-    target: UploadTarget,
-    subjectRecord: SubjectRecord,
-    restricted: boolean,
-  ): UploadSchedule {
-    const tenantPolicy = this.ctx.policy.forTenant(target.tenant);
-    const documentDate = tenantPolicy
-      .documentDate(event.data.documentDate ?? event.time)
-      .toISOString();
-    const due = tenantPolicy.dueDate(target.category, {
-      documentDate,
-      closedAt: subjectRecord.closedAt,
-      restricted,
-    });
-    return { documentDate, due };
-  }
-
   private storedEntry(item: DocumentItem, event: DocumentUploadedV1): LogEntry {
     const category = this.ctx.policy.category(item.category);
     const fields = {
@@ -306,6 +268,10 @@ export class DocumentUploadOperation {
       reason: reasonOf(
         category,
         item.state === 'waiting-anchor' ? 'waiting-for-relationship-end' : undefined,
+        // Due before it arrived: expired by the next sweep (TTL may come first), unless held.
+        item.dueAt !== undefined && item.dueAt <= item.storedAt
+          ? 'retention-ended-before-upload'
+          : undefined,
         item.held ? 'legal-hold' : undefined,
       ),
     };

@@ -3,6 +3,10 @@ import {
   ReceiveMessageCommand,
   type Message,
 } from '@aws-sdk/client-sqs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { runCli } from '../../cli/main';
 import type { ProcessingLogRecord } from '../../shared/processing-log/record';
 import { readLogObjects } from '../../shared/processing-log/reader';
 import { startOperationsHarness, type OperationsHarness } from './operations-harness';
@@ -176,7 +180,7 @@ describe('hostile producer values (local endpoint)', () => {
       expect(record.tombstones!['*']! <= writtenBy).toBe(true);
     });
 
-    it('an upload whose retention ended before it arrived is never stored: expired at once, logged, upload removed', async () => {
+    it('an upload whose retention ended before it arrived is logged so and expired by the next sweep', async () => {
       // Prepare: training attendance is kept 10 years from its date
       const subjectId = 'emp-too-old';
       const upload = await h.upload(subjectId, 'att-2010', 'training-attendance', 'attended', {
@@ -184,21 +188,205 @@ describe('hostile producer values (local endpoint)', () => {
       });
       // Act
       await h.send(upload);
-      const records = (await readLog()).records.filter((r) => r.eventId === upload.id);
-      const left = await h.listKeys(h.outputs.UploadBucketName, 'acme-sas/incoming/att-2010');
-      const vault = await h.listKeys(
-        h.outputs.VaultBucketName,
-        `acme-sas/${await h.pseudonym(subjectId)}/`,
+      const stored = (await readLog()).records.filter((r) => r.eventId === upload.id);
+      const swept = await h.sweep(new Date().toISOString());
+      const subject = await h.pseudonym(subjectId);
+      const expired = (await readLog()).records.filter(
+        (r) => r.operation === 'expired' && r.subject === subject,
+      );
+      const vault = await h.listKeys(h.outputs.VaultBucketName, `acme-sas/${subject}/`);
+      // Assess
+      expect(stored.map((r) => [r.operation, r.outcome, r.reason])).toEqual([
+        ['received', 'success', null],
+        ['stored', 'success', 'retention-ended-before-upload'],
+      ]);
+      expect(stored[1]!.retainUntil! < '2020-03-02').toBe(true);
+      expect(swept.expired).toBeGreaterThanOrEqual(1);
+      expect(expired.map((r) => r.outcome)).toEqual(['success']);
+      expect(await h.items(subjectId)).toEqual({});
+      expect(vault).toEqual([]);
+    });
+  });
+
+  describe('producer values in the log', () => {
+    it('takes an access request whose id is not ASCII, and keeps it out of every header and of the log', async () => {
+      // Prepare: an id with accents and a control character
+      const subjectId = 'emp-accents';
+      const requestId = 'demande-accès-ü\u0007';
+      await h.send(await h.upload(subjectId, 'doc-accents', 'case-document', 'accents'));
+      const access = h.event('privacy.access.requested.v1', {
+        subjectId,
+        requestId,
+        receivedAt: new Date().toISOString(),
+      });
+      // Act
+      await h.send(access);
+      const dead = await drainDeadLetters();
+      const log = await readLog();
+      const records = log.records.filter((r) => r.eventId === access.id);
+      // Assess
+      expect(dead.map(reasonOf)).toEqual([]);
+      expect(records.map((r) => r.operation)).toEqual([
+        'received',
+        'exported',
+        'request-completed',
+      ]);
+      expect(new Set(records.map((r) => r.requestId))).toEqual(
+        new Set([await h.ctx.pseudonyms.request('acme-sas', requestId)]),
+      );
+      expect(log.text).not.toContain('demande-acc');
+    });
+
+    it('logs request and hold ids only as keyed pseudonyms, and never a hold reason', async () => {
+      // Prepare
+      const subjectId = 'emp-secrets';
+      await h.send(await h.upload(subjectId, 'doc-secrets', 'case-document', 'secrets'));
+      const place = h.event('privacy.legal-hold.placed.v1', {
+        subjectId,
+        holdId: 'HOLDSECRET-1',
+        reason: 'HOLDREASONSECRET: litigation against Jane Doe',
+      });
+      const erase = h.event('privacy.erasure.requested.v1', {
+        subjectId,
+        requestId: 'REQSECRET-1',
+        receivedAt: new Date().toISOString(),
+      });
+      const release = h.event('privacy.legal-hold.released.v1', {
+        subjectId,
+        holdId: 'HOLDSECRET-1',
+        reason: 'HOLDREASONSECRET: settled',
+      });
+      // Act
+      await h.send(place);
+      await h.send(erase);
+      await h.send(release);
+      const log = await readLog();
+      const hold = await h.ctx.pseudonyms.hold('acme-sas', 'HOLDSECRET-1');
+      const request = await h.ctx.pseudonyms.request('acme-sas', 'REQSECRET-1');
+      const byEvent = (e: Record<string, unknown>) =>
+        log.records.filter((r) => r.eventId === e.id).map((r) => r.requestId);
+      // Assess
+      expect(log.text).not.toMatch(/HOLDSECRET|HOLDREASONSECRET|REQSECRET|Jane Doe/);
+      expect(new Set(byEvent(place))).toEqual(new Set([hold]));
+      expect(new Set(byEvent(release))).toEqual(new Set([hold]));
+      expect(new Set(byEvent(erase))).toEqual(new Set([request]));
+      expect(hold).not.toBe(request);
+      expect(hold).not.toBe(await h.ctx.pseudonyms.request('acme-sas', 'HOLDSECRET-1'));
+    });
+
+    it('refuses an event id or source outside the strict character set, naming which', async () => {
+      // Prepare
+      const base = () =>
+        h.event('privacy.account.closed.v1', {
+          subjectId: 'emp-chars',
+          closedAt: new Date().toISOString(),
+        });
+      const spaced = { ...base(), id: 'evt one' };
+      const quoted = { ...base(), id: 'evt"<x>' };
+      const source: Record<string, unknown> = { ...base(), source: '/svc?name=<script>' };
+      // Act
+      await h.send(spaced, quoted, source);
+      const dead = await drainDeadLetters();
+      const reasons = Object.fromEntries(
+        dead.map((m) => [(JSON.parse(m.Body!) as { id: string }).id, reasonOf(m)]),
       );
       // Assess
-      expect(await h.items(subjectId)).toEqual({});
-      expect(records.map((r) => [r.operation, r.outcome, r.reason])).toEqual([
-        ['received', 'success', null],
-        ['expired', 'success', 'retention-ended-before-upload'],
+      expect([reasons['evt one'], reasons['evt"<x>'], reasons[source.id as string]]).toEqual([
+        'invalid-id',
+        'invalid-id',
+        'invalid-source',
       ]);
-      expect(records[1]!.retainUntil! < '2020-03-02').toBe(true);
-      expect(left).toEqual([]);
-      expect(vault).toEqual([]);
+    });
+  });
+
+  describe('the auditor finds requests and holds by their ids', () => {
+    /** Runs the CLI in-process against this pipeline and captures its output. */
+    async function cli(...args: string[]): Promise<{ code: number; out: string; err: string }> {
+      const work = mkdtempSync(path.join(tmpdir(), 'hostile-cli-'));
+      const outputs = path.join(work, 'outputs.json');
+      writeFileSync(
+        outputs,
+        JSON.stringify({ endpoint: h.pipeline.endpoint, region: 'eu-west-3', ...h.outputs }),
+      );
+      const out: string[] = [];
+      const err: string[] = [];
+      try {
+        const code = await runCli([...args, '--outputs', outputs], {
+          out: (t) => out.push(t),
+          err: (t) => err.push(t),
+        });
+        return { code, out: out.join('\n'), err: err.join('\n') };
+      } finally {
+        rmSync(work, { recursive: true, force: true });
+      }
+    }
+
+    it('computes request and hold pseudonyms, and the named queries take the id or its pseudonym', async () => {
+      // Prepare
+      const subjectId = 'emp-auditor';
+      await h.send(
+        h.event('privacy.erasure.requested.v1', {
+          subjectId,
+          requestId: 'REQ-AUDIT-1',
+          receivedAt: new Date().toISOString(),
+        }),
+        h.event('privacy.legal-hold.placed.v1', {
+          subjectId,
+          holdId: 'HOLD-AUDIT-1',
+          reason: 'audit',
+        }),
+      );
+      // Act
+      const request = await cli('pseudonym', '--request', 'REQ-AUDIT-1', '--tenant', 'acme-sas');
+      const hold = await cli('pseudonym', '--hold', 'HOLD-AUDIT-1', '--tenant', 'acme-sas');
+      const byId = await cli(
+        'log',
+        'query',
+        'operations-by-request',
+        '--param',
+        'request=REQ-AUDIT-1',
+        '--tenant',
+        'acme-sas',
+        '--format',
+        'json',
+      );
+      const byPseudonym = await cli(
+        'log',
+        'query',
+        'operations-by-request',
+        '--param',
+        `request=${request.out}`,
+        '--format',
+        'json',
+      );
+      const byHold = await cli(
+        'log',
+        'query',
+        'operations-by-hold',
+        '--param',
+        'hold=HOLD-AUDIT-1',
+        '--tenant',
+        'acme-sas',
+        '--format',
+        'json',
+      );
+      const withoutTenant = await cli(
+        'log',
+        'query',
+        'operations-by-request',
+        '--param',
+        'request=REQ-AUDIT-1',
+      );
+      // Assess
+      expect(request.out).toBe(await h.ctx.pseudonyms.request('acme-sas', 'REQ-AUDIT-1'));
+      expect(hold.out).toBe(await h.ctx.pseudonyms.hold('acme-sas', 'HOLD-AUDIT-1'));
+      const operations = (out: string) =>
+        (JSON.parse(out) as Array<{ operation: string }>).map((r) => r.operation).sort();
+      expect(operations(byId.out)).toEqual(['received', 'request-completed']);
+      expect(byPseudonym.out).toBe(byId.out);
+      expect(operations(byHold.out)).toEqual(['hold-placed']);
+      expect(withoutTenant.code).toBe(2);
+      expect(withoutTenant.err).toContain('--tenant');
     });
   });
 });

@@ -148,7 +148,10 @@ describe('privacy operations: retention, closure, hold, expiry (local endpoint)'
     expect(held['pay-2019'].expiresAt).toBeUndefined();
     expect(held['case-h'].expiresAt).toBeUndefined();
     expect(heldSweep.expired).toBe(0);
-    expect(duringHold['case-h']).toMatchObject({ state: 'held', erasurePending: 'req-hold-1' });
+    expect(duringHold['case-h']).toMatchObject({
+      state: 'held',
+      erasurePending: await h.ctx.pseudonyms.request('acme-sas', 'req-hold-1'),
+    });
     expect(readableDuringHold).toEqual(new Uint8Array(Buffer.from('case')));
     expect(logs.filter((r) => r.operation === 'hold-placed' && r.outcome === 'kept')).toHaveLength(
       2,
