@@ -389,4 +389,40 @@ describe('hostile producer values (local endpoint)', () => {
       expect(withoutTenant.err).toContain('--tenant');
     });
   });
+
+  describe('refusals by the operations', () => {
+    it('refuses an erasure of an unknown category, once even when delivered twice, and the rest of the batch is applied', async () => {
+      // Prepare: one erasure naming a category the policy does not have (sent twice), one valid
+      const subjectId = 'emp-unknown-category';
+      await h.send(await h.upload(subjectId, 'doc-kept', 'case-document', 'kept'));
+      const unknown = h.event('privacy.erasure.requested.v1', {
+        subjectId,
+        requestId: 'req-unknown-category',
+        receivedAt: new Date().toISOString(),
+        categories: ['no-such-category'],
+      });
+      const valid = h.event('privacy.erasure.requested.v1', {
+        subjectId: 'emp-other',
+        requestId: 'req-other',
+        receivedAt: new Date().toISOString(),
+      });
+      // Act
+      await h.send(unknown, valid, structuredClone(unknown));
+      const dead = await drainDeadLetters();
+      const log = await readLog();
+      const rejected = log.records.filter((r) => r.eventId === unknown.id);
+      const completed = log.records.filter(
+        (r) => r.eventId === valid.id && r.operation === 'request-completed',
+      );
+      // Assess
+      expect(dead.map(reasonOf)).toEqual(['unknown-category']);
+      expect(rejected.map((r) => [r.operation, r.reason, r.actor])).toEqual([
+        ['rejected', 'unknown-category', 'erasure-request'],
+      ]);
+      expect(rejected[0]!.subject).toBe(await h.pseudonym(subjectId));
+      expect(log.text).not.toContain(subjectId);
+      expect(completed).toHaveLength(1);
+      expect(Object.keys(await h.items(subjectId))).toEqual(['doc-kept']);
+    });
+  });
 });

@@ -157,7 +157,7 @@ describe('privacy operations: retention, closure, hold, expiry (local endpoint)'
       2,
     );
     expect(logs.find((r) => r.operation === 'erased' && r.outcome === 'skipped')).toMatchObject({
-      requestId: 'req-hold-1',
+      requestId: await h.ctx.pseudonyms.request('acme-sas', 'req-hold-1'),
       reason: 'legal-hold;erasure-deferred-until-release',
     });
     // Assess: release restores the schedules; the next sweep runs what fell due
