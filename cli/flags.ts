@@ -25,6 +25,8 @@ export const OPTIONS = {
   region: { type: 'string' },
   outputs: { type: 'string' },
   tenant: { type: 'string' },
+  request: { type: 'string' },
+  hold: { type: 'string' },
   key: { type: 'string' },
   policy: { type: 'string' },
   tenants: { type: 'string' },

@@ -14,7 +14,7 @@ const operation = new AccountClosureOperation(services, {
 const batch = new OperationBatch('account-closure', services);
 const processor = new BatchProcessor(EventType.SQS);
 
-/** One queued account closure: applied once per (source, id), or rejected with its reason. */
+/** One queued account closure: applied once per (tenantid, source, id), or rejected with its reason. */
 const recordHandler = (record: SQSRecord): Promise<void> =>
   batch.applyOnce(record, AccountClosedV1, (event) => operation.handle(event));
 

@@ -14,7 +14,7 @@ const operation = new DocumentUploadOperation(services, {
 const batch = new OperationBatch('document-upload', services);
 const processor = new BatchProcessor(EventType.SQS);
 
-/** One queued upload: stored once per (source, id), or rejected with its reason. */
+/** One queued upload: stored once per (tenantid, source, id), or rejected with its reason. */
 const recordHandler = (record: SQSRecord): Promise<void> =>
   batch.applyOnce(record, DocumentUploadedV1, (event) => operation.handle(event));
 

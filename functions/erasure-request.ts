@@ -11,7 +11,7 @@ const operation = new ErasureRequestOperation(services);
 const batch = new OperationBatch('erasure-request', services);
 const processor = new BatchProcessor(EventType.SQS);
 
-/** One queued erasure request: applied once per (source, id), or rejected with its reason. */
+/** One queued erasure request: applied once per (tenantid, source, id), or rejected with its reason. */
 const recordHandler = (record: SQSRecord): Promise<void> =>
   batch.applyOnce(record, ErasureRequestedV1, (event) => operation.handle(event));
 

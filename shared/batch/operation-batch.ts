@@ -1,33 +1,25 @@
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import type * as z from 'zod/mini';
-import { isTransient, PrivacyOpsError } from '../errors';
+import { asPermanent, isTransient } from '../errors';
 import type { LogEntry } from '../processing-log/writer';
 import { allRecordsFailed, BatchInvocation, type SQSBatchProcess } from './batch-invocation';
 import type { BatchServices } from './batch-services';
 import { parseEventBody } from './event-body';
+import { EVENT_KEY_JMESPATH, EVENT_PAYLOAD_JMESPATH, type OperationEvent } from './event-key';
 import { IdempotentStep } from './idempotent-step';
 import { bodyAsJson, rejectionRecord } from './rejection-record';
 
-/**
- * The idempotency key of an operation's event: its (`source`, `id`), as the wire contract
- * promises. Changing it (to add the tenant, say) changes it for every operation at once.
- */
-export const OPERATION_EVENT_KEY = '[source, id]';
-
-/** The envelope fields an operation's event has (what the application log may show of it). */
-export interface OperationEvent {
-  readonly id: string;
-  readonly source: string;
-  readonly type: string;
-  readonly tenantid: string;
-}
+/** The idempotency key of an operation's event (see `EVENT_KEY_JMESPATH`). */
+export const OPERATION_EVENT_KEY = EVENT_KEY_JMESPATH;
+export type { OperationEvent };
 
 /**
  * The steps every operation fed by an SQS queue takes, for its function's record handler
  * ({@link applyOnce}) and handler ({@link handler}) to call:
  *
  * - {@link parse}: the message body against the operation's schema;
- * - the operation, once per (`source`, `id`), its log entries logged once (see
+ * - the operation, once per (`tenantid`, `source`, `id`) (the same key with another payload is
+ *   refused: `id-reused-with-different-payload`), its log entries logged once (see
  *   {@link IdempotentStep});
  * - {@link rejectOrRethrow}: a permanent error (invalid input, unknown category, another tenant's
  *   data…) sends the message to the dead-letter queue at once with its reason and logs a
@@ -51,6 +43,7 @@ export class OperationBatch {
     this.step = new IdempotentStep({
       keyPrefix: actor,
       eventKeyJmesPath: OPERATION_EVENT_KEY,
+      payloadJmesPath: EVENT_PAYLOAD_JMESPATH,
       log: services.log,
       idempotency: services.idempotency,
     });
@@ -70,8 +63,8 @@ export class OperationBatch {
   }
 
   /**
-   * One record: parsed against `schema`; `operate` applied to its event unless its (`source`,
-   * `id`) was processed before, the log entries it returned queued for this invocation's log
+   * One record: parsed against `schema`; `operate` applied to its event unless its (`tenantid`,
+   * `source`, `id`) was processed before, the log entries it returned queued for this invocation's log
    * object once (see {@link IdempotentStep}); a permanent error rejected (see
    * {@link rejectOrRethrow}). Must be safe to run again after a crash: `operate` keys its effects.
    */
@@ -102,13 +95,15 @@ export class OperationBatch {
   }
 
   /**
-   * Handles the error of one record: a permanent one dead-letters the message with its reason and
-   * logs its `rejected` record (the record then counts as done); any other is rethrown.
+   * Handles the error of one record: a permanent one (see `asPermanent`: ours, or a deterministic
+   * JavaScript error as `unprocessable:<name>`) dead-letters the message with its reason and logs
+   * its `rejected` record (the record then counts as done); any other is rethrown.
    */
   async rejectOrRethrow(record: SQSRecord, error: unknown): Promise<void> {
     const { actor } = this;
     const { deadLetters, log, logger, pseudonyms } = this.services;
-    if (!(error instanceof PrivacyOpsError) || error.transient) {
+    const permanent = asPermanent(error);
+    if (!permanent) {
       logger.warn('record failed, will be retried', {
         messageId: record.messageId,
         error: error instanceof Error ? error.name : 'unknown',
@@ -116,12 +111,12 @@ export class OperationBatch {
       });
       throw error;
     }
-    const entry = await rejectionRecord(bodyAsJson(record.body), error.reason, pseudonyms);
-    await deadLetters.reject(record, error.reason, error.message, actor);
+    const entry = await rejectionRecord(bodyAsJson(record.body), permanent.reason, pseudonyms);
+    await deadLetters.reject(record, permanent.reason, permanent.message, actor);
     log.add(entry);
     logger.warn('event rejected to the dead-letter queue', {
       messageId: record.messageId,
-      reason: error.reason,
+      reason: permanent.reason,
     });
   }
 

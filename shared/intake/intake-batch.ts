@@ -26,7 +26,7 @@ export interface IntakeBatchOptions {
  *    record counts as done; a transient error while rejecting makes it a batch item failure;
  * 2. {@link handler}: after the records, the valid events are forwarded unchanged to their
  *    operation queues (SendMessageBatch, grouped by queue); entries that do not get through are
- *    batch item failures (the operations are idempotent on (source, id), so forwarding one again is
+ *    batch item failures (the operations are idempotent on (tenantid, source, id), so forwarding one again is
  *    harmless);
  * 3. the invocation's log entries are written as one object; if that write fails, the records whose
  *    entries it held are reported failed, and their redelivery logs them again without sending them

@@ -54,7 +54,9 @@ export interface DocumentUploadOptions {
  * Reordering: an erasure leaves a tombstone with its time on the subject record.
  * An upload whose event time is before the tombstone is erased at once (`erased-before-upload`)
  * when its category may be deleted, or stored restricted when the law requires keeping it; an
- * upload after the erasure is stored. The retention item is written in a transaction conditional
+ * upload after the erasure is stored. An upload whose retention already ended when it arrives is
+ * stored with its past due date and logged so (`retention-ended-before-upload`): the next sweep
+ * expires it, within the sweeper's bound, unless a legal hold keeps it. The retention item is written in a transaction conditional
  * on the subject record being unchanged since it was read, so an erasure, closure or hold cannot
  * slip in between (the operation is retried and sees it).
  */
@@ -266,6 +268,10 @@ export class DocumentUploadOperation {
       reason: reasonOf(
         category,
         item.state === 'waiting-anchor' ? 'waiting-for-relationship-end' : undefined,
+        // Due before it arrived: expired by the next sweep (TTL may come first), unless held.
+        item.dueAt !== undefined && item.dueAt <= item.storedAt
+          ? 'retention-ended-before-upload'
+          : undefined,
         item.held ? 'legal-hold' : undefined,
       ),
     };

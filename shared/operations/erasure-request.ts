@@ -35,7 +35,8 @@ export class ErasureRequestOperation {
     const { tenant, subject, requestId, deadline, common, request } = opened;
     const entries: LogEntry[] = [{ ...common, operation: 'received', outcome: 'success' }];
 
-    const tombstoneTime = isoOf(event.time);
+    // The erasure's time, but never later than now: a tombstone is not written ahead of itself.
+    const tombstoneTime = [isoOf(event.time), this.ctx.now().toISOString()].sort()[0]!;
     const record = await store.updateSubject(tenant, subject, (r) => {
       const tombstones = { ...(r.tombstones ?? {}) };
       for (const c of categories ?? ['*']) tombstones[c] = laterOf(tombstones[c], tombstoneTime)!;

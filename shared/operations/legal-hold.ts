@@ -25,16 +25,23 @@ export class LegalHoldOperation {
     return event.type === 'privacy.legal-hold.placed.v1' ? this.place(event) : this.release(event);
   }
 
+  /**
+   * Who and which hold: the hold is known by the keyed pseudonym of its id (table, log records'
+   * `requestId`); its free-text reason is neither stored nor logged.
+   */
   private async common(event: LegalHoldPlacedV1 | LegalHoldReleasedV1) {
     const tenant = event.tenantid;
     const subject = await this.ctx.pseudonyms.subject(tenant, event.data.subjectId);
+    const holdId = await this.ctx.pseudonyms.hold(tenant, event.data.holdId);
     return {
       tenant,
       subject,
+      holdId,
       pk: subjectKey(tenant, subject),
       fields: {
         tenant,
         subject,
+        requestId: holdId,
         eventId: event.id,
         eventSource: event.source,
         eventType: event.type,
@@ -44,12 +51,10 @@ export class LegalHoldOperation {
 
   private async place(event: LegalHoldPlacedV1): Promise<LogEntry[]> {
     const { store, policy } = this.ctx;
-    const { tenant, subject, pk, fields } = await this.common(event);
-    const { holdId } = event.data;
+    const { tenant, subject, holdId, pk, fields } = await this.common(event);
     const existing = await store.getHold(pk, holdId);
     await store.putHold(pk, {
       holdId,
-      reason: event.data.reason,
       placedAt: existing?.placedAt ?? event.time,
     });
     await store.updateSubject(tenant, subject, (r) => {
@@ -75,16 +80,17 @@ export class LegalHoldOperation {
 
   private async release(event: LegalHoldReleasedV1): Promise<LogEntry[]> {
     const { store, policy } = this.ctx;
-    const { tenant, subject, pk, fields } = await this.common(event);
-    const { holdId } = event.data;
-    const hold = await store.getHold(pk, holdId);
+    const { tenant, subject, holdId, pk, fields } = await this.common(event);
+    // A hold placed before holds were kept by pseudonym is found under its id, and released.
+    const legacyId = event.data.holdId;
+    const hold = (await store.getHold(pk, holdId)) ?? (await store.getHold(pk, legacyId));
     if (!hold)
       return [
         { ...fields, operation: 'hold-released', outcome: 'skipped', reason: 'unknown-hold' },
       ];
     if (!hold.releasedAt) await store.putHold(pk, { ...hold, releasedAt: event.time });
     const record = await store.updateSubject(tenant, subject, (r) => {
-      r.holds = (r.holds ?? []).filter((h) => h !== holdId);
+      r.holds = (r.holds ?? []).filter((h) => h !== holdId && h !== legacyId);
     });
     if (record.holds)
       return [

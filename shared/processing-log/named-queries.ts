@@ -11,13 +11,25 @@
  * it is completed by the first `request-completed` record of the same tenant and `requestId`.
  */
 
+/** What a parameter names that the log holds only as a keyed pseudonym. */
+export type PseudonymKind = 'subject' | 'request' | 'hold';
+
 /** One named query: what it answers, its SQL with placeholders, its parameters. */
 export interface NamedQuery {
   readonly name: string;
   readonly description: string;
   readonly sql: string;
   readonly parameters?: string[];
+  /**
+   * Parameters that name a subject, request or hold: the CLI takes the id (and `--tenant`) and
+   * passes its pseudonym, or the pseudonym itself.
+   */
+  readonly pseudonyms?: Readonly<Record<string, PseudonymKind>>;
 }
+
+/** The columns of a query listing operations, oldest first. */
+const OPERATION_COLUMNS = `"time", tenant, operation, outcome, category, legalBasis, purpose, requestId,
+  deadline, retainUntil, reason, document, eventType, eventId, eventSource, actor, recordId`;
 
 /** SQL dialects the named queries render to. */
 export type SqlDialect = 'athena' | 'duckdb';
@@ -78,10 +90,32 @@ export const NAMED_QUERIES: ReadonlyArray<NamedQuery> = [
     description:
       'Every operation on one subject, oldest first. The subject is its pseudonym: `privacy-ops pseudonym <subjectId> --tenant <tenant>`.',
     parameters: ['subject'],
-    sql: `SELECT "time", tenant, operation, outcome, category, legalBasis, purpose, requestId,
-  deadline, retainUntil, reason, document, eventType, eventId, eventSource, actor, recordId
+    pseudonyms: { subject: 'subject' },
+    sql: `SELECT ${OPERATION_COLUMNS}
 FROM {{table}}
 WHERE subject = {{subject}}
+ORDER BY "time", recordId`,
+  },
+  {
+    name: 'operations-by-request',
+    description:
+      'Every operation of one erasure or access request, oldest first. The request id (with --tenant) or its pseudonym: `privacy-ops pseudonym --request <id> --tenant <tenant>`.',
+    parameters: ['request'],
+    pseudonyms: { request: 'request' },
+    sql: `SELECT ${OPERATION_COLUMNS}
+FROM {{table}}
+WHERE requestId = {{request}}
+ORDER BY "time", recordId`,
+  },
+  {
+    name: 'operations-by-hold',
+    description:
+      'Every operation of one legal hold (placed, released, what it kept), oldest first. The hold id (with --tenant) or its pseudonym: `privacy-ops pseudonym --hold <id> --tenant <tenant>`.',
+    parameters: ['hold'],
+    pseudonyms: { hold: 'hold' },
+    sql: `SELECT ${OPERATION_COLUMNS}
+FROM {{table}}
+WHERE requestId = {{hold}}
 ORDER BY "time", recordId`,
   },
   {

@@ -108,19 +108,22 @@ export interface SubjectRecord {
   version: number;
 }
 
-/** A legal hold (`sk = HOLD#<holdId>`). */
+/**
+ * A legal hold (`sk = HOLD#<hold pseudonym>`). Its id is kept as its keyed pseudonym, and its
+ * free-text reason not at all (the controller has it; the pipeline never needs it).
+ */
 export interface HoldItem {
   pk: string;
   sk: string;
   kind: 'hold';
+  /** Keyed pseudonym of the producer's hold id. */
   holdId: string;
-  reason: string;
   placedAt: string;
   releasedAt?: string;
 }
 
 /**
- * A data-subject request (`sk = REQ#<requestId>`), tracked from receipt to completion, so that one
+ * A data-subject request (`sk = REQ#<request pseudonym>`: the keyed pseudonym of its id), tracked from receipt to completion, so that one
  * not answered within its month shows.
  */
 export interface RequestItem {

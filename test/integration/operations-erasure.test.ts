@@ -58,8 +58,9 @@ describe('privacy operations: erasure, access, reordering (local endpoint)', () 
       (error: unknown) => error,
     );
     const invoice = await h.ctx.vault.get(vaultRefOf(after['inv-e']));
-    const request = await h.ctx.store.getRequest(`T#acme-sas#S#${subject}`, 'req-erase-1');
-    const logs = (await h.logs()).filter((r) => r.requestId === 'req-erase-1');
+    const requestRef = await h.ctx.pseudonyms.request('acme-sas', 'req-erase-1');
+    const request = await h.ctx.store.getRequest(`T#acme-sas#S#${subject}`, requestRef);
+    const logs = (await h.logs()).filter((r) => r.requestId === requestRef);
     // Assess
     expect(versionsBefore).toBe(2);
     expect(versionsAfter).toBe(0);
@@ -115,7 +116,8 @@ describe('privacy operations: erasure, access, reordering (local endpoint)', () 
     const tags = await h.s3.send(
       new GetObjectTaggingCommand({ Bucket: h.outputs.ExportBucketName, Key: manifestKey }),
     );
-    const logs = (await h.logs()).filter((r) => r.requestId === 'req-access-1');
+    const requestRef = await h.ctx.pseudonyms.request('acme-sas', 'req-access-1');
+    const logs = (await h.logs()).filter((r) => r.requestId === requestRef);
     // Assess
     expect(keys).toHaveLength(3);
     expect(manifest).toMatchObject({ kind: 'access', subjectId: who, requestId: 'req-access-1' });

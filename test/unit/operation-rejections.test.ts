@@ -70,7 +70,7 @@ describe('an operation rejecting an event', () => {
     // Act
     await send(invalid);
     // Assess
-    expect(entries[0]).toMatchObject({ eventId: null, reason: 'invalid-field:id' });
+    expect(entries[0]).toMatchObject({ eventId: null, reason: 'invalid-id' });
   });
 
   it('rethrows a transient error without dead-lettering or logging anything', async () => {
