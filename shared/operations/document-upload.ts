@@ -12,11 +12,14 @@ import type { TenantCategory } from '../retention/tenant-policy';
 import {
   reschedule,
   subjectKey,
+  uploadMarkerKey,
   type DocumentItem,
   type SubjectRecord,
+  type UploadMarker,
 } from '../retention/retention-items';
 import { isoOf, laterOf } from '../retention/schedule';
 import type { OperationContext } from './context';
+import { ConcurrentChangeError } from '../retention/retention-store';
 import { deleteAllObjectVersions } from '../vault/version-deletion';
 import { documentFields, keptBasis, reasonOf } from './log-entries';
 
@@ -69,6 +72,9 @@ export class DocumentUploadOperation {
     const { store, vault } = this.ctx;
     const target = await this.targetOf(event);
     const { tenant, subject, category } = target;
+    // Before anything is stored: a refused or crashed upload stays findable by an erasure.
+    const marker = uploadMarkerOf(target, event);
+    await store.putUploadMarker(marker);
     const base: LogEntry = {
       tenant,
       operation: 'received',
@@ -83,7 +89,11 @@ export class DocumentUploadOperation {
       purpose: category.purpose,
     };
     const existing = await store.getDocument(target.pk, target.sk);
-    if (existing) return [base, await this.replayed(existing, event)];
+    if (existing) {
+      const replayed = await this.replayed(existing, event);
+      await store.deleteUploadMarker(marker);
+      return [base, replayed];
+    }
 
     const subjectRecord = await store.getSubject(tenant, subject);
     const tombstone = laterOf(
@@ -95,6 +105,7 @@ export class DocumentUploadOperation {
       // Erasure wins: never stored (and whatever a crashed attempt stored is removed).
       await vault.deleteAllVersions(tenant, subject, category.id, event.data.documentId);
       await this.removeUpload(event.data.upload.key);
+      await store.deleteUploadMarker(marker);
       return [
         base,
         {
@@ -105,7 +116,13 @@ export class DocumentUploadOperation {
         },
       ];
     }
-    const upload = await this.readUpload(event);
+    const upload = await this.readUpload(event).catch(async (error: unknown) => {
+      // An erasure may have removed the upload since the subject was read: retry, and see it.
+      const missing = error instanceof PermanentError && error.reason === 'upload-missing';
+      if (missing && (await store.getSubject(tenant, subject)).version !== subjectRecord.version)
+        throw new ConcurrentChangeError('subject record', error);
+      throw error;
+    });
     const item = await this.storeDocument(
       event,
       target,
@@ -114,6 +131,7 @@ export class DocumentUploadOperation {
       upload.content,
     );
     await this.removeUploadedVersion(event.data.upload.key, upload.versionId);
+    await store.deleteUploadMarker(marker);
     return [base, this.storedEntry(item, event)];
   }
 
@@ -303,4 +321,20 @@ export class DocumentUploadOperation {
       roundSize: UPLOAD_VERSIONS_ROUND,
     });
   }
+}
+
+/** The marker of an upload in progress, kept until its upload object is removed. */
+function uploadMarkerOf(target: UploadTarget, event: DocumentUploadedV1): UploadMarker {
+  return {
+    pk: target.pk,
+    sk: uploadMarkerKey(event.data.upload.key),
+    kind: 'upload',
+    tenant: target.tenant,
+    subject: target.subject,
+    documentId: event.data.documentId,
+    document: target.document,
+    category: target.category.id,
+    uploadKey: event.data.upload.key,
+    eventTime: isoOf(event.time),
+  };
 }

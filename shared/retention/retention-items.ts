@@ -142,6 +142,34 @@ export interface RequestItem {
   openRequestShard?: string;
 }
 
+/**
+ * An upload in progress (`sk = UPLOAD#<hash of the upload key>`): written before the upload
+ * function stores anything, deleted once the upload object is removed. One left behind marks an
+ * upload that was refused or crashed (its object may still be in the upload bucket, its document
+ * in the vault without a retention item), so that an erasure of the subject finds both.
+ */
+export interface UploadMarker {
+  pk: string;
+  sk: string;
+  kind: 'upload';
+  tenant: string;
+  /** Subject pseudonym. */
+  subject: string;
+  documentId: string;
+  /** Document pseudonym (what the log shows). */
+  document: string;
+  category: string;
+  /** The key in the upload bucket (under `<tenant>/`). */
+  uploadKey: string;
+  /** The upload event's time (ISO): an erasure covers the uploads older than it. */
+  eventTime: string;
+}
+
+/** The marker key of an upload: a hash of the upload key, so two uploads never share one. */
+export function uploadMarkerKey(uploadKey: string): string {
+  return `UPLOAD#${createHash('sha256').update(uploadKey).digest('hex').slice(0, 32)}`;
+}
+
 /** Partition key of a subject's items. */
 export function subjectKey(tenant: string, subject: string): string {
   return `T#${tenant}#S#${subject}`;

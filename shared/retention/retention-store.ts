@@ -16,6 +16,7 @@ import {
   type HoldItem,
   type RequestItem,
   type SubjectRecord,
+  type UploadMarker,
 } from './retention-items';
 
 /** Name of the index the sweeper queries. */
@@ -257,6 +258,38 @@ export class RetentionStore {
   async deleteDocument(item: Pick<DocumentItem, 'pk' | 'sk'>): Promise<void> {
     await this.dynamo.send(
       new DeleteCommand({ TableName: this.table, Key: { pk: item.pk, sk: item.sk } }),
+    );
+  }
+
+  /** Records an upload in progress (idempotent: the same upload key, the same item). */
+  async putUploadMarker(marker: UploadMarker): Promise<void> {
+    await this.dynamo.send(new PutCommand({ TableName: this.table, Item: marker }));
+  }
+
+  /** The uploads of a subject still in progress, refused or crashed (consistent read). */
+  async listUploadMarkers(tenant: string, subject: string): Promise<UploadMarker[]> {
+    const markers: UploadMarker[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const page = await this.dynamo.send(
+        new QueryCommand({
+          TableName: this.table,
+          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :upload)',
+          ExpressionAttributeValues: { ':pk': subjectKey(tenant, subject), ':upload': 'UPLOAD#' },
+          ConsistentRead: true,
+          ExclusiveStartKey: start,
+        }),
+      );
+      markers.push(...((page.Items ?? []) as UploadMarker[]));
+      start = page.LastEvaluatedKey;
+    } while (start);
+    return markers;
+  }
+
+  /** Deletes an upload marker (its upload object is gone); a no-op when already deleted. */
+  async deleteUploadMarker(marker: Pick<UploadMarker, 'pk' | 'sk'>): Promise<void> {
+    await this.dynamo.send(
+      new DeleteCommand({ TableName: this.table, Key: { pk: marker.pk, sk: marker.sk } }),
     );
   }
 
