@@ -54,8 +54,13 @@ export class ErasureRequestOperation {
     const tombstoneTime = isoOf(event.time);
     const record = await store.updateSubject(tenant, subject, (r) => {
       const tombstones = { ...(r.tombstones ?? {}) };
-      for (const c of categories ?? ['*']) tombstones[c] = laterOf(tombstones[c], tombstoneTime)!;
+      const requests = { ...(r.tombstoneRequests ?? {}) };
+      for (const c of categories ?? ['*']) {
+        tombstones[c] = laterOf(tombstones[c], tombstoneTime)!;
+        if (tombstones[c] === tombstoneTime) requests[c] = requestId;
+      }
       r.tombstones = tombstones;
+      r.tombstoneRequests = requests;
     });
     const held = Boolean(record.holds);
     const wanted = (d: DocumentItem) =>
@@ -65,8 +70,7 @@ export class ErasureRequestOperation {
     const kept = documents.filter((d) => policy.find(d.category)?.erasure === 'restrict');
     const inScope = (category: string) => !categories || categories.includes(category);
     // An upload in flight that is newer than this erasure is not covered by it: left alone.
-    const covers = (m: UploadMarker) =>
-      inScope(m.category) && m.eventTime < tombstoneTime;
+    const covers = (m: UploadMarker) => inScope(m.category) && m.eventTime < tombstoneTime;
 
     entries.push(...(await this.exportsErased(tenant, subject, common)));
     if (held) entries.push(...(await this.deferred(deletable, requestId, common)));

@@ -102,21 +102,52 @@ export interface SubjectRecord {
   closedAt?: string;
   /** Erasure tombstones: category (or `*` for everything) → time of the erasure event (ISO). */
   tombstones?: Record<string, string>;
+  /** The erasure request of each tombstone (same keys): what a later, older upload is erased for. */
+  tombstoneRequests?: Record<string, string>;
   /** Ids of the active legal holds; absent when none (so a condition can test its absence). */
   holds?: string[];
   /** Optimistic-concurrency version: every change bumps it. */
   version: number;
 }
 
-/** A legal hold (`sk = HOLD#<holdId>`). */
+/**
+ * The latest erasure covering a category of the subject (its own tombstone or `*`): the erasure
+ * event's time and, when recorded, its request id.
+ */
+export function tombstoneOf(
+  record: SubjectRecord,
+  category: string,
+): { time: string; requestId?: string } | undefined {
+  const keys = [category, '*'].filter((k) => record.tombstones?.[k] !== undefined);
+  if (keys.length === 0) return undefined;
+  const key = keys.reduce((a, b) => (record.tombstones![b] > record.tombstones![a] ? b : a));
+  return { time: record.tombstones![key], requestId: record.tombstoneRequests?.[key] };
+}
+
+/**
+ * A legal hold (`sk = HOLD#<holdId>`): the event times of its latest placement and latest release,
+ * whatever order they arrived in (see {@link isHoldActive}).
+ */
 export interface HoldItem {
   pk: string;
   sk: string;
   kind: 'hold';
   holdId: string;
   reason: string;
-  placedAt: string;
+  /** Event time of the latest placement (ISO); absent while only a release has arrived. */
+  placedAt?: string;
+  /** Event time of the latest release (ISO). */
   releasedAt?: string;
+  /** Optimistic-concurrency revision (absent on items written before it existed). */
+  rev?: number;
+}
+
+/**
+ * Whether a hold is in force: placed, and placed later than it was released (compared by event
+ * time, like erasure tombstones), so a release delivered before its placement leaves no hold.
+ */
+export function isHoldActive(hold: Pick<HoldItem, 'placedAt' | 'releasedAt'>): boolean {
+  return hold.placedAt !== undefined && (!hold.releasedAt || hold.placedAt > hold.releasedAt);
 }
 
 /**
