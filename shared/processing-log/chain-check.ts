@@ -26,7 +26,9 @@ export type VerifyProblemKind =
   | 'duplicate-record'
   | 'overwritten'
   | 'deleted'
-  | 'unreadable';
+  | 'unreadable'
+  /** Not under the log's compliance-mode Object Lock, or retained too short (see lock-check.ts). */
+  | 'object-lock';
 
 /** One finding of the verifier: what, where, and in words. */
 export interface VerifyProblem {

@@ -9,6 +9,7 @@ import {
   type VerifyProblem,
   type VerifyReport,
 } from './chain-check';
+import { objectLockProblems, readLockRule, type ObjectLockState } from './lock-check';
 import { ProcessingLogRecord } from './record';
 import { LOG_OBJECT_METADATA, recordsDigest } from './writer';
 
@@ -54,6 +55,9 @@ export function daysBetween(from: string, to: string): string[] {
  * records digest and checks the writer chains (see {@link verifyLogObjects}).
  */
 export class ProcessingLogVerifier {
+  /** Object Lock state of each object read, by key. */
+  private readonly locks = new Map<string, ObjectLockState>();
+
   constructor(
     private readonly s3: S3Client,
     private readonly bucket: string,
@@ -83,11 +87,21 @@ export class ProcessingLogVerifier {
         )
       : [];
     const report = verifyLogObjects(objects, keyVersions, predecessors);
+    problems.push(...(await this.lockProblems(current)));
     return {
       ...report,
       ok: report.ok && problems.length === 0,
       problems: [...problems, ...report.problems],
     };
+  }
+
+  /** Object Lock problems of the objects read (see {@link objectLockProblems}). */
+  private async lockProblems(keys: readonly string[]): Promise<VerifyProblem[]> {
+    const rule = await readLockRule(this.s3, this.bucket);
+    const states = keys
+      .map((key) => this.locks.get(key))
+      .filter((state): state is ObjectLockState => state !== undefined);
+    return objectLockProblems(states, rule);
   }
 
   /**
@@ -168,6 +182,12 @@ export class ProcessingLogVerifier {
     const response = await this.s3.send(
       new GetObjectCommand({ Bucket: this.bucket, Key: key, ChecksumMode: 'ENABLED' }),
     );
+    this.locks.set(key, {
+      key,
+      mode: response.ObjectLockMode,
+      retainUntil: response.ObjectLockRetainUntilDate,
+      lastModified: response.LastModified,
+    });
     const body = gunzipSync(Buffer.from(await response.Body!.transformToByteArray()));
     const meta = response.Metadata ?? {};
     const m = LOG_OBJECT_METADATA;
