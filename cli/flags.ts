@@ -47,7 +47,6 @@ export const OPTIONS = {
   origin: { type: 'string' },
   'anchor-bucket': { type: 'string' },
   subject: { type: 'string' },
-  request: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 

@@ -5,9 +5,15 @@ import { IN_QUEUE_ORDER } from '../shared/batch/batch-invocation';
 import { OperationBatch } from '../shared/batch/operation-batch';
 import { functionServices } from '../shared/functions/services';
 import { ErasureRequestOperation } from '../shared/operations/erasure-request';
+import { SubjectCopies } from '../shared/operations/subject-copies';
 
 const services = functionServices('erasure-request');
-const operation = new ErasureRequestOperation(services);
+const copies = new SubjectCopies({
+  s3: services.exports.s3,
+  exportBucket: services.exports.bucket,
+  uploadBucket: services.uploads.bucket,
+});
+const operation = new ErasureRequestOperation(services, copies);
 const batch = new OperationBatch('erasure-request', services);
 const processor = new BatchProcessor(EventType.SQS);
 
@@ -15,7 +21,7 @@ const processor = new BatchProcessor(EventType.SQS);
 const recordHandler = (record: SQSRecord): Promise<void> =>
   batch.applyOnce(record, ErasureRequestedV1, (event) => operation.handle(event));
 
-/** Erasure request: shreds and deletes what may go, restricts what the law keeps. */
+/** Erasure request: shreds and deletes what may go, and every copy; restricts what the law keeps. */
 export const handler = batch.handler((event, context) =>
   processPartialResponse(event, recordHandler, processor, { context, ...IN_QUEUE_ORDER }),
 );

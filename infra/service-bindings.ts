@@ -115,10 +115,18 @@ const vault: ServiceBinding<'vault'> = {
   },
 };
 
+/** Removes every version of objects of a bucket (listing versions), without reading any. */
+const deleteEveryVersion = (fn: iam.IGrantable, bucket: s3.IBucket) =>
+  onBucket(fn, bucket, {
+    objects: ['s3:DeleteObject', 's3:DeleteObjectVersion'],
+    bucket: ['s3:ListBucketVersions'],
+  });
+
 const uploads: ServiceBinding<'uploads'> = {
   values: (r) => ({ bucket: r.uploadBucket.bucketName }),
   grant: (r, fn, access) => {
     if (access === 'name') return;
+    if (access === 'delete') return deleteEveryVersion(fn, r.uploadBucket);
     onBucket(fn, r.uploadBucket, {
       objects: ['s3:GetObject', 's3:DeleteObject', 's3:DeleteObjectVersion'],
       bucket: ['s3:ListBucket', 's3:ListBucketVersions'],
@@ -159,7 +167,8 @@ const BINDINGS: { readonly [S in ServiceName]: ServiceBinding<S> } = {
   uploads,
   exports: {
     values: (r) => ({ bucket: r.exportBucket.bucketName }),
-    grant: (r, fn) => {
+    grant: (r, fn, access) => {
+      if (access === 'delete') return deleteEveryVersion(fn, r.exportBucket);
       onBucket(fn, r.exportBucket, { objects: ['s3:PutObject'] });
       r.exportBucket.encryptionKey?.grantEncrypt(fn);
     },

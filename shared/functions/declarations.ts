@@ -29,11 +29,15 @@ export interface ServiceAccess {
   readonly vault: 'read' | 'write' | 'delete';
   /**
    * The upload (landing) bucket. `name`: only its name, to check events point into it;
-   * `read-delete`: read an upload and remove every version of it.
+   * `read-delete`: read an upload and remove every version of it; `delete`: remove every version
+   * of an upload (what a refused or crashed upload left), never read it.
    */
-  readonly uploads: 'name' | 'read-delete';
-  /** The export bucket. `write`: put subject exports. */
-  readonly exports: 'write';
+  readonly uploads: 'name' | 'read-delete' | 'delete';
+  /**
+   * The export bucket. `write`: put subject exports; `delete`: remove every version of a
+   * subject's exports, never read them.
+   */
+  readonly exports: 'write' | 'delete';
   /** The retention policy bundled with the function: no variable, no grant. */
   readonly policy: 'bundled';
   /** The input queue of every queue-fed operation. `send`: forward events to them. */
@@ -191,7 +195,7 @@ export const FUNCTIONS = {
   }),
   'erasure-request': declare('erasure-request', {
     ...queueFed,
-    services: { ...OPERATION_BATCH, vault: 'delete' },
+    services: { ...OPERATION_BATCH, vault: 'delete', exports: 'delete', uploads: 'delete' },
   }),
   'access-request': declare('access-request', {
     ...queueFed,

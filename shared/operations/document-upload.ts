@@ -12,16 +12,26 @@ import type { TenantCategory } from '../retention/tenant-policy';
 import {
   reschedule,
   subjectKey,
+  tombstoneOf,
+  uploadMarkerKey,
   type DocumentItem,
   type SubjectRecord,
+  type UploadMarker,
 } from '../retention/retention-items';
-import { isoOf, laterOf } from '../retention/schedule';
+import { isoOf } from '../retention/schedule';
 import type { OperationContext } from './context';
+import { ConcurrentChangeError } from '../retention/retention-store';
 import { deleteAllObjectVersions } from '../vault/version-deletion';
 import { documentFields, keptBasis, reasonOf } from './log-entries';
 
 /** Versions of one upload key listed before deleting them (a producer writes a key a few times). */
 const UPLOAD_VERSIONS_ROUND = 1000;
+
+/**
+ * What an earlier erasure covering an upload makes of it: `restricted` (a category the law
+ * keeps), or pending erasure for that request (a category erasure deletes, under a legal hold).
+ */
+type StoredErasure = 'restricted' | { readonly pending: string };
 
 /** Who and what one upload is about: its pseudonyms, keys and category. */
 interface UploadTarget {
@@ -71,6 +81,9 @@ export class DocumentUploadOperation {
     const { store, vault } = this.ctx;
     const target = await this.targetOf(event);
     const { tenant, subject, category } = target;
+    // Before anything is stored: a refused or crashed upload stays findable by an erasure.
+    const marker = uploadMarkerOf(target, event);
+    await store.putUploadMarker(marker);
     const base: LogEntry = {
       tenant,
       operation: 'received',
@@ -85,18 +98,21 @@ export class DocumentUploadOperation {
       purpose: category.purpose,
     };
     const existing = await store.getDocument(target.pk, target.sk);
-    if (existing) return [base, await this.replayed(existing, event)];
+    if (existing) {
+      const replayed = await this.replayed(existing, event);
+      await store.deleteUploadMarker(marker);
+      return [base, replayed];
+    }
 
     const subjectRecord = await store.getSubject(tenant, subject);
-    const tombstone = laterOf(
-      subjectRecord.tombstones?.['*'],
-      subjectRecord.tombstones?.[category.id],
-    );
-    const erasedBefore = tombstone !== undefined && isoOf(event.time) < tombstone;
-    if (erasedBefore && category.erasure === 'delete') {
+    const tombstone = tombstoneOf(subjectRecord, category.id);
+    const erasedBefore = tombstone !== undefined && isoOf(event.time) < tombstone.time;
+    // Under a legal hold nothing is deleted: stored held, erased after the release.
+    if (erasedBefore && category.erasure === 'delete' && !subjectRecord.holds) {
       // Erasure wins: never stored (and whatever a crashed attempt stored is removed).
       await vault.deleteAllVersions(tenant, subject, category.id, event.data.documentId);
       await this.removeUpload(event.data.upload.key);
+      await store.deleteUploadMarker(marker);
       return [
         base,
         {
@@ -107,15 +123,21 @@ export class DocumentUploadOperation {
         },
       ];
     }
-    const upload = await this.readUpload(event);
-    const item = await this.storeDocument(
-      event,
-      target,
-      subjectRecord,
-      erasedBefore,
-      upload.content,
-    );
+    const upload = await this.readUpload(event).catch(async (error: unknown) => {
+      // An erasure may have removed the upload since the subject was read: retry, and see it.
+      const missing = error instanceof PermanentError && error.reason === 'upload-missing';
+      if (missing && (await store.getSubject(tenant, subject)).version !== subjectRecord.version)
+        throw new ConcurrentChangeError('subject record', error);
+      throw error;
+    });
+    const erasure: StoredErasure | undefined = !erasedBefore
+      ? undefined
+      : category.erasure === 'delete'
+        ? { pending: tombstone.requestId ?? 'erased-before-upload' }
+        : 'restricted';
+    const item = await this.storeDocument(event, target, subjectRecord, erasure, upload.content);
     await this.removeUploadedVersion(event.data.upload.key, upload.versionId);
+    await store.deleteUploadMarker(marker);
     return [base, this.storedEntry(item, event)];
   }
 
@@ -186,16 +208,18 @@ export class DocumentUploadOperation {
 
   /**
    * Stores the content in the vault and creates its retention item: scheduled from its anchor,
-   * restricted when an earlier erasure covers a category the law keeps, held under a legal hold.
-   * The item is written only if the subject record is unchanged since it was read.
+   * restricted when an earlier erasure covers a category the law keeps, held under a legal hold
+   * (and marked for the earlier erasure when it covers a category erasure deletes). The item is
+   * written only if the subject record is unchanged since it was read.
    */
   private async storeDocument(
     event: DocumentUploadedV1,
     target: UploadTarget,
     subjectRecord: SubjectRecord,
-    erasedBefore: boolean,
+    erasure: StoredErasure | undefined,
     content: Uint8Array,
   ): Promise<DocumentItem> {
+    const restricted = erasure === 'restricted';
     const { policy, store, vault } = this.ctx;
     const { tenant, subject, category } = target;
     const { documentId } = event.data;
@@ -208,7 +232,7 @@ export class DocumentUploadOperation {
     const due = tenantPolicy.dueDate(category, {
       documentDate,
       closedAt: subjectRecord.closedAt,
-      restricted: erasedBefore,
+      restricted,
     });
     const item = reschedule({
       pk: target.pk,
@@ -225,7 +249,8 @@ export class DocumentUploadOperation {
       size: stored.size,
       sha256: stored.sha256,
       state: 'active',
-      ...(erasedBefore
+      ...(typeof erasure === 'object' ? { erasurePending: erasure.pending } : {}),
+      ...(restricted
         ? {
             restricted: true,
             restrictionGround: category.restrictionGround,
@@ -253,6 +278,19 @@ export class DocumentUploadOperation {
       eventSource: event.source,
       eventType: event.type,
     };
+    if (item.erasurePending)
+      return {
+        ...fields,
+        operation: 'erased',
+        outcome: 'skipped',
+        requestId: item.erasurePending,
+        reason: reasonOf(
+          category,
+          'erased-before-upload',
+          'legal-hold',
+          'erasure-deferred-until-release',
+        ),
+      };
     if (item.restricted)
       return {
         ...fields,
@@ -309,4 +347,20 @@ export class DocumentUploadOperation {
       roundSize: UPLOAD_VERSIONS_ROUND,
     });
   }
+}
+
+/** The marker of an upload in progress, kept until its upload object is removed. */
+function uploadMarkerOf(target: UploadTarget, event: DocumentUploadedV1): UploadMarker {
+  return {
+    pk: target.pk,
+    sk: uploadMarkerKey(event.data.upload.key),
+    kind: 'upload',
+    tenant: target.tenant,
+    subject: target.subject,
+    documentId: event.data.documentId,
+    document: target.document,
+    category: target.category.id,
+    uploadKey: event.data.upload.key,
+    eventTime: isoOf(event.time),
+  };
 }

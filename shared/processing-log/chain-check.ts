@@ -38,7 +38,9 @@ export type VerifyProblemKind =
   | 'checkpoint-mismatch'
   | 'checkpointed-missing'
   | 'not-checkpointed'
-  | 'anchor-mismatch';
+  | 'anchor-mismatch'
+  /** Not under the log's compliance-mode Object Lock, or retained too short (see lock-check.ts). */
+  | 'object-lock';
 
 /** One finding of the verifier: what, where, and in words. */
 export interface VerifyProblem {

@@ -12,6 +12,7 @@ import {
   type VerifyProblem,
   type VerifyReport,
 } from './chain-check';
+import { objectLockProblems, readLockRule, type ObjectLockState } from './lock-check';
 import { checkCheckpoints } from './checkpoint-check';
 import { ProcessingLogRecord } from './record';
 import { LOG_OBJECT_METADATA, recordsDigest } from './writer';
@@ -67,6 +68,9 @@ export function daysBetween(from: string, to: string): string[] {
  * records digest and checks the writer chains (see {@link verifyLogObjects}).
  */
 export class ProcessingLogVerifier {
+  /** Object Lock state of each object read, by key. */
+  private readonly locks = new Map<string, ObjectLockState>();
+
   constructor(
     private readonly s3: S3Client,
     private readonly bucket: string,
@@ -96,6 +100,7 @@ export class ProcessingLogVerifier {
         )
       : [];
     const report = verifyLogObjects(objects, keyVersions, predecessors);
+    problems.push(...(await this.lockProblems(current)));
     const checkpoints = options.publicKey
       ? await checkCheckpoints({
           s3: this.s3,
@@ -113,6 +118,15 @@ export class ProcessingLogVerifier {
       problems: all,
       notes: [...report.notes, ...checkpoints.notes],
     };
+  }
+
+  /** Object Lock problems of the objects read (see {@link objectLockProblems}). */
+  private async lockProblems(keys: readonly string[]): Promise<VerifyProblem[]> {
+    const rule = await readLockRule(this.s3, this.bucket);
+    const states = keys
+      .map((key) => this.locks.get(key))
+      .filter((state): state is ObjectLockState => state !== undefined);
+    return objectLockProblems(states, rule);
   }
 
   /**
@@ -193,6 +207,12 @@ export class ProcessingLogVerifier {
     const response = await this.s3.send(
       new GetObjectCommand({ Bucket: this.bucket, Key: key, ChecksumMode: 'ENABLED' }),
     );
+    this.locks.set(key, {
+      key,
+      mode: response.ObjectLockMode,
+      retainUntil: response.ObjectLockRetainUntilDate,
+      lastModified: response.LastModified,
+    });
     const body = gunzipSync(Buffer.from(await response.Body!.transformToByteArray()));
     const meta = response.Metadata ?? {};
     const m = LOG_OBJECT_METADATA;

@@ -44,7 +44,14 @@ type NullableKeys = {
 
 /** What a caller gives for one record: operation, outcome and tenant, and whatever else applies. */
 export type LogEntry = Omit<ProcessingLogRecord, Defaulted | NullableKeys> &
-  Partial<Pick<ProcessingLogRecord, Defaulted | NullableKeys>>;
+  Partial<Pick<ProcessingLogRecord, Defaulted | NullableKeys>> & {
+    /**
+     * What tells this effect from another of the same operation on the same thing (a destroyed
+     * key's id, an export's prefix, a document's stored version): folded into the record id, so
+     * distinct effects get distinct ids while a replay of one effect keeps its id. Never written.
+     */
+    readonly effect?: string;
+  };
 
 /** Options of a {@link ProcessingLogWriter}. */
 export interface ProcessingLogWriterOptions {
@@ -57,9 +64,13 @@ export interface ProcessingLogWriterOptions {
   readonly instanceId?: string;
 }
 
-/** The deterministic id of a record: the same effect always gets the same id. */
+/**
+ * The deterministic id of a record: the same effect always gets the same id; `effect` (see
+ * {@link LogEntry}) tells apart effects the other fields do not.
+ */
 export function recordIdOf(
   r: Omit<ProcessingLogRecord, 'recordId' | 'time' | 'actor' | 'schemaVersion'>,
+  effect?: string,
 ): string {
   return createHash('sha256')
     .update(
@@ -73,6 +84,7 @@ export function recordIdOf(
         r.category,
         r.document,
         r.requestId,
+        ...(effect === undefined ? [] : [effect]),
       ]),
     )
     .digest('hex')
@@ -122,7 +134,7 @@ export class ProcessingLogWriter {
   }
 
   /** Queues a record for the next flush (validated against the schema). */
-  add(entry: LogEntry): ProcessingLogRecord {
+  add({ effect, ...entry }: LogEntry): ProcessingLogRecord {
     const base = {
       subject: null,
       category: null,
@@ -143,7 +155,7 @@ export class ProcessingLogWriter {
       schemaVersion: LOG_SCHEMA_VERSION,
       time: entry.time ?? this.now().toISOString(),
       actor: entry.actor ?? this.options.actor,
-      recordId: entry.recordId ?? recordIdOf(base),
+      recordId: entry.recordId ?? recordIdOf(base, effect),
     });
     this.records.push(record);
     return record;

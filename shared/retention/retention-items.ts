@@ -102,6 +102,8 @@ export interface SubjectRecord {
   closedAt?: string;
   /** Erasure tombstones: category (or `*` for everything) → time of the erasure event (ISO). */
   tombstones?: Record<string, string>;
+  /** The erasure request of each tombstone (same keys): what a later, older upload is erased for. */
+  tombstoneRequests?: Record<string, string>;
   /** Ids of the active legal holds; absent when none (so a condition can test its absence). */
   holds?: string[];
   /** Optimistic-concurrency version: every change bumps it. */
@@ -109,8 +111,23 @@ export interface SubjectRecord {
 }
 
 /**
- * A legal hold (`sk = HOLD#<hold pseudonym>`). Its id is kept as its keyed pseudonym, and its
- * free-text reason not at all (the controller has it; the pipeline never needs it).
+ * The latest erasure covering a category of the subject (its own tombstone or `*`): the erasure
+ * event's time and, when recorded, its request id.
+ */
+export function tombstoneOf(
+  record: SubjectRecord,
+  category: string,
+): { time: string; requestId?: string } | undefined {
+  const keys = [category, '*'].filter((k) => record.tombstones?.[k] !== undefined);
+  if (keys.length === 0) return undefined;
+  const key = keys.reduce((a, b) => (record.tombstones![b] > record.tombstones![a] ? b : a));
+  return { time: record.tombstones![key], requestId: record.tombstoneRequests?.[key] };
+}
+
+/**
+ * A legal hold (`sk = HOLD#<hold pseudonym>`): the event times of its latest placement and latest
+ * release, whatever order they arrived in (see {@link isHoldActive}). Its id is kept as its keyed
+ * pseudonym, and its free-text reason not at all (the controller has it; the pipeline never needs it).
  */
 export interface HoldItem {
   pk: string;
@@ -118,8 +135,20 @@ export interface HoldItem {
   kind: 'hold';
   /** Keyed pseudonym of the producer's hold id. */
   holdId: string;
-  placedAt: string;
+  /** Event time of the latest placement (ISO); absent while only a release has arrived. */
+  placedAt?: string;
+  /** Event time of the latest release (ISO). */
   releasedAt?: string;
+  /** Optimistic-concurrency revision (absent on items written before it existed). */
+  rev?: number;
+}
+
+/**
+ * Whether a hold is in force: placed, and placed later than it was released (compared by event
+ * time, like erasure tombstones), so a release delivered before its placement leaves no hold.
+ */
+export function isHoldActive(hold: Pick<HoldItem, 'placedAt' | 'releasedAt'>): boolean {
+  return hold.placedAt !== undefined && (!hold.releasedAt || hold.placedAt > hold.releasedAt);
 }
 
 /**
@@ -143,6 +172,34 @@ export interface RequestItem {
   outcome?: string;
   /** Partition of the `open-requests` index: present only while the request is open. */
   openRequestShard?: string;
+}
+
+/**
+ * An upload in progress (`sk = UPLOAD#<hash of the upload key>`): written before the upload
+ * function stores anything, deleted once the upload object is removed. One left behind marks an
+ * upload that was refused or crashed (its object may still be in the upload bucket, its document
+ * in the vault without a retention item), so that an erasure of the subject finds both.
+ */
+export interface UploadMarker {
+  pk: string;
+  sk: string;
+  kind: 'upload';
+  tenant: string;
+  /** Subject pseudonym. */
+  subject: string;
+  documentId: string;
+  /** Document pseudonym (what the log shows). */
+  document: string;
+  category: string;
+  /** The key in the upload bucket (under `<tenant>/`). */
+  uploadKey: string;
+  /** The upload event's time (ISO): an erasure covers the uploads older than it. */
+  eventTime: string;
+}
+
+/** The marker key of an upload: a hash of the upload key, so two uploads never share one. */
+export function uploadMarkerKey(uploadKey: string): string {
+  return `UPLOAD#${createHash('sha256').update(uploadKey).digest('hex').slice(0, 32)}`;
 }
 
 /** Partition key of a subject's items. */

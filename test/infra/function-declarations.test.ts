@@ -41,6 +41,7 @@ const RESOURCE_OF: Readonly<Record<string, Readonly<Record<string, readonly stri
     kms: [V.vault.wrappingKeyId],
   },
   'shared/operations/subject-export.ts': { s3: [V.exports.bucket] },
+  'shared/operations/subject-copies.ts': { s3: [V.exports.bucket, V.uploads.bucket] },
   'shared/operations/document-upload.ts': { s3: [V.uploads.bucket] },
   idempotency: { dynamodb: [V.idempotency.table] },
 };

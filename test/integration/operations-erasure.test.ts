@@ -1,6 +1,7 @@
 import { GetObjectCommand, GetObjectTaggingCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { DocumentUploadOperation } from '../../shared/operations/document-upload';
 import { ErasureRequestOperation } from '../../shared/operations/erasure-request';
+import { SubjectCopies } from '../../shared/operations/subject-copies';
 import { vaultRefOf, type SubjectRecord } from '../../shared/retention/retention-items';
 import { ConcurrentChangeError, RetentionStore } from '../../shared/retention/retention-store';
 import { DocumentShreddedError } from '../../shared/vault/errors';
@@ -187,7 +188,14 @@ describe('privacy operations: erasure, access, reordering (local endpoint)', () 
   it('reordering in flight: an erasure that lands between the upload reading the subject and writing its item cancels the write; the retry erases it', async () => {
     // Prepare: a store that lets an erasure run right after the upload read the subject record
     const who = 'emp-race-2';
-    const erasure = new ErasureRequestOperation(h.ctx);
+    const erasure = new ErasureRequestOperation(
+      h.ctx,
+      new SubjectCopies({
+        s3: h.s3,
+        exportBucket: h.outputs.ExportBucketName,
+        uploadBucket: h.outputs.UploadBucketName,
+      }),
+    );
     const erasureEvent = h.event('privacy.erasure.requested.v1', {
       subjectId: who,
       requestId: 'req-race-2',
