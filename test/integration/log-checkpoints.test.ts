@@ -4,6 +4,7 @@ import {
   GetObjectCommand,
   GetObjectLockConfigurationCommand,
   ListObjectsV2Command,
+  PutObjectLockConfigurationCommand,
   PutObjectCommand,
   S3Client,
 } from '@aws-sdk/client-s3';
@@ -103,6 +104,16 @@ describe('signed checkpoints of the processing log', () => {
         Bucket: copy,
         CreateBucketConfiguration: { LocationConstraint: 'eu-west-3' },
         ObjectLockEnabledForBucket: true,
+      }),
+    );
+    // The copy is locked like the log, so only what the test dropped differs.
+    await s3.send(
+      new PutObjectLockConfigurationCommand({
+        Bucket: copy,
+        ObjectLockConfiguration: {
+          ObjectLockEnabled: 'Enabled',
+          Rule: { DefaultRetention: { Mode: 'COMPLIANCE', Days: 1 } },
+        },
       }),
     );
     const listed = await s3.send(new ListObjectsV2Command({ Bucket: bucket }));
@@ -252,9 +263,12 @@ describe('signed checkpoints of the processing log', () => {
     const { code, report } = await verify(copy);
     // Assess
     expect(code).toBe(1);
-    expect(report.problems.filter((p) => p.kind === 'not-checkpointed').map((p) => p.key)).toEqual(
-      forged.sort(),
-    );
+    expect(
+      report.problems
+        .filter((p) => p.kind === 'not-checkpointed')
+        .map((p) => p.key)
+        .sort(),
+    ).toEqual(forged.sort());
   });
 
   it('fails on a rewritten checkpoint: a new version in place, or one signed by another key', async () => {
