@@ -26,9 +26,10 @@ const WRITERS = 8;
 
 /**
  * Checkpoint cost against the size of the log, on the checkpointer itself (its own run, no
- * waiting): for each size, a fresh log bucket filled with records, a first checkpoint (no state
- * yet: it lists the whole log), then 1,000 more records and the next checkpoint (reads only the
- * new objects). Calls counted per operation; time is the run's own.
+ * waiting): for each size, a fresh log bucket filled with records written two hours ago, a first
+ * checkpoint (no state yet: it lists and reads the whole log), then 1,000 more records written now
+ * and the next checkpoint (lists the last minutes' keys, reads only the new objects). Calls counted
+ * per operation; time is the run's own.
  */
 export async function measureCheckpoints(pipeline: LocalPipeline) {
   const { endpoint, region, outputs } = pipeline.environment;
@@ -48,10 +49,15 @@ export async function measureCheckpoints(pipeline: LocalPipeline) {
         ObjectLockEnabledForBucket: true,
       }),
     );
-    const writers = Array.from(
-      { length: WRITERS },
-      (_, i) => new ProcessingLogWriter({ s3: writerS3, bucket, actor: `bench-writer-${i}` }),
-    );
+    // The log as it stands after a while: its objects written 2 hours ago (outside the window of
+    // keys each run looks at again), then new ones written now by new writer instances.
+    const writersAt = (at: () => Date) =>
+      Array.from(
+        { length: WRITERS },
+        (_, i) =>
+          new ProcessingLogWriter({ s3: writerS3, bucket, actor: `bench-writer-${i}`, now: at }),
+      );
+    let writers = writersAt(() => new Date(Date.now() - 2 * 3_600_000));
     const fill = async (count: number, from: number) => {
       const objects = Math.ceil(count / RECORDS_PER_OBJECT);
       const perWriter = Array.from({ length: WRITERS }, (_, w) =>
@@ -95,6 +101,7 @@ export async function measureCheckpoints(pipeline: LocalPipeline) {
       return { size: run.size, objects: run.objects, ms: round(ms, 1), calls, totalCalls: total };
     };
     const first = await timed('first');
+    writers = writersAt(() => new Date());
     const newObjects = await fill(INCREMENT, records);
     const next = await timed('next');
     results.push({

@@ -7,8 +7,8 @@ export const CHECKPOINT_PREFIX = 'checkpoints/';
 /** The `format` value of a checkpoint entry. */
 export const CHECKPOINT_ENTRY_FORMAT = 'privacy-ops/checkpoint-entry';
 
-/** Largest tree size a checkpoint key can carry (16 decimal digits, above 2^53). */
-const KEY_SIZE_LIMIT = 10 ** 16 - 1;
+/** The number sizes are counted down from in keys: 16 decimal nines, above 2^53 (so a bigint). */
+const KEY_SIZE_LIMIT = 10n ** 16n - 1n;
 
 /**
  * One log object added to the tree by an increment: its key, its place in its writer chain and
@@ -58,13 +58,13 @@ export type CheckpointEntry = z.infer<typeof CheckpointEntry>;
  */
 export function checkpointEntryKey(size: number): string {
   if (!Number.isSafeInteger(size) || size < 0) throw new Error(`bad tree size ${size}`);
-  return `${CHECKPOINT_PREFIX}${String(KEY_SIZE_LIMIT - size).padStart(16, '0')}.json`;
+  return `${CHECKPOINT_PREFIX}${(KEY_SIZE_LIMIT - BigInt(size)).toString().padStart(16, '0')}.json`;
 }
 
 /** The tree size an entry key stands for, or undefined when the key is not an entry's. */
 export function sizeOfEntryKey(key: string): number | undefined {
   const m = /^checkpoints\/(\d{16})\.json$/.exec(key);
-  return m ? KEY_SIZE_LIMIT - Number(m[1]) : undefined;
+  return m ? Number(KEY_SIZE_LIMIT - BigInt(m[1]!)) : undefined;
 }
 
 /** The origin (log name and key name) of the checkpoints of the log in `bucket`. */
