@@ -5,7 +5,12 @@ import type { LogEntry } from '../processing-log/writer';
 import { allRecordsFailed, BatchInvocation, type SQSBatchProcess } from './batch-invocation';
 import type { BatchServices } from './batch-services';
 import { parseEventBody } from './event-body';
-import { EVENT_KEY_JMESPATH, EVENT_PAYLOAD_JMESPATH, type OperationEvent } from './event-key';
+import {
+  EVENT_KEY_JMESPATH,
+  EVENT_KEY_PREFIX,
+  EVENT_PAYLOAD_JMESPATH,
+  type OperationEvent,
+} from './event-key';
 import { IdempotentStep } from './idempotent-step';
 import { bodyAsJson } from './rejection-record';
 import { Rejector } from './rejector';
@@ -35,7 +40,7 @@ export class OperationBatch {
   private readonly invocations: BatchInvocation;
 
   /**
-   * @param actor name of the acting function (processing-log `actor`, idempotency key prefix)
+   * @param actor name of the acting function (processing-log `actor`, rejections' key prefix)
    * @param services the function's services, built once per module (`functionServices`)
    * @param rejector how a permanent error is rejected. @default the intake's {@link Rejector}:
    *   dead-letter queue and one `rejected` record, once per body
@@ -47,7 +52,7 @@ export class OperationBatch {
   ) {
     this.rejector = rejector ?? new Rejector({ actor, ...services });
     this.step = new IdempotentStep({
-      keyPrefix: actor,
+      keyPrefix: EVENT_KEY_PREFIX,
       eventKeyJmesPath: OPERATION_EVENT_KEY,
       payloadJmesPath: EVENT_PAYLOAD_JMESPATH,
       log: services.log,
