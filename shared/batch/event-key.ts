@@ -17,6 +17,12 @@ export interface OperationEvent {
 export const EVENT_KEY_JMESPATH = '[tenantid, source, id]';
 
 /**
+ * The idempotency key prefix of every operation: one namespace for all of them, so an id reused for
+ * an event of another type (which another function applies) is caught as a reuse too.
+ */
+export const EVENT_KEY_PREFIX = 'privacy-event';
+
+/**
  * What must be equal for a second delivery under the same key to be a duplicate: everything the
  * event says besides its key (`type`, `time`, `data`). The same key with another payload is not a
  * duplicate: it is refused (`id-reused-with-different-payload`), never dropped.

@@ -5,9 +5,15 @@ import type { LogEntry } from '../processing-log/writer';
 import { allRecordsFailed, BatchInvocation, type SQSBatchProcess } from './batch-invocation';
 import type { BatchServices } from './batch-services';
 import { parseEventBody } from './event-body';
-import { EVENT_KEY_JMESPATH, EVENT_PAYLOAD_JMESPATH, type OperationEvent } from './event-key';
+import {
+  EVENT_KEY_JMESPATH,
+  EVENT_KEY_PREFIX,
+  EVENT_PAYLOAD_JMESPATH,
+  type OperationEvent,
+} from './event-key';
 import { IdempotentStep } from './idempotent-step';
-import { bodyAsJson, rejectionRecord } from './rejection-record';
+import { bodyAsJson } from './rejection-record';
+import { Rejector } from './rejector';
 
 /** The idempotency key of an operation's event (see `EVENT_KEY_JMESPATH`). */
 export const OPERATION_EVENT_KEY = EVENT_KEY_JMESPATH;
@@ -30,18 +36,23 @@ export type { OperationEvent };
  */
 export class OperationBatch {
   private readonly step: IdempotentStep<OperationEvent>;
+  private readonly rejector: Pick<Rejector, 'reject' | 'registerLambdaContext'>;
   private readonly invocations: BatchInvocation;
 
   /**
-   * @param actor name of the acting function (processing-log `actor`, idempotency key prefix)
+   * @param actor name of the acting function (processing-log `actor`, rejections' key prefix)
    * @param services the function's services, built once per module (`functionServices`)
+   * @param rejector how a permanent error is rejected. @default the intake's {@link Rejector}:
+   *   dead-letter queue and one `rejected` record, once per body
    */
   constructor(
     private readonly actor: string,
     private readonly services: BatchServices,
+    rejector?: Pick<Rejector, 'reject' | 'registerLambdaContext'>,
   ) {
+    this.rejector = rejector ?? new Rejector({ actor, ...services });
     this.step = new IdempotentStep({
-      keyPrefix: actor,
+      keyPrefix: EVENT_KEY_PREFIX,
       eventKeyJmesPath: OPERATION_EVENT_KEY,
       payloadJmesPath: EVENT_PAYLOAD_JMESPATH,
       log: services.log,
@@ -50,7 +61,7 @@ export class OperationBatch {
     this.invocations = new BatchInvocation({
       log: services.log,
       logger: services.logger,
-      steps: [this.step],
+      steps: [this.step, this.rejector],
     });
   }
 
@@ -96,12 +107,12 @@ export class OperationBatch {
 
   /**
    * Handles the error of one record: a permanent one (see `asPermanent`: ours, or a deterministic
-   * JavaScript error as `unprocessable:<name>`) dead-letters the message with its reason and logs
-   * its `rejected` record (the record then counts as done); any other is rethrown.
+   * JavaScript error as `unprocessable:<name>`) is rejected as the intake rejects, once per body:
+   * dead-letter queue with its reason, one `rejected` record (the record then counts as done);
+   * any other is rethrown.
    */
   async rejectOrRethrow(record: SQSRecord, error: unknown): Promise<void> {
-    const { actor } = this;
-    const { deadLetters, log, logger, pseudonyms } = this.services;
+    const { logger } = this.services;
     const permanent = asPermanent(error);
     if (!permanent) {
       logger.warn('record failed, will be retried', {
@@ -111,13 +122,16 @@ export class OperationBatch {
       });
       throw error;
     }
-    const entry = await rejectionRecord(bodyAsJson(record.body), permanent.reason, pseudonyms);
-    await deadLetters.reject(record, permanent.reason, permanent.message, actor);
-    log.add(entry);
-    logger.warn('event rejected to the dead-letter queue', {
-      messageId: record.messageId,
-      reason: permanent.reason,
-    });
+    const outcome = await this.rejector.reject(record, permanent, bodyAsJson(record.body));
+    logger.warn(
+      outcome.deadLettered
+        ? 'event rejected to the dead-letter queue'
+        : 'duplicate of a rejected event',
+      {
+        messageId: record.messageId,
+        reason: permanent.reason,
+      },
+    );
   }
 
   /**

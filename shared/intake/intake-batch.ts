@@ -5,13 +5,13 @@ import { BatchInvocation, type SQSBatchProcess } from '../batch/batch-invocation
 import { isTransient } from '../errors';
 import type { ProcessingLogWriter } from '../processing-log/writer';
 import type { ForwardItem, OperationForwarder } from './forwarder';
-import type { IntakeRejector } from './rejections';
+import type { Rejector } from '../batch/rejector';
 import type { RejectedMessage } from './validate';
 
 /** What the intake needs around it: clients and services built once per module. */
 export interface IntakeBatchOptions {
   readonly forwarder: OperationForwarder;
-  readonly rejector: IntakeRejector;
+  readonly rejector: Rejector;
   readonly log: ProcessingLogWriter;
   readonly logger: Logger;
 }

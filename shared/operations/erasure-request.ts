@@ -47,6 +47,9 @@ export class ErasureRequestOperation {
   async handle(event: ErasureRequestedV1): Promise<LogEntry[]> {
     const { store, policy } = this.ctx;
     const { categories } = event.data;
+    // A category the tenant's policy does not have is refused (`unknown-category`), before
+    // anything is recorded: never a request "completed" with nothing done.
+    for (const c of categories ?? []) policy.forTenant(event.tenantid).category(c);
     const opened = await openSubjectRequest(this.ctx, event, 'erasure');
     const { tenant, subject, requestId, deadline, common, request } = opened;
     const entries: LogEntry[] = [{ ...common, operation: 'received', outcome: 'success' }];

@@ -112,6 +112,35 @@ describe('hostile producer values (local endpoint)', () => {
       });
     });
 
+    it('refuses an id reused for an event of another type, which another function applies', async () => {
+      // Prepare: an erasure, then an access request reusing its id
+      const subjectId = 'emp-reuse-type';
+      const erasure = h.event('privacy.erasure.requested.v1', {
+        subjectId,
+        requestId: 'req-reuse-type-1',
+        receivedAt: new Date().toISOString(),
+      });
+      const access = h.event('privacy.access.requested.v1', {
+        subjectId,
+        requestId: 'req-reuse-type-2',
+        receivedAt: new Date().toISOString(),
+      });
+      access.id = erasure.id;
+      // Act
+      await h.send(erasure);
+      await h.send(access);
+      const dead = await drainDeadLetters();
+      const records = (await readLog()).records.filter((r) => r.eventId === erasure.id);
+      // Assess
+      expect(dead.map(reasonOf)).toEqual(['id-reused-with-different-payload']);
+      expect(dead.map((m) => (JSON.parse(m.Body!) as { type: string }).type)).toEqual([
+        'privacy.access.requested.v1',
+      ]);
+      expect(records.filter((r) => r.actor === 'access-request').map((r) => r.operation)).toEqual([
+        'rejected',
+      ]);
+    });
+
     it('a duplicate with the same payload has one effect and is not refused', async () => {
       // Prepare
       const once = await h.upload('emp-dup', 'doc-dup', 'case-document', 'dup');

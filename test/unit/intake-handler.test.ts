@@ -6,7 +6,7 @@ import { exampleEvents } from '../../events/examples';
 import { OperationForwarder, type OperationRoutes } from '../../shared/intake/forwarder';
 import { IN_QUEUE_ORDER } from '../../shared/batch/batch-invocation';
 import { IntakeBatch } from '../../shared/intake/intake-batch';
-import type { IntakeRejector } from '../../shared/intake/rejections';
+import type { Rejector } from '../../shared/batch/rejector';
 import { decideIngressMessage } from '../../shared/intake/validate';
 import type { ProcessingLogWriter } from '../../shared/processing-log/writer';
 
@@ -54,7 +54,7 @@ function fakes(
       rejected.push(`${record.messageId}:${error.reason}`);
       return { deadLettered: true, logged: true };
     }),
-  } as unknown as IntakeRejector;
+  } as unknown as Rejector;
   const log = {
     begin: jest.fn(() => 'key'),
     flush: jest.fn(async () => {
