@@ -9,6 +9,10 @@
  * A request is the `received` record that carries a `requestId` (erasure and access requests;
  * its `deadline` is the one-month deadline of GDPR Art. 12(3), or receipt + 1 month when absent);
  * it is completed by the first `request-completed` record of the same tenant and `requestId`.
+ * `deleted` counts the successful deletions of data (documents, `erased` or `expired` with a
+ * category), not the keys shredded with them, copies such as exports, or deferrals; `deferred`
+ * counts what a legal hold deferred, and an open request with deferrals is `deferred` until its
+ * deadline passes (then `overdue`).
  */
 
 /** One named query: what it answers, its SQL with placeholders, its parameters. */
@@ -40,7 +44,10 @@ function requestsSql(eventType?: string): string {
   GROUP BY tenant, requestId
 ), actions AS (
   SELECT tenant, requestId,
-    sum(CASE WHEN operation IN ('erased', 'shredded', 'expired') THEN 1 ELSE 0 END) AS deleted,
+    sum(CASE WHEN operation IN ('erased', 'expired') AND outcome = 'success'
+      AND category IS NOT NULL THEN 1 ELSE 0 END) AS deleted,
+    sum(CASE WHEN operation = 'erased' AND outcome = 'skipped'
+      AND reason LIKE '%erasure-deferred-until-release%' THEN 1 ELSE 0 END) AS deferred,
     sum(CASE WHEN operation = 'restricted' THEN 1 ELSE 0 END) AS restricted,
     sum(CASE WHEN operation = 'exported' THEN 1 ELSE 0 END) AS exported
   FROM {{table}}
@@ -49,7 +56,7 @@ function requestsSql(eventType?: string): string {
 ), requests AS (
   SELECT r.tenant, r.requestId, r.eventType, r.subject, r.receivedAt,
     coalesce({{ts:r.deadline}}, {{ts:r.receivedAt}} + INTERVAL '1' MONTH) AS due,
-    c.completedAt, a.deleted, a.restricted, a.exported
+    c.completedAt, a.deleted, a.deferred, a.restricted, a.exported
   FROM received r
   LEFT JOIN completed c ON c.tenant = r.tenant AND c.requestId = r.requestId
   LEFT JOIN actions a ON a.tenant = r.tenant AND a.requestId = r.requestId
@@ -60,11 +67,12 @@ SELECT tenant, requestId, eventType, subject, receivedAt,
   date_diff('second', {{ts:receivedAt}}, {{ts:completedAt}}) / 86400.0 AS completionDays,
   CASE
     WHEN completedAt IS NULL AND due < current_timestamp THEN 'overdue'
+    WHEN completedAt IS NULL AND deferred > 0 THEN 'deferred'
     WHEN completedAt IS NULL THEN 'open'
     WHEN {{ts:completedAt}} <= due THEN 'on-time'
     ELSE 'late'
   END AS status,
-  deleted, restricted, exported
+  deleted, deferred, restricted, exported
 FROM requests`;
 }
 
@@ -87,7 +95,7 @@ ORDER BY "time", recordId`,
   {
     name: 'erasure-requests',
     description:
-      'Erasure requests (GDPR Art. 17) with receipt, the one-month deadline, completion and what was deleted or restricted.',
+      'Erasure requests (GDPR Art. 17) with receipt, the one-month deadline, completion and what was deleted, deferred by a legal hold or restricted.',
     sql: `${requestsSql(ERASURE_TYPE)}
 ORDER BY receivedAt, tenant, requestId`,
   },

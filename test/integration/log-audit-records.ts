@@ -95,6 +95,11 @@ export async function writeSyntheticLog(
         category: 'accounting-document',
         legalBasis: '17(3)(b) legal obligation',
       },
+      {
+        ...completed('R1', '2026-01-20T10:00:00.000Z'),
+        operation: 'shredded' as const,
+        category: 'prospect-contact',
+      },
       completed('R1', '2026-01-20T10:00:00.000Z'),
       request('R2', ERASURE, '2026-02-01T10:00:00.000Z', '2026-03-01T10:00:00.000Z'),
     ],
@@ -102,7 +107,18 @@ export async function writeSyntheticLog(
       completed('R2', '2026-03-10T10:00:00.000Z'),
       request('R3', ERASURE, '2026-03-01T10:00:00.000Z', '2026-04-01T10:00:00.000Z'),
     ],
-    [request('R4', ERASURE, iso(now), iso(now + 30 * 86_400_000))],
+    [
+      request('R4', ERASURE, iso(now), iso(now + 30 * 86_400_000)),
+      // an erasure a legal hold deferred: nothing deleted yet, still open
+      request('R5', ERASURE, iso(now), iso(now + 30 * 86_400_000)),
+      {
+        ...completed('R5', iso(now)),
+        operation: 'erased' as const,
+        outcome: 'skipped' as const,
+        category: 'case-document',
+        reason: 'legal-hold;erasure-deferred-until-release',
+      },
+    ],
   ]);
   const otherChainKeys = await writeChain(s3, bucket, 'retention-expiry', [
     [
