@@ -8,6 +8,7 @@ import { Construct } from 'constructs';
  * operator has to redrive a rejected event.
  */
 export const QUEUE_RETENTION_DAYS = 14;
+
 /** Properties of a {@link SecureQueue}. */
 export interface SecureQueueProps {
   /** Key encrypting both the queue and its dead-letter queue. */
