@@ -129,6 +129,30 @@ GROUP BY tenant, category, substr("time", 1, 7)
 ORDER BY month, tenant, category`,
   },
   {
+    name: 'waiting-for-closure',
+    description:
+      'Documents stored to wait for the end of the relationship whose clock never started (no closure yet), per tenant and category, with the oldest wait.',
+    sql: `WITH waiting AS (
+  SELECT tenant, category, document, min("time") AS storedAt
+  FROM {{table}}
+  WHERE operation = 'stored' AND outcome = 'success'
+    AND reason LIKE '%waiting-for-relationship-end%'
+  GROUP BY tenant, category, document
+), moved AS (
+  SELECT DISTINCT tenant, document
+  FROM {{table}}
+  WHERE document IS NOT NULL AND (reason LIKE 'clock-started%'
+    OR (operation IN ('erased', 'expired') AND outcome = 'success'))
+)
+SELECT w.tenant, w.category, count(*) AS documents, min(w.storedAt) AS oldestSince,
+  date_diff('day', {{ts:min(w.storedAt)}}, current_timestamp) AS oldestDays
+FROM waiting w
+LEFT JOIN moved m ON m.tenant = w.tenant AND m.document = w.document
+WHERE m.document IS NULL
+GROUP BY w.tenant, w.category
+ORDER BY oldestSince, w.tenant, w.category`,
+  },
+  {
     name: 'rejected-events',
     description:
       'Events the pipeline refused (sent to the dead-letter queue), with the machine-readable reason.',

@@ -117,6 +117,17 @@ describe("processing log: the auditors' named queries on DuckDB over real runs",
     ]);
   });
 
+  it('lists the documents still waiting for the end of the relationship, per tenant and category (synthetic records)', async () => {
+    // Act
+    const rows = (await query('waiting-for-closure')).filter((r) => r.tenant === SYNTHETIC_TENANT);
+    // Assess: W2's clock started, W1 and W3 still wait
+    expect(rows.map((r) => [r.category, Number(r.documents), r.oldestSince])).toEqual([
+      ['contract', 1, '2026-01-05T00:00:00.000Z'],
+      ['case-document', 1, '2026-02-07T00:00:00.000Z'],
+    ]);
+    expect(Number(rows[0]!.oldestDays)).toBeGreaterThan(300);
+  });
+
   it('has a test for every named query', () => {
     expect(NAMED_QUERIES.map((q) => q.name).sort()).toEqual([
       'erasure-requests',
@@ -125,6 +136,7 @@ describe("processing log: the auditors' named queries on DuckDB over real runs",
       'overdue-requests',
       'rejected-events',
       'requests',
+      'waiting-for-closure',
     ]);
   });
 
@@ -143,6 +155,6 @@ describe("processing log: the auditors' named queries on DuckDB over real runs",
     ]);
     // Assess
     expect(result.code).toBe(0);
-    expect(result.out).toBe('n\n18');
+    expect(result.out).toBe('n\n22');
   });
 });
