@@ -15,7 +15,7 @@ import { PipelineAlarms } from '../constructs/pipeline-alarms';
 import { ProcessingLogCatalog } from '../constructs/processing-log-catalog';
 import { PurposeKey } from '../constructs/purpose-key';
 import { SecureBucket } from '../constructs/secure-bucket';
-import { SecureQueue } from '../constructs/secure-queue';
+import { QUEUE_RETENTION_DAYS, SecureQueue } from '../constructs/secure-queue';
 import { SecureTable } from '../constructs/secure-table';
 import type { PipelineResources } from '../service-bindings';
 
@@ -220,7 +220,9 @@ export class PrivacyOpsStack extends Stack {
       upload: new SecureBucket(this, 'UploadBucket', {
         ...logged,
         encryptionKey: keys.data,
-        lifecycleRules: [expiring('abandoned-uploads', 7)],
+        // An upload outlives its event: up to the queue retention in a queue, then again in the
+        // dead-letter queue until a redrive, plus a margin of two days.
+        lifecycleRules: [expiring('abandoned-uploads', 2 * QUEUE_RETENTION_DAYS + 2)],
       }).bucket,
       // Vault objects are envelope-encrypted by the application (per-subject data keys wrapped
       // under the documents key with the tenant as encryption context); SSE uses the data key so

@@ -10,6 +10,7 @@ import { isNotFound, PermanentError } from '../errors';
 import type { LogEntry } from '../processing-log/writer';
 import type { TenantCategory } from '../retention/tenant-policy';
 import {
+  relationshipEndOf,
   reschedule,
   subjectKey,
   tombstoneOf,
@@ -231,7 +232,7 @@ export class DocumentUploadOperation {
       .toISOString();
     const due = tenantPolicy.dueDate(category, {
       documentDate,
-      closedAt: subjectRecord.closedAt,
+      closedAt: relationshipEndOf(subjectRecord),
       restricted,
     });
     const item = reschedule({
@@ -311,6 +312,8 @@ export class DocumentUploadOperation {
           ? 'retention-ended-before-upload'
           : undefined,
         item.held ? 'legal-hold' : undefined,
+        // Its clock ran out before it arrived: the next sweep deletes it.
+        item.dueAt && item.dueAt <= item.storedAt ? 'due-when-stored' : undefined,
       ),
     };
   }

@@ -3,6 +3,7 @@ import type { LogEntry } from '../processing-log/writer';
 import {
   DEFERRED_BY_LEGAL_HOLD,
   isLive,
+  relationshipEndOf,
   type DocumentItem,
   type UploadMarker,
 } from '../retention/retention-items';
@@ -93,7 +94,7 @@ export class ErasureRequestOperation {
       entries.push(...(await this.erased(tenant, subject, deletable, orphans, common)));
     }
     for (const item of kept)
-      entries.push(await this.restricted(item, held, common, record.closedAt));
+      entries.push(await this.restricted(item, held, common, relationshipEndOf(record)));
     if (held && deletable.length > 0) {
       // Not answered yet: the request stays open (and overdue once past its deadline) until the
       // hold is released and the sweeper has run the deferred erasure; the sweeper completes it.

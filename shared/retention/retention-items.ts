@@ -98,8 +98,10 @@ export interface SubjectRecord {
   kind: 'subject';
   tenant: string;
   subject: string;
-  /** Account closure / end of relationship (ISO). */
+  /** The latest account closure / end of relationship (ISO). */
   closedAt?: string;
+  /** The latest reopening: a relationship started again (ISO); see {@link relationshipEndOf}. */
+  reopenedAt?: string;
   /** Erasure tombstones: category (or `*` for everything) → time of the erasure event (ISO). */
   tombstones?: Record<string, string>;
   /** The erasure request of each tombstone (same keys): what a later, older upload is erased for. */
@@ -200,6 +202,18 @@ export interface UploadMarker {
 /** The marker key of an upload: a hash of the upload key, so two uploads never share one. */
 export function uploadMarkerKey(uploadKey: string): string {
   return `UPLOAD#${createHash('sha256').update(uploadKey).digest('hex').slice(0, 32)}`;
+}
+
+/**
+ * The end of the subject's current relationship: its latest closure, unless a later reopening
+ * started a new relationship (then undefined: what is stored now waits for the next closure).
+ * Closures and reopenings are compared by their business time, whatever order they arrived in.
+ */
+export function relationshipEndOf(
+  record: Pick<SubjectRecord, 'closedAt' | 'reopenedAt'>,
+): string | undefined {
+  const { closedAt, reopenedAt } = record;
+  return closedAt && (!reopenedAt || closedAt > reopenedAt) ? closedAt : undefined;
 }
 
 /** Partition key of a subject's items. */

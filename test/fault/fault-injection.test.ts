@@ -40,6 +40,7 @@ describe(`fault injection: ${EVENTS} events, ${FAULT_RATE * 100}% transient AWS 
       mix: {
         'privacy.document.uploaded.v1': 50,
         'privacy.account.closed.v1': 10,
+        'privacy.account.reopened.v1': 5,
         'privacy.erasure.requested.v1': 10,
         'privacy.access.requested.v1': 10,
         'privacy.legal-hold.placed.v1': 10,

@@ -218,6 +218,22 @@ describe('retention and erasure stores: expiry and erasure reach every copy', ()
     });
   });
 
+  it('keeps an upload object longer than its event can wait in a queue and then in the dead-letter queue, so a late redrive still stores it', () => {
+    // Prepare: the longest a message can wait in a queue (the ingress or an operation queue), and
+    // then again in the dead-letter queue before an operator redrives it
+    const retentionDays = Object.values(template().findResources('AWS::SQS::Queue')).map(
+      (q) => Number(q.Properties?.MessageRetentionPeriod ?? 345_600) / 86_400,
+    );
+    const longestWait = 2 * Math.max(...retentionDays);
+    // Act
+    const rules = Object.values(template().findResources('AWS::S3::Bucket')).flatMap(
+      (b) => b.Properties?.LifecycleConfiguration?.Rules ?? [],
+    ) as Array<{ Id: string; ExpirationInDays?: number }>;
+    const uploads = rules.find((r) => r.Id === 'abandoned-uploads');
+    // Assess: with a margin of at least a day
+    expect(uploads?.ExpirationInDays).toBeGreaterThan(longestWait);
+  });
+
   it('expires abandoned uploads and exports', () => {
     for (const id of ['abandoned-uploads', 'expire-exports']) {
       template().hasResourceProperties('AWS::S3::Bucket', {

@@ -15,6 +15,7 @@ const examples = exampleEvents(BUCKET);
 const routes: OperationRoutes = {
   'privacy.document.uploaded.v1': 'q-upload',
   'privacy.account.closed.v1': 'q-closure',
+  'privacy.account.reopened.v1': 'q-closure',
   'privacy.erasure.requested.v1': 'q-erasure',
   'privacy.access.requested.v1': 'q-access',
   'privacy.legal-hold.placed.v1': 'q-hold',
