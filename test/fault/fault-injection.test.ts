@@ -1,3 +1,4 @@
+import { EVENT_TYPES } from '../../events';
 import { collectEffects, judge, report, type Findings } from './fault-findings';
 import { drain, prepareFaultRun, sendWorkload, stopFaultRun, type FaultRun } from './fault-run';
 
@@ -62,7 +63,9 @@ describe(`fault injection: ${EVENTS} events, ${FAULT_RATE * 100}% transient AWS 
   it('sends every event type and every rejection kind', () => {
     // Assess
     const sent = run!.messages;
-    expect(new Set(sent.filter((m) => !m.invalid).map((m) => m.type)).size).toBe(6);
+    expect(new Set(sent.filter((m) => !m.invalid).map((m) => m.type)).size).toBe(
+      EVENT_TYPES.length,
+    );
     expect(new Set(sent.filter((m) => m.invalid).map((m) => m.invalid)).size).toBe(
       Math.min(7, findings.sent.invalid),
     );
