@@ -9,12 +9,16 @@
  * (default 1000).
  *
  * One file per benchmark family: cost-per-event.ts (each event type through the pipeline),
- * upload-throughput.ts (sustained uploads/s against the bare calls), naive-reference.ts, intake-throughput.ts, erasure.ts, bundles.ts; targets.ts judges them and
+ * upload-throughput.ts (sustained uploads/s against the bare calls), naive-reference.ts,
+ * intake-throughput.ts, erasure.ts, bundles.ts, checkpoints.ts; targets.ts judges them and
  * tables.ts prints them.
+ *
+ * `npm run bench -- <family>…` runs only the named families (those of {@link FAMILIES}) and
+ * updates their entries of bench/results.json, leaving the others as they were.
  */
 import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { EventType } from '../events';
@@ -26,6 +30,7 @@ import { SdkCallCounter } from '../test/support/call-counter';
 import type { CallInfo } from '../test/support/call-scopes';
 import { instrumentRuntime } from '../test/support/runtime-instrumentation';
 import { measureBundles } from './bundles';
+import { measureCheckpoints } from './checkpoints';
 import { measureType, type BenchContext, type PhaseResult } from './cost-per-event';
 import { measureErasure } from './erasure';
 import { measureIntake } from './intake-throughput';
@@ -88,6 +93,7 @@ async function measureAll(bench: BenchContext, results: Record<string, unknown>)
   );
   const erasure = await measureErasure(pipeline);
   results.erasure = erasure;
+  results.checkpoints = await measureCheckpoints(pipeline);
   const bundles = await measureBundles(pipeline.runtime.functions.values());
   results.bundles = bundles;
   results.floorPerMillionUploads = floorPerMillionUploads();
@@ -98,7 +104,39 @@ async function measureAll(bench: BenchContext, results: Record<string, unknown>)
   return { perType, naive, targets };
 }
 
+/** Families that run on their own (`npm run bench -- <family>`), by their results.json key. */
+const FAMILIES: Record<string, (pipeline: LocalPipeline) => Promise<unknown>> = {
+  erasure: measureErasure,
+  checkpoints: measureCheckpoints,
+};
+
+/** Runs only the named families and updates their entries of results.json. */
+async function runFamilies(names: string[]): Promise<void> {
+  const unknown = names.filter((n) => !FAMILIES[n]);
+  if (unknown.length > 0)
+    throw new Error(
+      `unknown bench famil(ies) ${unknown.join(', ')}: ${Object.keys(FAMILIES).join(', ')}`,
+    );
+  const file = path.join(__dirname, 'results.json');
+  const results = existsSync(file)
+    ? (JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>)
+    : {};
+  const pipeline = await startLocalPipeline({ log: () => undefined, startRuntime: false });
+  try {
+    for (const name of names) {
+      log(`${name}:`);
+      results[name] = await FAMILIES[name]!(pipeline);
+    }
+  } finally {
+    await pipeline.stop();
+  }
+  writeFileSync(file, JSON.stringify(results, null, 2) + '\n');
+  log(`updated ${names.join(', ')} in bench/results.json`);
+}
+
 async function main(): Promise<void> {
+  const families = process.argv.slice(2);
+  if (families.length > 0) return runFamilies(families);
   const started = performance.now();
   const host = machine();
   log(

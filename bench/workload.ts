@@ -203,6 +203,8 @@ class WorkloadGenerator {
       }
       case 'privacy.account.closed.v1':
         return { body: JSON.stringify(of({ subjectId, closedAt: TIME })), eventId: id, type };
+      case 'privacy.account.reopened.v1':
+        return { body: JSON.stringify(of({ subjectId, reopenedAt: TIME })), eventId: id, type };
       case 'privacy.erasure.requested.v1':
       case 'privacy.access.requested.v1': {
         const data = { subjectId, requestId: `req-${id}`, receivedAt: TIME };
@@ -343,6 +345,7 @@ export function expectedOperations(type: EventType): string[] {
     case 'privacy.document.uploaded.v1':
       return ['received', 'stored'];
     case 'privacy.account.closed.v1':
+    case 'privacy.account.reopened.v1':
       return ['received'];
     case 'privacy.erasure.requested.v1':
     case 'privacy.access.requested.v1':

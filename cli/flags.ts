@@ -25,6 +25,8 @@ export const OPTIONS = {
   region: { type: 'string' },
   outputs: { type: 'string' },
   tenant: { type: 'string' },
+  request: { type: 'string' },
+  hold: { type: 'string' },
   key: { type: 'string' },
   policy: { type: 'string' },
   tenants: { type: 'string' },
@@ -40,6 +42,11 @@ export const OPTIONS = {
   reason: { type: 'string' },
   'dry-run': { type: 'boolean' },
   reveal: { type: 'boolean' },
+  'public-key': { type: 'string' },
+  'checkpoint-key': { type: 'string' },
+  origin: { type: 'string' },
+  'anchor-bucket': { type: 'string' },
+  subject: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 

@@ -1,7 +1,11 @@
 import { AthenaClient } from '@aws-sdk/client-athena';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { NAMED_QUERIES, namedQuery } from '../shared/processing-log/named-queries';
+import {
+  NAMED_QUERIES,
+  namedQuery,
+  type PseudonymKind,
+} from '../shared/processing-log/named-queries';
 import {
   formatVerifyReport,
   ProcessingLogVerifier,
@@ -9,6 +13,13 @@ import {
 } from '../shared/processing-log/verify';
 import { Pseudonymizer } from '../shared/pseudonym';
 import { AthenaLog } from './athena-log';
+import {
+  checkpointAnchor,
+  checkProof,
+  checkpointPublicKey,
+  proveRecords,
+  takeCheckpoint,
+} from './checkpoint-commands';
 import { DuckDbLog } from './duckdb-log';
 import { dlqCommand } from './dlq-commands';
 import {
@@ -41,8 +52,15 @@ usage:
   privacy-ops log query <name> [--param key=value]... [--format table|json|csv]
   privacy-ops log query --sql "SELECT … FROM <table>" [--format …]
   privacy-ops log queries                       list the named queries
-  privacy-ops log verify [--from YYYY-MM-DD] [--to YYYY-MM-DD] [--format json]
+  privacy-ops log verify [--from YYYY-MM-DD] [--to YYYY-MM-DD] [--format json] [--public-key <pem>] [--origin <origin>]
+      [--anchor-bucket <name>]  (checks the signed checkpoints with the pinned key, else the key's
+      public half from KMS, and compares them with their replica in the other EU region)
+  privacy-ops log checkpoint                    take a signed checkpoint now (locally; deployed: invoke the function)
+  privacy-ops log prove --subject <pseudonym> | --request <request id> [--out <file>]
+      writes the records with their inclusion proofs against the latest checkpoint
+  privacy-ops log check-proof <file> --public-key <pem>   checks a proof file offline, without AWS
   privacy-ops pseudonym <subjectId> --tenant <tenant> [--key <kms key>]
+  privacy-ops pseudonym --request <requestId> | --hold <holdId> --tenant <tenant> [--key <kms key>]
   privacy-ops register [--policy ${DEFAULT_POLICY_FILE}] [--tenants ${DEFAULT_TENANTS_FILE}] [--out <dir>]
   privacy-ops report [--out compliance-report.html] [--tenant <tenant>] [--from …] [--to …] [--no-verify]
   privacy-ops retention plan [--at-once] [--format table|json]      what a policy change does to stored documents
@@ -117,6 +135,7 @@ async function logQuery(names: string[], flags: Flags, io: CliIo): Promise<numbe
   for (const p of query?.parameters ?? [])
     if (params[p] === undefined) throw new CliError(`${query!.name} needs --param ${p}=<value>`);
   const env = environmentOf(flags);
+  await pseudonymizeParams(query?.pseudonyms ?? {}, params, flags, env);
   const { log, close } = await openLog(flags, env, io);
   try {
     const result = await log.run(sql, params);
@@ -132,39 +151,86 @@ async function logQuery(names: string[], flags: Flags, io: CliIo): Promise<numbe
 async function verifyLog(flags: Flags, env: CliEnvironment, io: CliIo): Promise<VerifyReport> {
   const bucket = requireName(env, flags.bucket, 'LogBucketName', 'bucket');
   const s3 = s3ClientFor(env);
+  const anchor = checkpointAnchor(flags, env);
   try {
     io.err(
       `verifying ${bucket}${flags.from || flags.to ? ` from ${flags.from ?? 'start'} to ${flags.to ?? 'today'}` : ''}`,
     );
+    const publicKey = await checkpointPublicKey(flags, env);
     return await new ProcessingLogVerifier(s3, bucket).verify({
       from: flags.from,
       to: flags.to,
       progress: io.err,
+      publicKey,
+      origin: flags.origin,
+      anchor,
     });
   } catch (error) {
     throw explainAwsError(error, env, `log bucket ${bucket}`);
   } finally {
     s3.destroy();
+    anchor?.s3.destroy();
   }
 }
 
-async function pseudonym(positionals: string[], flags: Flags, io: CliIo): Promise<number> {
-  const subjectId = positionals[0];
-  if (!subjectId || !flags.tenant)
-    throw new CliError(
-      'usage: privacy-ops pseudonym <subjectId> --tenant <tenant> [--key <kms key>]',
-    );
-  const env = environmentOf(flags);
+/** A keyed pseudonym as the log holds it (64 hex characters). */
+const PSEUDONYM = /^[0-9a-f]{64}$/;
+
+/** Runs `use` with the pseudonymizer of the environment's key (`--key`, or the stack's). */
+async function withPseudonyms<T>(
+  flags: Flags,
+  env: CliEnvironment,
+  use: (pseudonyms: Pseudonymizer) => Promise<T>,
+): Promise<T> {
   const kms = kmsClientFor(env);
   try {
     const keyId = await resolvePseudonymKey(kms, env, flags.key);
-    io.out(await new Pseudonymizer(kms, keyId).subject(flags.tenant, subjectId));
-    return 0;
+    return await use(new Pseudonymizer(kms, keyId));
   } catch (error) {
     throw explainAwsError(error, env, 'the pseudonym key');
   } finally {
     kms.destroy();
   }
+}
+
+/**
+ * Replaces each parameter that names a subject, request or hold by its pseudonym, unless it is one
+ * already: the log holds only pseudonyms. An id needs `--tenant` (pseudonyms are per tenant).
+ */
+async function pseudonymizeParams(
+  kinds: Readonly<Record<string, PseudonymKind>>,
+  params: Record<string, string>,
+  flags: Flags,
+  env: CliEnvironment,
+): Promise<void> {
+  const clear = Object.keys(kinds).filter(
+    (p) => params[p] !== undefined && !PSEUDONYM.test(params[p]),
+  );
+  if (clear.length === 0) return;
+  const tenant = flags.tenant;
+  if (!tenant)
+    throw new CliError(
+      `--param ${clear.join(', ')} is an id, not a pseudonym: give its --tenant (or the pseudonym)`,
+    );
+  await withPseudonyms(flags, env, async (pseudonyms) => {
+    for (const p of clear) params[p] = await pseudonyms[kinds[p]!](tenant, params[p]!);
+  });
+}
+
+async function pseudonym(positionals: string[], flags: Flags, io: CliIo): Promise<number> {
+  const [kind, id] = flags.request
+    ? (['request', flags.request] as const)
+    : flags.hold
+      ? (['hold', flags.hold] as const)
+      : (['subject', positionals[0]] as const);
+  if (!id || !flags.tenant)
+    throw new CliError(
+      'usage: privacy-ops pseudonym <subjectId> | --request <id> | --hold <id> --tenant <tenant> [--key <kms key>]',
+    );
+  const tenant = flags.tenant;
+  const env = environmentOf(flags);
+  io.out(await withPseudonyms(flags, env, (pseudonyms) => pseudonyms[kind](tenant, id)));
+  return 0;
 }
 
 function register(flags: Flags, io: CliIo): number {
@@ -239,6 +305,11 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
         );
       return 0;
     }
+    if (command === 'log' && sub === 'checkpoint')
+      return await takeCheckpoint(flags, environmentOf(flags), io);
+    if (command === 'log' && sub === 'prove')
+      return await proveRecords(flags, environmentOf(flags), io);
+    if (command === 'log' && sub === 'check-proof') return checkProof(rest, flags, io);
     if (command === 'log' && sub === 'verify') {
       const result = await verifyLog(flags, environmentOf(flags), io);
       io.out(

@@ -167,7 +167,7 @@ svg.chart{border:1px solid #ddd;margin:.5em 0}
 <p>Generated ${escapeHtml(data.generatedAt)} from the processing log of ${escapeHtml(data.source)}${data.tenant ? `, records of tenant ${escapeHtml(data.tenant)} only` : ''}.
 Subjects appear only as keyed pseudonyms; this report names none.</p>
 <h2>Requests and the one-month deadline (GDPR Art. 12(3))</h2>
-<p>${data.requests.length} request(s): ${data.requests.filter((r) => r.status === 'on-time').length} on time, ${late.length} late or overdue, ${data.requests.filter((r) => r.status === 'open').length} open.</p>
+<p>${data.requests.length} request(s): ${data.requests.filter((r) => r.status === 'on-time').length} on time, ${late.length} late or overdue, ${data.requests.filter((r) => r.status === 'open' || r.status === 'deferred').length} open.</p>
 ${completionChart(data.requests, new Date(data.generatedAt))}
 <h3>Late or overdue</h3>
 ${table(

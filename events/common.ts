@@ -4,15 +4,49 @@ import { en } from 'zod/locales';
 // zod/mini loads no locale: install English, as classic zod does, so issue messages stay the same.
 z.config(en());
 
-/** RFC 3339 timestamp with an offset (`Z` or `±hh:mm`). */
+/** The earliest instant a date of an event may name. */
+export const EARLIEST_PLAUSIBLE_DATE = '1970-01-01T00:00:00Z';
+/** How far past the time of processing a date of an event may lie (clocks and time zones). */
+export const PLAUSIBLE_AHEAD_MS = 24 * 3600 * 1000;
+
+/**
+ * Whether an RFC 3339 date or timestamp lies between {@link EARLIEST_PLAUSIBLE_DATE} and one day
+ * after `now` (the time of processing).
+ */
+export function isPlausibleDate(value: string, now: number = Date.now()): boolean {
+  const at = Date.parse(value);
+  return at >= Date.parse(EARLIEST_PLAUSIBLE_DATE) && at <= now + PLAUSIBLE_AHEAD_MS;
+}
+
+/**
+ * Every date of an event: between 1970-01-01 and one day after the time of processing, else the
+ * event is refused with `implausible-date:<field>` (a date eight thousand years away is a bug,
+ * never a business fact).
+ */
+const plausibleDate = z.refine<string>((value) => isPlausibleDate(value), {
+  message: 'date must lie between 1970-01-01 and one day after the time of processing',
+  params: { reason: 'implausible-date' },
+  // Only a well-formed date is judged (a malformed one is reported as such).
+  when: (payload) => payload.issues.length === 0,
+});
+
+/** RFC 3339 timestamp with an offset (`Z` or `±hh:mm`), between 1970 and one day ahead. */
 export const Rfc3339Timestamp = z.iso
   .datetime({ offset: true })
-  .check(z.describe('RFC 3339 timestamp'));
+  .check(
+    plausibleDate,
+    z.describe('RFC 3339 timestamp, from 1970-01-01 to one day after the time of processing'),
+  );
 
-/** RFC 3339 full date (`YYYY-MM-DD`), or a full timestamp. */
+/** RFC 3339 full date (`YYYY-MM-DD`), or a full timestamp, between 1970 and one day ahead. */
 export const Rfc3339Date = z
   .union([z.iso.date(), z.iso.datetime({ offset: true })])
-  .check(z.describe('RFC 3339 date (YYYY-MM-DD) or timestamp'));
+  .check(
+    plausibleDate,
+    z.describe(
+      'RFC 3339 date (YYYY-MM-DD) or timestamp, from 1970-01-01 to one day after the time of processing',
+    ),
+  );
 
 /** The controller's opaque identifier of a person. Personal data: never logged in clear. */
 export const SubjectId = z

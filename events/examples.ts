@@ -38,6 +38,12 @@ export function exampleEvents(uploadBucket: string = EXAMPLE_UPLOAD_BUCKET): Eve
       type: 'privacy.account.closed.v1',
       data: { subjectId: 'emp-00042', closedAt: '2026-03-31T18:00:00Z' },
     },
+    'privacy.account.reopened.v1': {
+      ...envelope,
+      id: 'reopening-0001',
+      type: 'privacy.account.reopened.v1',
+      data: { subjectId: 'emp-00042', reopenedAt: '2026-09-01T08:00:00Z' },
+    },
     'privacy.erasure.requested.v1': {
       ...envelope,
       id: 'erasure-0001',
@@ -75,6 +81,7 @@ export const REQUIRED_FIELDS: Record<EventType, readonly string[]> = {
     'data.upload.key',
   ],
   'privacy.account.closed.v1': ['data.subjectId', 'data.closedAt'],
+  'privacy.account.reopened.v1': ['data.subjectId', 'data.reopenedAt'],
   'privacy.erasure.requested.v1': ['data.subjectId', 'data.requestId', 'data.receivedAt'],
   'privacy.access.requested.v1': ['data.subjectId', 'data.requestId', 'data.receivedAt'],
   'privacy.legal-hold.placed.v1': ['data.subjectId', 'data.holdId', 'data.reason'],

@@ -5,6 +5,7 @@ import {
   type MessageAttributeValue,
 } from '@aws-sdk/client-sqs';
 import { MAX_EVENT_BYTES } from './envelope';
+import { issuePath, reasonOfIssue } from './issue-reason';
 import { isEventType, PrivacyEvent } from './types';
 
 /** SQS accepts at most ten entries per SendMessageBatch call. */
@@ -109,8 +110,8 @@ export function validateEvent(event: unknown): PrivacyEvent {
   const parsed = PrivacyEvent.safeParse(event);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    const path = issue?.path.join('.') || '(root)';
-    throw new InvalidEventError(`invalid-field:${path}`, `${path}: ${issue?.message ?? 'invalid'}`);
+    const path = issuePath(issue);
+    throw new InvalidEventError(reasonOfIssue(issue), `${path}: ${issue?.message ?? 'invalid'}`);
   }
   if (Buffer.byteLength(JSON.stringify(event), 'utf8') > MAX_EVENT_BYTES)
     throw new InvalidEventError('oversize', `event is larger than ${MAX_EVENT_BYTES} bytes`);

@@ -49,6 +49,17 @@ export const AccountClosedData = z.object({
     .check(z.describe("When true the subject's data is exported before any deletion")),
 });
 
+/**
+ * Data of `privacy.account.reopened.v1` (added to v1, additive): the subject's relationship starts
+ * again after a closure; clocks counted from the end of the relationship follow the latest one.
+ */
+export const AccountReopenedData = z.object({
+  subjectId: SubjectId,
+  reopenedAt: Rfc3339Timestamp.check(
+    z.describe('When the relationship started again; a later closure ends it again'),
+  ),
+});
+
 /** Data of `privacy.erasure.requested.v1`. */
 export const ErasureRequestedData = z.object({
   subjectId: SubjectId,
@@ -85,6 +96,8 @@ function eventOf<T extends string, D extends z.ZodMiniType>(type: T, data: D) {
 export const DocumentUploadedV1 = eventOf('privacy.document.uploaded.v1', DocumentUploadedData);
 /** `privacy.account.closed.v1` */
 export const AccountClosedV1 = eventOf('privacy.account.closed.v1', AccountClosedData);
+/** `privacy.account.reopened.v1` */
+export const AccountReopenedV1 = eventOf('privacy.account.reopened.v1', AccountReopenedData);
 /** `privacy.erasure.requested.v1` */
 export const ErasureRequestedV1 = eventOf('privacy.erasure.requested.v1', ErasureRequestedData);
 /** `privacy.access.requested.v1` */
@@ -98,6 +111,7 @@ export const LegalHoldReleasedV1 = eventOf('privacy.legal-hold.released.v1', Leg
 export const EVENT_SCHEMAS = {
   'privacy.document.uploaded.v1': DocumentUploadedV1,
   'privacy.account.closed.v1': AccountClosedV1,
+  'privacy.account.reopened.v1': AccountReopenedV1,
   'privacy.erasure.requested.v1': ErasureRequestedV1,
   'privacy.access.requested.v1': AccessRequestedV1,
   'privacy.legal-hold.placed.v1': LegalHoldPlacedV1,
@@ -113,6 +127,7 @@ export const EVENT_TYPES = Object.keys(EVENT_SCHEMAS) as EventType[];
 export const PrivacyEvent = z.discriminatedUnion('type', [
   DocumentUploadedV1,
   AccountClosedV1,
+  AccountReopenedV1,
   ErasureRequestedV1,
   AccessRequestedV1,
   LegalHoldPlacedV1,
@@ -121,6 +136,7 @@ export const PrivacyEvent = z.discriminatedUnion('type', [
 
 export type DocumentUploadedV1 = z.infer<typeof DocumentUploadedV1>;
 export type AccountClosedV1 = z.infer<typeof AccountClosedV1>;
+export type AccountReopenedV1 = z.infer<typeof AccountReopenedV1>;
 export type ErasureRequestedV1 = z.infer<typeof ErasureRequestedV1>;
 export type AccessRequestedV1 = z.infer<typeof AccessRequestedV1>;
 export type LegalHoldPlacedV1 = z.infer<typeof LegalHoldPlacedV1>;

@@ -14,7 +14,7 @@ const operation = new AccessRequestOperation(services, {
 const batch = new OperationBatch('access-request', services);
 const processor = new BatchProcessor(EventType.SQS);
 
-/** One queued access request: exported once per (source, id), or rejected with its reason. */
+/** One queued access request: exported once per (tenantid, source, id), or rejected with its reason. */
 const recordHandler = (record: SQSRecord): Promise<void> =>
   batch.applyOnce(record, AccessRequestedV1, (event) => operation.handle(event));
 

@@ -1,6 +1,7 @@
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import type { SQSRecord } from 'aws-lambda';
-import { AccountClosedV1 } from '../events';
+import * as z from 'zod/mini';
+import { AccountClosedV1, AccountReopenedV1 } from '../events';
 import { OperationBatch } from '../shared/batch/operation-batch';
 import { inSubjectOrder, IN_SUBJECT_ORDER } from '../shared/batch/subject-order';
 import { functionServices } from '../shared/functions/services';
@@ -13,12 +14,16 @@ const operation = new AccountClosureOperation(services, {
 });
 const batch = new OperationBatch('account-closure', services);
 const processor = new BatchProcessor(EventType.SQS);
+const RelationshipEvent = z.discriminatedUnion('type', [AccountClosedV1, AccountReopenedV1]);
 
-/** One queued account closure: applied once per (source, id), or rejected with its reason. */
+/** One queued closure or reopening: applied once per (tenantid, source, id), or rejected with its reason. */
 const recordHandler = (record: SQSRecord): Promise<void> =>
-  batch.applyOnce(record, AccountClosedV1, (event) => operation.handle(event));
+  batch.applyOnce(record, RelationshipEvent, (event) => operation.handle(event));
 
-/** Account closure: exports first when asked, then starts the clocks that waited for closure. */
+/**
+ * Account closure: exports first when asked, then starts the clocks that waited for closure;
+ * reopening: later uploads wait for the next closure.
+ */
 export const handler = batch.handler((event, context) =>
   processPartialResponse(event, inSubjectOrder(recordHandler), processor, {
     context,

@@ -15,8 +15,8 @@ const batch = new KeyedOperationBatch('document-upload', services);
 const processor = new BatchProcessor(EventType.SQS);
 
 /**
- * One queued upload: stored once per event (its retention item's conditional write is its
- * idempotency), or rejected with its reason.
+ * One queued upload: stored once per (tenantid, source, id) (its retention item's conditional
+ * write is its idempotency), or rejected with its reason.
  */
 const recordHandler = (record: SQSRecord): Promise<void> =>
   batch.applyKeyed(record, DocumentUploadedV1, (event, log) => operation.handle(event, log));

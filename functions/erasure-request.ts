@@ -5,17 +5,23 @@ import { OperationBatch } from '../shared/batch/operation-batch';
 import { inSubjectOrder, IN_SUBJECT_ORDER } from '../shared/batch/subject-order';
 import { functionServices } from '../shared/functions/services';
 import { ErasureRequestOperation } from '../shared/operations/erasure-request';
+import { SubjectCopies } from '../shared/operations/subject-copies';
 
 const services = functionServices('erasure-request');
-const operation = new ErasureRequestOperation(services);
+const copies = new SubjectCopies({
+  s3: services.exports.s3,
+  exportBucket: services.exports.bucket,
+  uploadBucket: services.uploads.bucket,
+});
+const operation = new ErasureRequestOperation(services, copies);
 const batch = new OperationBatch('erasure-request', services);
 const processor = new BatchProcessor(EventType.SQS);
 
-/** One queued erasure request: applied once per (source, id), or rejected with its reason. */
+/** One queued erasure request: applied once per (tenantid, source, id), or rejected with its reason. */
 const recordHandler = (record: SQSRecord): Promise<void> =>
   batch.applyOnce(record, ErasureRequestedV1, (event) => operation.handle(event));
 
-/** Erasure request: shreds and deletes what may go, restricts what the law keeps. */
+/** Erasure request: shreds and deletes what may go, and every copy; restricts what the law keeps. */
 export const handler = batch.handler((event, context) =>
   processPartialResponse(event, inSubjectOrder(recordHandler), processor, {
     context,

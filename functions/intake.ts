@@ -4,14 +4,14 @@ import { IN_QUEUE_ORDER } from '../shared/batch/batch-invocation';
 import { functionServices } from '../shared/functions/services';
 import { OperationForwarder } from '../shared/intake/forwarder';
 import { IntakeBatch } from '../shared/intake/intake-batch';
-import { IntakeRejector } from '../shared/intake/rejections';
+import { Rejector } from '../shared/batch/rejector';
 import { decideIngressMessage, type IntakeRules } from '../shared/intake/validate';
 
 const services = functionServices('intake');
 const rules: IntakeRules = { uploadBucket: services.uploads.bucket };
 const intake = new IntakeBatch({
   forwarder: new OperationForwarder(services.operationQueues.sqs, services.operationQueues.routes),
-  rejector: new IntakeRejector({ actor: 'intake', ...services }),
+  rejector: new Rejector({ actor: 'intake', ...services }),
   log: services.log,
   logger: services.logger,
 });

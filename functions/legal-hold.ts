@@ -13,7 +13,7 @@ const batch = new OperationBatch('legal-hold', services);
 const processor = new BatchProcessor(EventType.SQS);
 const LegalHoldEvent = z.discriminatedUnion('type', [LegalHoldPlacedV1, LegalHoldReleasedV1]);
 
-/** One queued hold placed or released: applied once per (source, id), or rejected with its reason. */
+/** One queued hold placed or released: applied once per (tenantid, source, id), or rejected with its reason. */
 const recordHandler = (record: SQSRecord): Promise<void> =>
   batch.applyOnce(record, LegalHoldEvent, (event) => operation.handle(event));
 

@@ -7,7 +7,8 @@ import {
   PCIDSS321Checks,
   ServerlessChecks,
 } from 'cdk-nag';
-import { loadDeploymentConfig } from './config';
+import { loadDeploymentConfig, partnerRegion } from './config';
+import { CheckpointAnchorStack } from './stacks/checkpoint-anchor-stack';
 import { PrivacyOpsStack } from './stacks/privacy-ops-stack';
 
 /**
@@ -26,7 +27,8 @@ export function securityRulePacks(app: App): NagPack[] {
 }
 
 /**
- * Builds the CDK app: one privacy-ops stack in the configured EU region, checked by the five
+ * Builds the CDK app: the privacy-ops stack in the configured EU region and the anchor of its
+ * checkpoints in the other region of the EU pair (deployed first), checked by the five
  * security rule packs on every synthesis (`securityChecks: false` only for tooling that runs
  * the packs itself, e.g. to list findings).
  */
@@ -35,11 +37,18 @@ export function buildApp(
   options: { readonly securityChecks?: boolean } = {},
 ): App {
   const config = loadDeploymentConfig((key) => app.node.tryGetContext(key));
-  new PrivacyOpsStack(app, 'PrivacyOps', {
-    env: { region: config.region, account: process.env.CDK_DEFAULT_ACCOUNT },
+  const account = process.env.CDK_DEFAULT_ACCOUNT;
+  const anchor = new CheckpointAnchorStack(app, 'PrivacyOpsAnchor', {
+    env: { region: partnerRegion(config.region), account },
+    retentionDays: config.logRetentionDays,
+    description: 'privacy-ops: the EU anchor of the processing log checkpoints (replica)',
+  });
+  const pipeline = new PrivacyOpsStack(app, 'PrivacyOps', {
+    env: { region: config.region, account },
     config,
     description: 'privacy-ops: GDPR retention, erasure, export and processing log (EU only)',
   });
+  pipeline.addStackDependency(anchor, 'the log bucket replicates its checkpoints to the anchor');
   if (options.securityChecks ?? true) Validations.of(app).addPlugins(...securityRulePacks(app));
   return app;
 }

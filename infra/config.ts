@@ -75,6 +75,11 @@ export class InvalidDeploymentConfigError extends Error {
   }
 }
 
+/** The other region of the EU pair: where the checkpoints' replica (the anchor) is kept. */
+export function partnerRegion(region: AllowedRegion): AllowedRegion {
+  return region === 'eu-west-3' ? 'eu-west-1' : 'eu-west-3';
+}
+
 function isAllowedRegion(region: string): region is AllowedRegion {
   return (ALLOWED_REGIONS as readonly string[]).includes(region);
 }

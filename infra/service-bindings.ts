@@ -27,6 +27,8 @@ export interface PipelineResources {
   readonly documentsKey: kms.IKey;
   readonly uploadBucket: s3.IBucket;
   readonly exportBucket: s3.IBucket;
+  /** Signs the checkpoints of the processing log (ECC_NIST_P256). */
+  readonly checkpointKey: kms.IKey;
   /** The input queue of each queue-fed operation, once built (the intake forwards to them). */
   readonly operationQueues?: Readonly<Record<QueueOperation, sqs.IQueue>>;
 }
@@ -114,10 +116,18 @@ const vault: ServiceBinding<'vault'> = {
   },
 };
 
+/** Removes every version of objects of a bucket (listing versions), without reading any. */
+const deleteEveryVersion = (fn: iam.IGrantable, bucket: s3.IBucket) =>
+  onBucket(fn, bucket, {
+    objects: ['s3:DeleteObject', 's3:DeleteObjectVersion'],
+    bucket: ['s3:ListBucketVersions'],
+  });
+
 const uploads: ServiceBinding<'uploads'> = {
   values: (r) => ({ bucket: r.uploadBucket.bucketName }),
   grant: (r, fn, access) => {
     if (access === 'name') return;
+    if (access === 'delete') return deleteEveryVersion(fn, r.uploadBucket);
     onBucket(fn, r.uploadBucket, {
       objects: ['s3:GetObject', 's3:DeleteObject', 's3:DeleteObjectVersion'],
       bucket: ['s3:ListBucket', 's3:ListBucketVersions'],
@@ -158,12 +168,26 @@ const BINDINGS: { readonly [S in ServiceName]: ServiceBinding<S> } = {
   uploads,
   exports: {
     values: (r) => ({ bucket: r.exportBucket.bucketName }),
-    grant: (r, fn) => {
+    grant: (r, fn, access) => {
+      if (access === 'delete') return deleteEveryVersion(fn, r.exportBucket);
       onBucket(fn, r.exportBucket, { objects: ['s3:PutObject'] });
       r.exportBucket.encryptionKey?.grantEncrypt(fn);
     },
   },
   policy: { values: () => ({}), grant: () => undefined },
+  // The checkpointer lists and reads the log, writes checkpoint entries, and signs with the
+  // checkpoint key (whose key policy names its role: see CheckpointSigningKey).
+  checkpoints: {
+    values: (r) => ({ bucket: r.logBucket.bucketName, keyId: r.checkpointKey.keyArn }),
+    grant: (r, fn) => {
+      onBucket(fn, r.logBucket, {
+        objects: ['s3:GetObject', 's3:PutObject'],
+        bucket: ['s3:ListBucket'],
+      });
+      r.logBucket.encryptionKey?.grantEncryptDecrypt(fn);
+      allow(fn, ['kms:Sign', 'kms:GetPublicKey'], [r.checkpointKey.keyArn]);
+    },
+  },
   operationQueues: {
     values: (r) => {
       const queues = operationQueuesOf(r);

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { LocalEndpoint, startLocalEndpoint } from './endpoint';
 import { provisionFromTemplate, ProvisionedEnvironment } from './provision';
+import { LocalReplicator } from './replicator';
 import { LocalRuntime, LocalRuntimeOptions } from './runtime';
 import { readTemplate, synthesizeLocal } from './template';
 
@@ -9,6 +10,8 @@ export interface LocalPipeline {
   readonly endpoint: string;
   readonly environment: ProvisionedEnvironment;
   readonly runtime: LocalRuntime;
+  /** Copies what S3 replication would (the checkpoints to their anchor); started with the runtime. */
+  readonly replicator: LocalReplicator;
   /** Stops the runtime, and the endpoint when this pipeline started it. */
   stop(): Promise<void>;
 }
@@ -57,13 +60,19 @@ export async function startLocalPipeline(
       log,
     });
     const runtime = new LocalRuntime(environment, options);
-    if (options.startRuntime !== false) runtime.start();
+    const replicator = new LocalReplicator(environment);
+    if (options.startRuntime !== false) {
+      runtime.start();
+      replicator.start();
+    }
     return {
       endpoint,
       environment,
       runtime,
+      replicator,
       stop: async () => {
         await runtime.stop();
+        await replicator.stop();
         await started?.stop();
       },
     };

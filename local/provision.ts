@@ -29,6 +29,21 @@ export interface SkippedResource {
   readonly reason: string;
 }
 
+/**
+ * A bucket S3 would replicate to (the checkpoints' anchor): created locally, where CloudFormation
+ * on moto would drop the replication, and filled by the local replicator (local/replicator.ts).
+ */
+export interface LocalReplica {
+  /** The source bucket (physical name). */
+  readonly source: string;
+  /** The local bucket standing for the destination. */
+  readonly destination: string;
+  /** Key prefix replicated. */
+  readonly prefix: string;
+  /** The destination's name in AWS, as the template gives it. */
+  readonly declaredDestination: string;
+}
+
 /** The result of provisioning: physical ids, outputs and what could not be reproduced. */
 export interface ProvisionedEnvironment {
   readonly endpoint: string;
@@ -41,6 +56,8 @@ export interface ProvisionedEnvironment {
   /** Local settings that differ from the deployed ones (e.g. TLS-only policies not applied). */
   readonly notes: readonly string[];
   readonly pseudo: Record<string, string>;
+  /** Replication destinations created locally (see {@link LocalReplica}). */
+  readonly replicas?: readonly LocalReplica[];
 }
 
 const NOT_LOCAL: Record<string, string> = {
@@ -120,6 +137,7 @@ class Provisioner {
   private readonly pseudo: Record<string, string>;
   private readonly resources = new Map<string, CreatedResource>();
   private readonly notes: string[] = [];
+  private readonly replicas: LocalReplica[] = [];
   private readonly log: (line: string) => void;
 
   constructor(
@@ -144,6 +162,7 @@ class Provisioner {
         type: r.Type,
         reason: NOT_LOCAL[r.Type] ?? 'no local equivalent',
       }));
+    this.nameRoles(entries);
     await this.createInOrder(
       entries
         .filter(([, r]) => ORDER.includes(r.Type))
@@ -151,9 +170,13 @@ class Provisioner {
     );
     this.nameWhatIsNotLocal(entries);
     const outputs = this.outputs();
+    for (const [name, value] of Object.entries(outputs)) {
+      const replica = this.replicas.find((r) => r.declaredDestination === value);
+      if (replica) outputs[name] = replica.destination;
+    }
     const { endpoint, region } = this.options;
-    const { template, resources, notes, pseudo } = this;
-    return { endpoint, region, template, resources, outputs, skipped, notes, pseudo };
+    const { template, resources, notes, pseudo, replicas } = this;
+    return { endpoint, region, template, resources, outputs, skipped, notes, pseudo, replicas };
   }
 
   destroy(): void {
@@ -215,14 +238,12 @@ class Provisioner {
         );
         return { ref: aliasName, attributes: {} };
       }
-      case 'AWS::S3::Bucket':
-        return createBucket(
-          this.s3,
-          physicalName(prefix, logicalId, 63),
-          region,
-          props,
-          this.notes,
-        );
+      case 'AWS::S3::Bucket': {
+        const name = physicalName(prefix, logicalId, 63);
+        const created = await createBucket(this.s3, name, region, props, this.notes);
+        if (props.ReplicationConfiguration) await this.createReplicas(logicalId, name, props);
+        return created;
+      }
       case 'AWS::SQS::Queue':
         return createQueue(this.sqs, physicalName(prefix, logicalId, 75), props);
       case 'AWS::DynamoDB::Table':
@@ -236,6 +257,64 @@ class Provisioner {
           attributes: { Arn: `arn:aws:lambda:${region}:${account}:function:${name}` },
         };
       }
+    }
+  }
+
+  /**
+   * The destinations of a bucket's replication rules, as local buckets with the source's Object
+   * Lock settings: the local replicator copies the replicated prefix into them.
+   */
+  private async createReplicas(
+    logicalId: string,
+    source: string,
+    props: Record<string, unknown>,
+  ): Promise<void> {
+    const rules =
+      (
+        props.ReplicationConfiguration as {
+          Rules: Array<{ Filter?: { Prefix?: string }; Destination: { Bucket: string } }>;
+        }
+      ).Rules ?? [];
+    for (const [i, rule] of rules.entries()) {
+      const destination = physicalName(this.options.prefix, `${logicalId}Replica${i}`, 63);
+      await createBucket(
+        this.s3,
+        destination,
+        this.options.region,
+        {
+          ObjectLockEnabled: props.ObjectLockEnabled,
+          ObjectLockConfiguration: props.ObjectLockConfiguration,
+          VersioningConfiguration: { Status: 'Enabled' },
+        },
+        this.notes,
+      );
+      const declaredDestination = rule.Destination.Bucket.replace(/^arn:[^:]+:s3:::/, '');
+      this.replicas.push({
+        source,
+        destination,
+        prefix: rule.Filter?.Prefix ?? '',
+        declaredDestination,
+      });
+      this.notes.push(
+        `${source}: replication to ${declaredDestination} is done by the local replicator into ${destination} (CloudFormation on moto does not replicate)`,
+      );
+    }
+  }
+
+  /**
+   * IAM roles are not created locally, but a key policy may name one (the checkpoint key names
+   * the checkpointer's role): each gets the name and ARN it would have.
+   */
+  private nameRoles(entries: Array<[string, CfnResource]>): void {
+    const account = this.pseudo['AWS::AccountId'];
+    for (const [logicalId, resource] of entries) {
+      if (resource.Type !== 'AWS::IAM::Role') continue;
+      const name = physicalName(this.options.prefix, logicalId, 64);
+      this.resources.set(logicalId, {
+        ref: name,
+        attributes: { Arn: `arn:aws:iam::${account}:role/${name}` },
+        type: resource.Type,
+      });
     }
   }
 

@@ -81,6 +81,12 @@ export interface LocalRuntimeOptions {
    * @default 1 (invocations of a function are serialized)
    */
   readonly instancesPerFunction?: number | 'template';
+  /**
+   * Run the template's rate schedules (the checkpointer every 5 minutes, the sweep hourly). Tests
+   * turn them off and invoke scheduled functions themselves, so no run lands mid-test.
+   * @default true
+   */
+  readonly schedules?: boolean;
 }
 
 /** The Lambda context of one invocation that starts now. */
@@ -271,7 +277,7 @@ export class LocalRuntime {
         fn: this.functions.get(schedule.functionLogicalId)!,
       })),
     );
-    this.scheduler.start();
+    if (this.options.schedules !== false) this.scheduler.start();
   }
 
   /** Stops the pollers and schedules and waits for running invocations. */

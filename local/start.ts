@@ -51,6 +51,7 @@ async function main(argv: string[]): Promise<number> {
 
   say('4/4 starting the handlers:');
   pipeline.runtime.start();
+  pipeline.replicator.start();
 
   if (demo) {
     say('\ndemo scenario');

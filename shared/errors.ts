@@ -57,10 +57,54 @@ const TRANSIENT_NAMES = new Set([
   'ETIMEDOUT',
 ]);
 
-/** Whether an error (ours or from the AWS SDK) can pass on retry. Unknown errors count as transient. */
+/**
+ * Errors JavaScript itself throws for a given input (an invalid header value, a bad argument, an
+ * out-of-range number): the same input fails the same way every time.
+ */
+const DETERMINISTIC_NAMES = new Set([
+  'TypeError',
+  'RangeError',
+  'SyntaxError',
+  'ReferenceError',
+  'URIError',
+  'EvalError',
+]);
+
+/**
+ * Whether an error fails the same way for the same input, whatever the time: one of JavaScript's
+ * own errors (by name: a bundle's realm may differ) without a network error code. Never transient.
+ */
+export function isDeterministic(error: unknown): boolean {
+  if (typeof error !== 'object' || error === null) return false;
+  const e = error as { name?: unknown; code?: unknown };
+  if (typeof e.code === 'string' && TRANSIENT_NAMES.has(e.code)) return false;
+  return typeof e.name === 'string' && DETERMINISTIC_NAMES.has(e.name);
+}
+
+/**
+ * The permanent error an error amounts to, or undefined when a retry may help: a permanent error
+ * of ours as it is; a deterministic one ({@link isDeterministic}) as `unprocessable:<name>` (its
+ * message is not kept: it may quote the input).
+ */
+export function asPermanent(error: unknown): PrivacyOpsError | undefined {
+  if (error instanceof PrivacyOpsError) return error.transient ? undefined : error;
+  if (isDeterministic(error)) {
+    const name = (error as Error).name;
+    return new PermanentError(`unprocessable:${name}`, `the event cannot be processed (${name})`, {
+      cause: error,
+    });
+  }
+  return undefined;
+}
+
+/**
+ * Whether an error (ours or from the AWS SDK) can pass on retry. A deterministic error never can;
+ * other unknown errors count as transient.
+ */
 export function isTransient(error: unknown): boolean {
   if (error instanceof PrivacyOpsError) return error.transient;
   if (typeof error !== 'object' || error === null) return true;
+  if (isDeterministic(error)) return false;
   const e = error as {
     name?: string;
     code?: string;

@@ -5,7 +5,8 @@ import { createHmac } from 'node:crypto';
 export const PSEUDONYM_KEY_TTL_MS = 15 * 60 * 1000;
 
 /**
- * Keyed pseudonyms of subject identifiers (and other identifiers such as document ids).
+ * Keyed pseudonyms of subject identifiers and of other identifiers a producer chose (document,
+ * request and hold ids), each kind in its own domain.
  *
  * The KMS HMAC key never leaves KMS. Per tenant, one `GenerateMac` call derives a tenant key
  * (`HMAC_KMS("privacy-ops/pseudonym/v1/" + tenant)`), cached in memory for a bounded time; the
@@ -54,6 +55,19 @@ export class Pseudonymizer {
   /** The pseudonym of a subject of `tenant` (64 hex characters). */
   async subject(tenant: string, subjectId: string): Promise<string> {
     return this.of(tenant, 'subject', subjectId);
+  }
+
+  /**
+   * The pseudonym of a request id (erasure, access) of `tenant`: what the log, the retention table
+   * and the export metadata carry instead of the id a producer chose.
+   */
+  async request(tenant: string, requestId: string): Promise<string> {
+    return this.of(tenant, 'request', requestId);
+  }
+
+  /** The pseudonym of a legal hold's id of `tenant` (its own domain: never equal to a request's). */
+  async hold(tenant: string, holdId: string): Promise<string> {
+    return this.of(tenant, 'hold', holdId);
   }
 
   /** The pseudonym of any identifier of `tenant`, namespaced by `kind` (e.g. `document`). */

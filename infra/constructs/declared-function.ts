@@ -55,7 +55,7 @@ export interface DeclaredFunctionProps {
  * grants for the declared access, both derived from the declaration and never listed by hand; its
  * input (its own queue, the ingress queue, the retention table's TTL deletions or a schedule)
  * wired with its failure path. Builds on {@link PipelineFunction} and {@link QueueFedFunction}.
- * Refuses an input whose queue or key is missing, and a schedule that is not whole hours.
+ * Refuses an input whose queue or key is missing, and a schedule that is not whole hours or minutes.
  */
 export class DeclaredFunction extends Construct {
   /** The function. */
@@ -123,16 +123,20 @@ export class DeclaredFunction extends Construct {
           ...base,
           deadLetterQueue: failures,
         }).function;
-        this.schedule(declaration, input.everyHours, failures, props.description);
+        const period =
+          'everyMinutes' in input
+            ? Duration.minutes(input.everyMinutes)
+            : Duration.hours(input.everyHours);
+        this.schedule(declaration, period, failures, props.description);
         break;
       }
     }
   }
 
-  /** Runs the function every `hours`; failed deliveries go to the (KMS-encrypted) failure queue. */
+  /** Runs the function every `period`; failed deliveries go to the (KMS-encrypted) failure queue. */
   private schedule(
     declaration: FunctionDeclaration,
-    hours: number,
+    period: Duration,
     failures: sqs.IQueue,
     description = `privacy-ops: ${declaration.name}`,
   ): void {
@@ -142,11 +146,11 @@ export class DeclaredFunction extends Construct {
     new events.Rule(this, 'Schedule', {
       ruleName,
       description,
-      schedule: events.Schedule.rate(Duration.hours(hours)),
+      schedule: events.Schedule.rate(period),
       targets: [
         new eventsTargets.LambdaFunction(this.function, {
           retryAttempts: 2,
-          maxEventAge: Duration.hours(hours),
+          maxEventAge: period.toMinutes() < 1 ? Duration.minutes(1) : period,
           deadLetterQueue: failures,
         }),
       ],
@@ -167,7 +171,7 @@ export class DeclaredFunction extends Construct {
   }
 }
 
-/** Refuses an input whose queue, key or failure queue is missing, and a schedule not in hours. */
+/** Refuses an input whose queue, key or failure queue is missing, and a schedule not whole. */
 function checkInput(id: string, props: DeclaredFunctionProps): void {
   const input = props.declaration.input;
   const needs: Record<FunctionInput['kind'], Array<keyof DeclaredFunctionProps>> = {
@@ -181,8 +185,11 @@ function checkInput(id: string, props: DeclaredFunctionProps): void {
       throw new Error(`${id}: ${name} is required for a function fed by ${input.kind}`);
     }
   }
-  if (input.kind === 'schedule' && (!Number.isInteger(input.everyHours) || input.everyHours < 1)) {
-    throw new Error(`${id}: a schedule runs every whole number of hours ≥ 1`);
+  if (input.kind === 'schedule') {
+    const [count, unit] =
+      'everyMinutes' in input ? [input.everyMinutes, 'minutes'] : [input.everyHours, 'hours'];
+    if (!Number.isInteger(count) || count < 1)
+      throw new Error(`${id}: a schedule runs every whole number of ${unit} ≥ 1`);
   }
 }
 

@@ -5,6 +5,8 @@ import { Construct } from 'constructs';
 
 /** Properties of a {@link SecureBucket}. */
 export interface SecureBucketProps {
+  /** Physical name, when others must know it without a reference. @default generated */
+  readonly bucketName?: string;
   /**
    * Key for SSE-KMS (with an S3 bucket key). Required, except for the access-log target, which
    * S3 server access logging can only write with SSE-S3.
@@ -77,6 +79,7 @@ export class SecureBucket extends Construct {
       if (props.versioned === false) throw new Error(`${id}: Object Lock requires versioning`);
     }
     this.bucket = new s3.Bucket(this, 'Bucket', {
+      bucketName: props.bucketName,
       encryption: target ? s3.BucketEncryption.S3_MANAGED : s3.BucketEncryption.KMS,
       encryptionKey: props.encryptionKey,
       bucketKeyEnabled: target ? undefined : true,

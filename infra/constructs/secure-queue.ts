@@ -3,6 +3,12 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 
+/**
+ * Days a message is kept in a queue and in its dead-letter queue (the SQS maximum): how long an
+ * operator has to redrive a rejected event.
+ */
+export const QUEUE_RETENTION_DAYS = 14;
+
 /** Properties of a {@link SecureQueue}. */
 export interface SecureQueueProps {
   /** Key encrypting both the queue and its dead-letter queue. */
@@ -48,7 +54,7 @@ export class SecureQueue extends Construct {
         encryption: sqs.QueueEncryption.KMS,
         encryptionMasterKey: props.encryptionKey,
         enforceSSL: true,
-        retentionPeriod: Duration.days(14),
+        retentionPeriod: Duration.days(QUEUE_RETENTION_DAYS),
       });
       Validations.of(dlq).acknowledge({
         id: 'Serverless-SQSRedrivePolicy',
@@ -64,7 +70,7 @@ export class SecureQueue extends Construct {
       dataKeyReuse: Duration.hours(1),
       enforceSSL: true,
       visibilityTimeout,
-      retentionPeriod: Duration.days(14),
+      retentionPeriod: Duration.days(QUEUE_RETENTION_DAYS),
       deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount },
     });
   }

@@ -7,13 +7,15 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { FUNCTIONS } from '../../shared/functions/declarations';
 import { QUEUE_OPERATIONS, type QueueOperation } from '../../shared/operations/routes';
-import { DeploymentConfig } from '../config';
+import { DeploymentConfig, partnerRegion } from '../config';
+import { CheckpointReplication } from '../constructs/checkpoint-replication';
+import { CheckpointSigningKey } from '../constructs/checkpoint-signing-key';
 import { DeclaredFunction, type DeclaredFunctionProps } from '../constructs/declared-function';
 import { PipelineAlarms } from '../constructs/pipeline-alarms';
 import { ProcessingLogCatalog } from '../constructs/processing-log-catalog';
 import { PurposeKey } from '../constructs/purpose-key';
 import { SecureBucket } from '../constructs/secure-bucket';
-import { SecureQueue } from '../constructs/secure-queue';
+import { QUEUE_RETENTION_DAYS, SecureQueue } from '../constructs/secure-queue';
 import { SecureTable } from '../constructs/secure-table';
 import type { PipelineResources } from '../service-bindings';
 
@@ -45,9 +47,15 @@ export class PrivacyOpsStack extends Stack {
       consumerTimeout: Duration.seconds(FUNCTIONS.intake.timeoutSeconds),
     });
     const invocationFailures = this.invocationFailureQueue(keys.data);
+    const checkpointKey = new CheckpointSigningKey(this, 'CheckpointKey');
+    const replication = new CheckpointReplication(this, 'CheckpointReplication', {
+      logBucket: buckets.log,
+      logKey: keys.log,
+      anchorRegion: partnerRegion(config.region),
+    });
 
     // --- Functions: one per declaration, with the variables and grants of its services -------
-    const operationQueues = this.functions(
+    const { operationQueues, checkpointer } = this.functions(
       {
         logBucket: buckets.log,
         pseudonymKey: keys.pseudonym,
@@ -59,6 +67,7 @@ export class PrivacyOpsStack extends Stack {
         documentsKey: keys.documents,
         uploadBucket: buckets.upload,
         exportBucket: buckets.export,
+        checkpointKey: checkpointKey.key,
       },
       {
         logKey: keys.operations,
@@ -69,6 +78,8 @@ export class PrivacyOpsStack extends Stack {
       },
       config.scaling,
     );
+
+    checkpointKey.allowSigningBy(checkpointer.role);
 
     // --- Auditors: Glue table over the log, Athena workgroup, named queries ------------------
     const catalog = new ProcessingLogCatalog(this, 'ProcessingLogCatalog', {
@@ -109,20 +120,24 @@ export class PrivacyOpsStack extends Stack {
       GlueTableName: catalog.tableName,
       AthenaWorkGroupName: catalog.workGroupName,
       AlarmTopicArn: alarms.topic.topicArn,
+      CheckpointKeyId: checkpointKey.key.keyArn,
+      CheckpointerFunctionName: checkpointer.function.functionName,
+      CheckpointAnchorBucketName: replication.anchorBucketName,
     };
     for (const [name, value] of Object.entries(outputs)) new CfnOutput(this, name, { value });
   }
 
   /**
    * One function per declaration: the queue-fed operations first (their queues are what the
-   * intake forwards to), then the intake and the retention functions. Each gets the variables and
-   * the grants of the services it declares. Returns the operations' input queues.
+   * intake forwards to), then the intake, the retention functions and the checkpointer. Each gets
+   * the variables and the grants of the services it declares. Returns the operations' input
+   * queues and the checkpointer.
    */
   private functions(
     resources: PipelineResources,
     shared: Omit<DeclaredFunctionProps, 'declaration' | 'resources' | 'scaling'>,
     scaling: DeploymentConfig['scaling'],
-  ): Record<QueueOperation, sqs.IQueue> {
+  ): { operationQueues: Record<QueueOperation, sqs.IQueue>; checkpointer: DeclaredFunction } {
     const { queueKey, ingressQueue, failureQueue, ...common } = shared;
     const operationQueues = {} as Record<QueueOperation, sqs.IQueue>;
     for (const operation of QUEUE_OPERATIONS) {
@@ -155,7 +170,14 @@ export class PrivacyOpsStack extends Stack {
       description:
         'privacy-ops: expire retention items TTL has not removed yet (bound: one hour after expiry)',
     });
-    return operationQueues;
+    const checkpointer = new DeclaredFunction(this, 'Checkpointer', {
+      ...common,
+      resources,
+      declaration: FUNCTIONS.checkpointer,
+      failureQueue,
+      description: 'privacy-ops: sign a checkpoint of the processing log (every 5 minutes)',
+    });
+    return { operationQueues, checkpointer };
   }
 
   /** Keys, separated by purpose, so that a grant on one never reaches the data of another. */
@@ -202,7 +224,9 @@ export class PrivacyOpsStack extends Stack {
       upload: new SecureBucket(this, 'UploadBucket', {
         ...logged,
         encryptionKey: keys.data,
-        lifecycleRules: [expiring('abandoned-uploads', 7)],
+        // An upload outlives its event: up to the queue retention in a queue, then again in the
+        // dead-letter queue until a redrive, plus a margin of two days.
+        lifecycleRules: [expiring('abandoned-uploads', 2 * QUEUE_RETENTION_DAYS + 2)],
       }).bucket,
       // Vault objects are envelope-encrypted by the application (per-subject data keys wrapped
       // under the documents key with the tenant as encryption context); SSE uses the data key so

@@ -19,7 +19,6 @@ export interface BatchServices {
   readonly log: ProcessingLogWriter;
   readonly deadLetters: DeadLetterRouter;
   readonly pseudonyms: Pick<Pseudonymizer, 'subject'>;
-  /** Absent for an operation that keeps its own idempotency (`OperationBatch.applyKeyed`). */
-  readonly idempotency?: IdempotencyTable;
+  readonly idempotency: IdempotencyTable;
   readonly logger: Logger;
 }

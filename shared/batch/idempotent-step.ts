@@ -1,9 +1,15 @@
 import type { JSONValue } from '@aws-lambda-powertools/commons/types';
-import { IdempotencyConfig, makeIdempotent } from '@aws-lambda-powertools/idempotency';
+import {
+  IdempotencyConfig,
+  IdempotencyValidationError,
+  makeIdempotent,
+} from '@aws-lambda-powertools/idempotency';
 import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
 import type { Context } from 'aws-lambda';
 import type { LogEntry, ProcessingLogWriter } from '../processing-log/writer';
+import { PermanentError } from '../errors';
 import type { IdempotencyTable } from './batch-services';
+import { ID_REUSED_REASON } from './event-key';
 
 /** How long a processed key is remembered: a redelivery within this window has no effect. */
 export const IDEMPOTENCY_WINDOW_SECONDS = 14 * 24 * 3600;
@@ -21,6 +27,12 @@ export interface IdempotentStepOptions {
   readonly keyPrefix: string;
   /** JMESPath of the key inside the value given to {@link IdempotentStep.run}. */
   readonly eventKeyJmesPath: string;
+  /**
+   * JMESPath of what must be equal for a second run under the same key to be a replay; when set,
+   * the same key with another payload is refused (permanent `id-reused-with-different-payload`).
+   * @default no payload check
+   */
+  readonly payloadJmesPath?: string;
   readonly log: ProcessingLogWriter;
   readonly idempotency: IdempotencyTable;
 }
@@ -60,6 +72,7 @@ export class IdempotentStep<K extends object> {
   constructor(private readonly options: IdempotentStepOptions) {
     this.config = new IdempotencyConfig({
       eventKeyJmesPath: options.eventKeyJmesPath,
+      ...(options.payloadJmesPath ? { payloadValidationJmesPath: options.payloadJmesPath } : {}),
       expiresAfterSeconds: IDEMPOTENCY_WINDOW_SECONDS,
     });
     this.persistence = new DynamoDBPersistenceLayer({
@@ -88,12 +101,19 @@ export class IdempotentStep<K extends object> {
 
   /**
    * Runs `effect` unless `key` was processed before, and queues its entries (see the class).
-   * Throws what the effect or the idempotency table throws; a retry is safe.
+   * Throws what the effect or the idempotency table throws (a retry is safe), and a permanent
+   * `id-reused-with-different-payload` when the key was processed with another payload.
    */
   async run(key: K, effect: () => Promise<LogEntry[]>): Promise<StepOutcome> {
     const { log } = this.options;
     const run = { computed: false };
-    const result = await this.once(key, effect, run);
+    const result = await this.once(key, effect, run).catch((error: unknown) => {
+      if (error instanceof IdempotencyValidationError)
+        throw new PermanentError(ID_REUSED_REASON, 'event key used before with another payload', {
+          cause: error,
+        });
+      throw error;
+    });
     const lost =
       !run.computed &&
       result.logObjectKey !== log.objectKey &&

@@ -1,7 +1,6 @@
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import type * as z from 'zod/mini';
-import { isTransient, PrivacyOpsError } from '../errors';
-import { createHash } from 'node:crypto';
+import { asPermanent, isTransient } from '../errors';
 import type { LogEntry, ProcessingLogWriter } from '../processing-log/writer';
 import {
   allRecordsFailed,
@@ -11,34 +10,11 @@ import {
 } from './batch-invocation';
 import type { BatchServices } from './batch-services';
 import { parseEventBody } from './event-body';
-import { bodyAsJson, rejectionRecord } from './rejection-record';
+import type { OperationEvent } from './event-key';
+import { bodyAsJson } from './rejection-record';
+import { Rejector } from './rejector';
 
-/**
- * The fields of an operation's event that make its idempotency key: (`source`, `id`), as the wire
- * contract promises. Changing them (to add the tenant, say) changes the key for every operation at
- * once, the Powertools step ({@link OPERATION_EVENT_KEY}) and the upload's item ({@link eventKeyOf})
- * alike. Written once, here.
- */
-export const OPERATION_EVENT_KEY_FIELDS = ['source', 'id'] as const;
-
-/** The idempotency key as the JMESPath the Powertools step reads. */
-export const OPERATION_EVENT_KEY = `[${OPERATION_EVENT_KEY_FIELDS.join(', ')}]`;
-
-/** What a second delivery under the same key must repeat to be a duplicate: all but the key. */
-export const OPERATION_EVENT_PAYLOAD_FIELDS = ['type', 'time', 'data'] as const;
-
-const digest = (values: unknown[]) =>
-  createHash('sha256').update(JSON.stringify(values)).digest('base64url');
-
-/** The event's idempotency key as one short string (SHA-256, base64url), for a keyed write. */
-export function eventKeyOf(event: Record<string, unknown>): string {
-  return digest(OPERATION_EVENT_KEY_FIELDS.map((f) => event[f]));
-}
-
-/** A digest of what the event says besides its key: a duplicate has the same. */
-export function payloadHashOf(event: Record<string, unknown>): string {
-  return digest(OPERATION_EVENT_PAYLOAD_FIELDS.map((f) => event[f]));
-}
+export type { OperationEvent } from './event-key';
 
 /**
  * What an operation that keeps its own idempotency (a conditional write keyed on the event) needs
@@ -53,14 +29,6 @@ export interface KeyedOutcome {
   readonly replay: boolean;
   /** True when the entries go to this invocation's log object (first run, or a lost object). */
   readonly logged: boolean;
-}
-
-/** The envelope fields an operation's event has (what the application log may show of it). */
-export interface OperationEvent {
-  readonly id: string;
-  readonly source: string;
-  readonly type: string;
-  readonly tenantid: string;
 }
 
 /** What one record's application reports, for the application log. */
@@ -78,25 +46,34 @@ export interface AppliedOutcome {
  * - {@link parse}: the message body against the operation's schema;
  * - {@link rejectOrRethrow}: a permanent error (invalid input, unknown category, another tenant's
  *   data…) sends the message to the dead-letter queue at once with its reason and logs a
- *   `rejected` record, without blocking the rest of the batch; any other error is rethrown, so the
+ *   `rejected` record, once per body, without blocking the rest of the batch; any other error is rethrown, so the
  *   record is retried (dead-lettered by the queue after its redrive limit);
  * - {@link handler}: one log object per invocation; if it cannot be written, every record is
  *   reported failed so the batch is retried and nothing is lost.
  */
 export class OperationFrame {
   private readonly invocations: BatchInvocation;
+  private readonly rejector: Pick<Rejector, 'reject' | 'registerLambdaContext'>;
 
   /**
-   * @param actor name of the acting function (processing-log `actor`, idempotency key prefix)
+   * @param actor name of the acting function (processing-log `actor`, rejections' key prefix)
    * @param services the function's services, built once per module (`functionServices`)
-   * @param steps what needs each invocation's context
+   * @param steps what else needs each invocation's context
+   * @param rejector how a permanent error is rejected. @default the intake's {@link Rejector}:
+   *   dead-letter queue and one `rejected` record, once per body
    */
   constructor(
     protected readonly actor: string,
     protected readonly services: BatchServices,
     steps: readonly NeedsLambdaContext[] = [],
+    rejector?: Pick<Rejector, 'reject' | 'registerLambdaContext'>,
   ) {
-    this.invocations = new BatchInvocation({ log: services.log, logger: services.logger, steps });
+    this.rejector = rejector ?? new Rejector({ actor, ...services });
+    this.invocations = new BatchInvocation({
+      log: services.log,
+      logger: services.logger,
+      steps: [...steps, this.rejector],
+    });
   }
 
   /**
@@ -135,13 +112,15 @@ export class OperationFrame {
   }
 
   /**
-   * Handles the error of one record: a permanent one dead-letters the message with its reason and
-   * logs its `rejected` record (the record then counts as done); any other is rethrown.
+   * Handles the error of one record: a permanent one (see `asPermanent`: ours, or a deterministic
+   * JavaScript error as `unprocessable:<name>`) is rejected as the intake rejects, once per body:
+   * dead-letter queue with its reason, one `rejected` record (the record then counts as done);
+   * any other is rethrown.
    */
   async rejectOrRethrow(record: SQSRecord, error: unknown): Promise<void> {
-    const { actor } = this;
-    const { deadLetters, log, logger, pseudonyms } = this.services;
-    if (!(error instanceof PrivacyOpsError) || error.transient) {
+    const { logger } = this.services;
+    const permanent = asPermanent(error);
+    if (!permanent) {
       logger.warn('record failed, will be retried', {
         messageId: record.messageId,
         error: error instanceof Error ? error.name : 'unknown',
@@ -149,13 +128,16 @@ export class OperationFrame {
       });
       throw error;
     }
-    const entry = await rejectionRecord(bodyAsJson(record.body), error.reason, pseudonyms);
-    await deadLetters.reject(record, error.reason, error.message, actor);
-    log.add(entry);
-    logger.warn('event rejected to the dead-letter queue', {
-      messageId: record.messageId,
-      reason: error.reason,
-    });
+    const outcome = await this.rejector.reject(record, permanent, bodyAsJson(record.body));
+    logger.warn(
+      outcome.deadLettered
+        ? 'event rejected to the dead-letter queue'
+        : 'duplicate of a rejected event',
+      {
+        messageId: record.messageId,
+        reason: permanent.reason,
+      },
+    );
   }
 
   /**

@@ -1,4 +1,4 @@
-import { SubjectId, TenantId } from '../../events';
+import { EVENT_ID_PATTERN, EVENT_SOURCE_PATTERN, SubjectId, TenantId } from '../../events';
 import type { LogEntry } from '../processing-log/writer';
 import type { Pseudonymizer } from '../pseudonym';
 
@@ -36,8 +36,8 @@ export function rejectionIdentifiers(raw: unknown): RejectionIdentifiers {
   return {
     tenant,
     subjectId,
-    eventId: readable(event.id, /^[\x20-\x7E]{1,128}$/),
-    eventSource: readable(event.source, /^[\x21-\x7E]{1,512}$/),
+    eventId: readable(event.id, EVENT_ID_PATTERN),
+    eventSource: readable(event.source, EVENT_SOURCE_PATTERN),
     eventType: readable(event.type, /^[A-Za-z0-9._-]{1,128}$/),
   };
 }

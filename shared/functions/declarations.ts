@@ -30,15 +30,25 @@ export interface ServiceAccess {
   readonly vault: 'read' | 'write' | 'delete';
   /**
    * The upload (landing) bucket. `name`: only its name, to check events point into it;
-   * `read-delete`: read an upload and remove every version of it.
+   * `read-delete`: read an upload and remove every version of it; `delete`: remove every version
+   * of an upload (what a refused or crashed upload left), never read it.
    */
-  readonly uploads: 'name' | 'read-delete';
-  /** The export bucket. `write`: put subject exports. */
-  readonly exports: 'write';
+  readonly uploads: 'name' | 'read-delete' | 'delete';
+  /**
+   * The export bucket. `write`: put subject exports; `delete`: remove every version of a
+   * subject's exports, never read them.
+   */
+  readonly exports: 'write' | 'delete';
   /** The retention policy bundled with the function: no variable, no grant. */
   readonly policy: 'bundled';
   /** The input queue of every queue-fed operation. `send`: forward events to them. */
   readonly operationQueues: 'send';
+  /**
+   * Signed checkpoints of the processing log: the log bucket and the checkpoint signing key.
+   * `sign`: list and read the log, write checkpoint entries, sign with the key (KMS `Sign`) and
+   * read its public half.
+   */
+  readonly checkpoints: 'sign';
 }
 
 /** A service a function can use. */
@@ -73,6 +83,7 @@ export const SERVICE_VARIABLES = {
   operationQueues: Object.fromEntries(
     QUEUE_OPERATIONS.map((operation) => [operation, queueUrlVariable(operation)]),
   ) as Readonly<Record<QueueOperation, string>>,
+  checkpoints: { bucket: 'LOG_BUCKET_NAME', keyId: 'CHECKPOINT_KEY_ID' },
 } as const satisfies { readonly [S in ServiceName]: Readonly<Record<string, string>> };
 
 /**
@@ -111,10 +122,13 @@ export type FunctionInput =
   /** The retention table's stream, filtered to the deletions TTL made. */
   | { readonly kind: 'ttl-removals' }
   /** A fixed-rate schedule. */
-  | { readonly kind: 'schedule'; readonly everyHours: number };
+  | { readonly kind: 'schedule'; readonly everyHours: number }
+  /** A fixed-rate schedule of minutes. */
+  | { readonly kind: 'schedule'; readonly everyMinutes: number };
 
 /** The name of a function of the pipeline (its service name and processing-log actor). */
-export type FunctionName = 'intake' | QueueOperation | 'retention-expiry' | 'retention-sweep';
+export type FunctionName =
+  'intake' | QueueOperation | 'retention-expiry' | 'retention-sweep' | 'checkpointer';
 
 /** One function of the pipeline: everything its code and its infrastructure derive from. */
 export interface FunctionDeclaration<
@@ -150,9 +164,11 @@ const OPERATION_BATCH = {
   policy: 'bundled',
 } as const;
 
-/** The same, for an operation whose own conditional write keeps it idempotent. */
-const { idempotency: _idempotency, ...OPERATION_FRAME } = OPERATION_BATCH;
-const KEYED_OPERATION_BATCH = { ...OPERATION_FRAME, log: 'append-read' } as const;
+/**
+ * The same, for an operation whose own conditional write keeps it idempotent: it reads a log object
+ * back, and uses the idempotency table only to reject a message once.
+ */
+const KEYED_OPERATION_BATCH = { ...OPERATION_BATCH, log: 'append-read' } as const;
 
 /** Input and limits of a queue-fed operation. */
 const queueFed = {
@@ -161,7 +177,7 @@ const queueFed = {
   reservedConcurrency: 5,
 } as const;
 
-/** The eight functions of the pipeline. */
+/** The nine functions of the pipeline. */
 export const FUNCTIONS = {
   intake: declare('intake', {
     input: { kind: 'ingress-queue' },
@@ -178,7 +194,7 @@ export const FUNCTIONS = {
   }),
   'document-upload': declare('document-upload', {
     ...queueFed,
-    // No idempotency table: the retention item's conditional write makes an upload apply once.
+    // The retention item's conditional write makes an upload apply once (no idempotency record).
     services: { ...KEYED_OPERATION_BATCH, vault: 'write', uploads: 'read-delete' },
   }),
   'account-closure': declare('account-closure', {
@@ -187,7 +203,7 @@ export const FUNCTIONS = {
   }),
   'erasure-request': declare('erasure-request', {
     ...queueFed,
-    services: { ...OPERATION_BATCH, vault: 'delete' },
+    services: { ...OPERATION_BATCH, vault: 'delete', exports: 'delete', uploads: 'delete' },
   }),
   'access-request': declare('access-request', {
     ...queueFed,
@@ -205,6 +221,13 @@ export const FUNCTIONS = {
     timeoutSeconds: 900,
     reservedConcurrency: 1,
     services: { log: 'append', store: 'read-write', policy: 'bundled', vault: 'delete' },
+  }),
+  // One run at a time: two runs would both extend the same checkpoint.
+  checkpointer: declare('checkpointer', {
+    input: { kind: 'schedule', everyMinutes: 5 },
+    timeoutSeconds: 300,
+    reservedConcurrency: 1,
+    services: { checkpoints: 'sign' },
   }),
 } as const satisfies { readonly [N in FunctionName]: FunctionDeclaration<N> };
 

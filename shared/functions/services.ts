@@ -14,6 +14,8 @@ import { DeadLetterRouter } from '../batch/dead-letter';
 import { requireEnv } from '../config';
 import type { OperationRoutes } from '../intake/forwarder';
 import { OPERATION_OF_EVENT } from '../operations/routes';
+import { KmsNoteSigner } from '../aws/kms-note-signer';
+import { Checkpointer } from '../processing-log/checkpointer';
 import { ProcessingLogWriter } from '../processing-log/writer';
 import { Pseudonymizer } from '../pseudonym';
 import { defaultRetentionPolicy, type RetentionPolicy } from '../retention/policy';
@@ -56,6 +58,7 @@ export interface ServiceObjects {
   readonly exports: BucketAccess;
   readonly operationQueues: OperationQueues;
   readonly policy: RetentionPolicy;
+  readonly checkpoints: Checkpointer;
 }
 
 /** What every function has, whatever its services. */
@@ -134,6 +137,9 @@ const BUILDERS: Builders = {
   exports: ({ bucket }, { clients }) => ({ bucket, s3: clients.s3() }),
   // `RETENTION_POLICY_FILE` may replace the bundled file locally; infra never sets it.
   policy: (_config, { env }) => defaultRetentionPolicy(env),
+  // The signer reads the key's public half on the first run, not at module load.
+  checkpoints: ({ bucket, keyId }, { clients }) =>
+    new Checkpointer({ s3: clients.s3(), bucket, signer: new KmsNoteSigner(clients.kms(), keyId) }),
   // The intake forwards each event type to the queue of its operation (one table: routes.ts).
   operationQueues: (urls, { clients }) => ({
     sqs: clients.sqs(),

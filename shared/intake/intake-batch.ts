@@ -5,13 +5,13 @@ import { BatchInvocation, type SQSBatchProcess } from '../batch/batch-invocation
 import { isTransient } from '../errors';
 import type { ProcessingLogWriter } from '../processing-log/writer';
 import type { ForwardItem, OperationForwarder } from './forwarder';
-import type { IntakeRejector } from './rejections';
+import type { Rejector } from '../batch/rejector';
 import type { RejectedMessage } from './validate';
 
 /** What the intake needs around it: clients and services built once per module. */
 export interface IntakeBatchOptions {
   readonly forwarder: OperationForwarder;
-  readonly rejector: IntakeRejector;
+  readonly rejector: Rejector;
   readonly log: ProcessingLogWriter;
   readonly logger: Logger;
 }
@@ -26,7 +26,7 @@ export interface IntakeBatchOptions {
  *    record counts as done; a transient error while rejecting makes it a batch item failure;
  * 2. {@link handler}: after the records, the valid events are forwarded unchanged to their
  *    operation queues (SendMessageBatch, grouped by queue); entries that do not get through are
- *    batch item failures (the operations are idempotent on (source, id), so forwarding one again is
+ *    batch item failures (the operations are idempotent on (tenantid, source, id), so forwarding one again is
  *    harmless);
  * 3. the invocation's log entries are written as one object; if that write fails, the records whose
  *    entries it held are reported failed, and their redelivery logs them again without sending them

@@ -1,5 +1,5 @@
 import { EVENT_SCHEMAS, isEventType, MAX_EVENT_BYTES, type PrivacyEvent } from '../../events';
-import { issuePath } from '../batch/event-body';
+import { issuePath, reasonOfIssue } from '../../events/issue-reason';
 import { bodyAsJson } from '../batch/rejection-record';
 import { PermanentError } from '../errors';
 
@@ -77,7 +77,7 @@ export function decideIngressMessage(body: string, rules: IntakeRules): IntakeDe
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     const path = issuePath(issue);
-    return reject(raw, `invalid-field:${path}`, `${path}: ${issue?.code ?? 'invalid'}`);
+    return reject(raw, reasonOfIssue(issue), `${path}: ${issue?.code ?? 'invalid'}`);
   }
   const event = parsed.data as PrivacyEvent;
   if (event.type === 'privacy.document.uploaded.v1') {

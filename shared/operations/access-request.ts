@@ -42,6 +42,7 @@ export class AccessRequestOperation {
       kind: 'access',
       exportId: requestId,
       requestId,
+      requestIdInClear: event.data.requestId,
       deadline,
     });
     const completed = await store.completeRequest(

@@ -1,9 +1,9 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import { createHash } from 'node:crypto';
-import type { AccountClosedV1 } from '../../events';
+import type { AccountClosedV1, AccountReopenedV1 } from '../../events';
 import type { LogEntry } from '../processing-log/writer';
-import { isLive } from '../retention/retention-items';
-import { isoOf } from '../retention/schedule';
+import { isLive, relationshipEndOf } from '../retention/retention-items';
+import { isoOf, laterOf } from '../retention/schedule';
 import type { OperationContext } from './context';
 import { documentFields, reasonOf } from './log-entries';
 import { SubjectExporter } from './subject-export';
@@ -22,7 +22,10 @@ export interface AccountClosureOptions {
  * the end of the relationship, not from upload): categories counted from the end of the
  * relationship get `closedAt + duration`, categories that keep nothing after closure `closedAt +
  * grace period`. Documents counted from their own date (accounting, payroll, attendance) keep
- * their schedule. The first closure wins; a replay re-applies the same schedule.
+ * their schedule, and so do documents already scheduled from the end of an earlier relationship.
+ * The latest closure and reopening (by business time, whatever order they arrive in) tell whether
+ * the relationship is closed: after a reopening, uploads wait for the next closure. A replay
+ * re-applies the same schedule.
  */
 export class AccountClosureOperation {
   private readonly exporter: SubjectExporter;
@@ -34,8 +37,37 @@ export class AccountClosureOperation {
     this.exporter = new SubjectExporter(ctx, options.s3, options.exportBucket);
   }
 
-  /** Applies one closure event. */
-  async handle(event: AccountClosedV1): Promise<LogEntry[]> {
+  /** Applies one closure or reopening event. */
+  async handle(event: AccountClosedV1 | AccountReopenedV1): Promise<LogEntry[]> {
+    return event.type === 'privacy.account.reopened.v1' ? this.reopen(event) : this.close(event);
+  }
+
+  /**
+   * A reopening: the latest reopening time goes on the subject record, so what is stored from now
+   * on waits for the next closure. Documents of the earlier relationship keep their clocks.
+   */
+  private async reopen(event: AccountReopenedV1): Promise<LogEntry[]> {
+    const tenant = event.tenantid;
+    const subject = await this.ctx.pseudonyms.subject(tenant, event.data.subjectId);
+    const record = await this.ctx.store.updateSubject(tenant, subject, (r) => {
+      r.reopenedAt = laterOf(r.reopenedAt, isoOf(event.data.reopenedAt));
+    });
+    const reason = relationshipEndOf(record) ? 'closed-again-later' : 'relationship-reopened';
+    return [
+      {
+        tenant,
+        subject,
+        operation: 'received',
+        outcome: 'success',
+        reason,
+        eventId: event.id,
+        eventSource: event.source,
+        eventType: event.type,
+      },
+    ];
+  }
+
+  private async close(event: AccountClosedV1): Promise<LogEntry[]> {
     const { store, policy, pseudonyms } = this.ctx;
     const tenant = event.tenantid;
     const subject = await pseudonyms.subject(tenant, event.data.subjectId);
@@ -55,9 +87,11 @@ export class AccountClosureOperation {
       entries.push(...result.entries.map((e) => ({ ...e, ...eventFields })));
     }
     const record = await store.updateSubject(tenant, subject, (r) => {
-      r.closedAt ??= isoOf(event.data.closedAt);
+      r.closedAt = laterOf(r.closedAt, isoOf(event.data.closedAt));
     });
-    const closedAt = record.closedAt!;
+    const closedAt = relationshipEndOf(record);
+    // A closure older than a reopening already received ends nothing: the relationship is open.
+    if (!closedAt) return entries;
     const tenantPolicy = policy.forTenant(tenant);
     for (const item of await store.listDocuments(tenant, subject)) {
       if (!isLive(item.state)) continue;
@@ -73,10 +107,15 @@ export class AccountClosureOperation {
             restricted: item.restricted,
           })!
           .toISOString();
-        if (item.dueAt !== due) current = await store.saveDocument({ ...item, dueAt: due });
-        reason = category.graceAfterClosure
-          ? 'clock-started:grace-after-closure'
-          : 'clock-started:relationship-end';
+        if (item.dueAt && item.dueAt !== due)
+          // Scheduled from the end of an earlier relationship: that clock runs on.
+          reason = 'clock-unchanged:earlier-relationship';
+        else {
+          if (item.dueAt !== due) current = await store.saveDocument({ ...item, dueAt: due });
+          reason = category.graceAfterClosure
+            ? 'clock-started:grace-after-closure'
+            : 'clock-started:relationship-end';
+        }
       } else reason = `clock-unchanged:${category.anchor}`;
       entries.push({
         ...documentFields(current, category),

@@ -1,28 +1,28 @@
 import { DeleteObjectCommand, GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { createHash } from 'node:crypto';
 import type { DocumentUploadedV1 } from '../../events';
-import {
-  eventKeyOf,
-  payloadHashOf,
-  type KeyedOutcome,
-  type LogObjects,
-} from '../batch/operation-frame';
+import { eventKeyOf, payloadHashOf } from '../batch/event-key';
+import type { KeyedOutcome, LogObjects } from '../batch/operation-frame';
 import { isNotFound, PermanentError, TransientError } from '../errors';
 import { FUNCTIONS } from '../functions/declarations';
 import type { LogEntry } from '../processing-log/writer';
 import type { TenantCategory } from '../retention/tenant-policy';
 import {
+  relationshipEndOf,
   reschedule,
   subjectKey,
+  tombstoneOf,
+  uploadMarkerKey,
   type DocumentItem,
   type EventReceipt,
   type SubjectRecord,
+  type UploadMarker,
   type UploadReceipt,
   uploadReceiptOf,
 } from '../retention/retention-items';
-import { ConcurrentChangeError } from '../retention/retention-store';
-import { isoOf, laterOf } from '../retention/schedule';
+import { isoOf } from '../retention/schedule';
 import type { OperationContext } from './context';
+import { ConcurrentChangeError } from '../retention/retention-store';
 import { deleteAllObjectVersions } from '../vault/version-deletion';
 import { documentFields, keptBasis, reasonOf } from './log-entries';
 
@@ -50,6 +50,12 @@ interface Run {
   readonly log: LogObjects;
   readonly receipt: EventReceipt;
 }
+
+/**
+ * What an earlier erasure covering an upload makes of it: `restricted` (a category the law
+ * keeps), or pending erasure for that request (a category erasure deletes, under a legal hold).
+ */
+type StoredErasure = 'restricted' | { readonly pending: string };
 
 /** Who and what one upload is about: its pseudonyms, keys and category. */
 interface UploadTarget {
@@ -82,14 +88,22 @@ export interface DocumentUploadOptions {
  * Reordering: an erasure leaves a tombstone with its time on the subject record.
  * An upload whose event time is before the tombstone is erased at once (`erased-before-upload`)
  * when its category may be deleted, or stored restricted when the law requires keeping it; an
- * upload after the erasure is stored.
+ * upload after the erasure is stored; under a legal hold it is stored held, and erased after the
+ * release. An upload whose retention already ended when it arrives is stored with its past due
+ * date and logged so (`retention-ended-before-upload`): the next sweep expires it, within the
+ * sweeper's bound, unless a legal hold keeps it.
  *
  * Applied once per event by its own writes, with no separate idempotency record: the retention
- * item is created only if absent and carries the event's receipt (key and payload digests, the
- * log object its records went to); an upload never stored leaves a receipt item instead. A
- * redelivery finds it: the same event is a replay (its records logged again only if their log
- * object was never written), the same key with another payload is refused
- * (`id-reused-with-different-payload`), another event's document id too (`duplicate-document`).
+ * item is created only if absent and carries the event's receipt (the digest of its key
+ * (`tenantid`, `source`, `id`), the digest of its payload, the log object its records went to);
+ * an upload never stored leaves a receipt item instead. A redelivery finds it: the same event is
+ * a replay (its records logged again only if their log object was never written), the same key
+ * with another payload is refused (`id-reused-with-different-payload`), another event's document
+ * id too (`duplicate-document`).
+ *
+ * Erasure finds every upload in progress: a marker (`UPLOAD#…`) is written before anything is
+ * stored and deleted once the upload object is removed, so one a refused or crashed upload left
+ * lets an erasure of the subject remove its upload object and vault copy.
  *
  * Concurrency without a transaction: after creating the item, the subject record is read again
  * (consistent); if it changed since it was first read, an erasure, closure or hold may have
@@ -107,8 +121,23 @@ export class DocumentUploadOperation {
    * log object and tells whether an earlier one was written.
    */
   async handle(event: DocumentUploadedV1, log: LogObjects): Promise<KeyedOutcome> {
-    const { store, vault } = this.ctx;
     const target = await this.targetOf(event);
+    // Before anything is stored: a refused or crashed upload stays findable by an erasure.
+    const marker = uploadMarkerOf(target, event);
+    await this.ctx.store.putUploadMarker(marker);
+    const outcome = await this.applyUpload(event, target, log);
+    // Its upload object is removed (a refusal throws and leaves the marker).
+    await this.ctx.store.deleteUploadMarker(marker);
+    return outcome;
+  }
+
+  /** The upload applied once, its upload object removed (see the class). */
+  private async applyUpload(
+    event: DocumentUploadedV1,
+    target: UploadTarget,
+    log: LogObjects,
+  ): Promise<KeyedOutcome> {
+    const { store, vault } = this.ctx;
     const { tenant, subject, category } = target;
     const base: LogEntry = {
       tenant,
@@ -139,12 +168,10 @@ export class DocumentUploadOperation {
     if (seen) return this.replayed(seen, run, [base, this.storedEntry(seen, event)]);
 
     const subjectRecord = await store.getSubject(tenant, subject);
-    const tombstone = laterOf(
-      subjectRecord.tombstones?.['*'],
-      subjectRecord.tombstones?.[category.id],
-    );
-    const erasedBefore = tombstone !== undefined && isoOf(event.time) < tombstone;
-    if (erasedBefore && category.erasure === 'delete') {
+    const tombstone = tombstoneOf(subjectRecord, category.id);
+    const erasedBefore = tombstone !== undefined && isoOf(event.time) < tombstone.time;
+    // Under a legal hold nothing is deleted: stored held, erased after the release.
+    if (erasedBefore && category.erasure === 'delete' && !subjectRecord.holds) {
       const entries = [
         base,
         {
@@ -163,15 +190,20 @@ export class DocumentUploadOperation {
       if (!written) throw new ConcurrentChangeError('upload receipt');
       return { entries, replay: false, logged: true };
     }
-    const upload = await this.readUpload(event, target, run, base);
+    const upload = await this.readUpload(event, target, run, base).catch(async (error: unknown) => {
+      // An erasure may have removed the upload since the subject was read: retry, and see it.
+      const missing = error instanceof PermanentError && error.reason === 'upload-missing';
+      if (missing && (await store.getSubject(tenant, subject)).version !== subjectRecord.version)
+        throw new ConcurrentChangeError('subject record', error);
+      throw error;
+    });
     if ('replay' in upload) return upload;
-    const stored = await this.storeDocument(
-      run,
-      target,
-      subjectRecord,
-      erasedBefore,
-      upload.content,
-    );
+    const erasure: StoredErasure | undefined = !erasedBefore
+      ? undefined
+      : category.erasure === 'delete'
+        ? { pending: tombstone.requestId ?? 'erased-before-upload' }
+        : 'restricted';
+    const stored = await this.storeDocument(run, target, subjectRecord, erasure, upload.content);
     if ('replay' in stored) return stored;
     await this.removeUploadedVersion(event.data.upload.key, upload.versionId);
     return { entries: [base, this.storedEntry(stored, event)], replay: false, logged: true };
@@ -284,18 +316,20 @@ export class DocumentUploadOperation {
 
   /**
    * Stores the content in the vault and creates its retention item: scheduled from its anchor,
-   * restricted when an earlier erasure covers a category the law keeps, held under a legal hold.
-   * The item is created only if absent (else: a replay), and stays only if the subject record is
-   * unchanged since it was read (see the class).
+   * restricted when an earlier erasure covers a category the law keeps, held under a legal hold
+   * (and marked for the earlier erasure when it covers a category erasure deletes). The item is
+   * created only if absent (else: a replay), and stays only if the subject record is unchanged
+   * since it was read (see the class).
    */
   private async storeDocument(
     run: Run,
     target: UploadTarget,
     subjectRecord: SubjectRecord,
-    erasedBefore: boolean,
+    erasure: StoredErasure | undefined,
     content: Uint8Array,
   ): Promise<DocumentItem | KeyedOutcome> {
     const { event } = run;
+    const restricted = erasure === 'restricted';
     const { policy, store, vault } = this.ctx;
     const { tenant, subject, category } = target;
     const { documentId } = event.data;
@@ -307,8 +341,8 @@ export class DocumentUploadOperation {
       .toISOString();
     const due = tenantPolicy.dueDate(category, {
       documentDate,
-      closedAt: subjectRecord.closedAt,
-      restricted: erasedBefore,
+      closedAt: relationshipEndOf(subjectRecord),
+      restricted,
     });
     const item = reschedule({
       pk: target.pk,
@@ -324,7 +358,8 @@ export class DocumentUploadOperation {
       size: stored.size,
       sha256: stored.sha256,
       state: 'active',
-      ...(erasedBefore
+      ...(typeof erasure === 'object' ? { erasurePending: erasure.pending } : {}),
+      ...(restricted
         ? {
             restricted: true,
             restrictionGround: category.restrictionGround,
@@ -358,6 +393,19 @@ export class DocumentUploadOperation {
       eventSource: event.source,
       eventType: event.type,
     };
+    if (item.erasurePending)
+      return {
+        ...fields,
+        operation: 'erased',
+        outcome: 'skipped',
+        requestId: item.erasurePending,
+        reason: reasonOf(
+          category,
+          'erased-before-upload',
+          'legal-hold',
+          'erasure-deferred-until-release',
+        ),
+      };
     if (item.restricted)
       return {
         ...fields,
@@ -373,7 +421,13 @@ export class DocumentUploadOperation {
       reason: reasonOf(
         category,
         item.state === 'waiting-anchor' ? 'waiting-for-relationship-end' : undefined,
+        // Due before it arrived: expired by the next sweep (TTL may come first), unless held.
+        item.dueAt !== undefined && item.dueAt <= item.storedAt
+          ? 'retention-ended-before-upload'
+          : undefined,
         item.held ? 'legal-hold' : undefined,
+        // Its clock ran out before it arrived: the next sweep deletes it.
+        item.dueAt && item.dueAt <= item.storedAt ? 'due-when-stored' : undefined,
       ),
     };
   }
@@ -406,4 +460,20 @@ export class DocumentUploadOperation {
       roundSize: UPLOAD_VERSIONS_ROUND,
     });
   }
+}
+
+/** The marker of an upload in progress, kept until its upload object is removed. */
+function uploadMarkerOf(target: UploadTarget, event: DocumentUploadedV1): UploadMarker {
+  return {
+    pk: target.pk,
+    sk: uploadMarkerKey(event.data.upload.key),
+    kind: 'upload',
+    tenant: target.tenant,
+    subject: target.subject,
+    documentId: event.data.documentId,
+    document: target.document,
+    category: target.category.id,
+    uploadKey: event.data.upload.key,
+    eventTime: isoOf(event.time),
+  };
 }

@@ -3,12 +3,17 @@ import type { LogEntry } from '../processing-log/writer';
 import {
   DEFERRED_BY_LEGAL_HOLD,
   isLive,
+  relationshipEndOf,
   uploadReceiptOf,
+  vaultRefOf,
   type DocumentItem,
+  type UploadMarker,
 } from '../retention/retention-items';
+import { vaultKeyOf, type VaultDocumentRef } from '../vault/vault-ref';
 import { isoOf, laterOf } from '../retention/schedule';
 import type { OperationContext } from './context';
 import { documentFields, keptBasis, reasonOf } from './log-entries';
+import type { SubjectCopies } from './subject-copies';
 import { openSubjectRequest, type RequestFields } from './subject-request';
 
 /**
@@ -25,26 +30,44 @@ import { openSubjectRequest, type RequestFields } from './subject-request';
  * - under a legal hold nothing is deleted: what may be deleted is marked and is erased at the
  *   first sweep after the hold is released.
  *
+ * Copies go too, one record per removal: every version of the subject's exports (decrypted
+ * documents, restricted ones included: the vault keeps the original), and, unless a hold keeps
+ * them, what a refused or crashed upload left (its upload object, found by its marker, and vault
+ * objects no retention item knows). The upload object of a category the law keeps, never stored,
+ * is the original: it stays, and a redrive stores it restricted.
+ *
  * Finally the request is marked completed and logged (`request-completed`, with its deadline);
  * an erasure deferred by a legal hold stays open (outcome `deferred-by-legal-hold`) and is
  * completed by the sweep that runs it after the release.
  */
 export class ErasureRequestOperation {
-  constructor(private readonly ctx: OperationContext) {}
+  constructor(
+    private readonly ctx: OperationContext,
+    private readonly copies: SubjectCopies,
+  ) {}
 
   /** Applies one erasure request; every step is keyed and idempotent. */
   async handle(event: ErasureRequestedV1): Promise<LogEntry[]> {
     const { store, policy } = this.ctx;
     const { categories } = event.data;
+    // A category the tenant's policy does not have is refused (`unknown-category`), before
+    // anything is recorded: never a request "completed" with nothing done.
+    for (const c of categories ?? []) policy.forTenant(event.tenantid).category(c);
     const opened = await openSubjectRequest(this.ctx, event, 'erasure');
     const { tenant, subject, requestId, deadline, common, request } = opened;
     const entries: LogEntry[] = [{ ...common, operation: 'received', outcome: 'success' }];
 
-    const tombstoneTime = isoOf(event.time);
+    // The erasure's time, but never later than now: a tombstone is not written ahead of itself.
+    const tombstoneTime = [isoOf(event.time), this.ctx.now().toISOString()].sort()[0]!;
     const record = await store.updateSubject(tenant, subject, (r) => {
       const tombstones = { ...(r.tombstones ?? {}) };
-      for (const c of categories ?? ['*']) tombstones[c] = laterOf(tombstones[c], tombstoneTime)!;
+      const requests = { ...(r.tombstoneRequests ?? {}) };
+      for (const c of categories ?? ['*']) {
+        tombstones[c] = laterOf(tombstones[c], tombstoneTime)!;
+        if (tombstones[c] === tombstoneTime) requests[c] = requestId;
+      }
       r.tombstones = tombstones;
+      r.tombstoneRequests = requests;
     });
     const held = Boolean(record.holds);
     const wanted = (d: DocumentItem) =>
@@ -52,11 +75,28 @@ export class ErasureRequestOperation {
     const documents = (await store.listDocuments(tenant, subject)).filter(wanted);
     const deletable = documents.filter((d) => policy.find(d.category)?.erasure !== 'restrict');
     const kept = documents.filter((d) => policy.find(d.category)?.erasure === 'restrict');
+    const inScope = (category: string) => !categories || categories.includes(category);
+    // An upload in flight that is newer than this erasure is not covered by it: left alone.
+    const covers = (m: UploadMarker) => inScope(m.category) && m.eventTime < tombstoneTime;
 
+    entries.push(...(await this.exportsErased(tenant, subject, common)));
     if (held) entries.push(...(await this.deferred(deletable, requestId, common)));
-    else entries.push(...(await this.erased(tenant, subject, deletable, common)));
+    else {
+      // Vault objects first: an upload writes its marker before storing, so a vault object in
+      // flight always has a marker listed after it.
+      const refs = await this.ctx.vault.storedRefs(tenant, subject);
+      const markers = await store.listUploadMarkers(tenant, subject);
+      const newer = new Set(markers.filter((m) => !covers(m)).map((m) => m.documentId));
+      const known = new Set(documents.map((d) => vaultKeyOf(vaultRefOf(d))));
+      const orphans = refs.filter(
+        (ref) => inScope(ref.keyClass) && !newer.has(ref.documentId) && !known.has(vaultKeyOf(ref)),
+      );
+      entries.push(...(await this.pendingUploadsErased(markers.filter(covers), documents, common)));
+      entries.push(...(await this.orphansErased(orphans, common)));
+      entries.push(...(await this.erased(tenant, subject, deletable, orphans, common)));
+    }
     for (const item of kept)
-      entries.push(await this.restricted(item, held, common, record.closedAt));
+      entries.push(await this.restricted(item, held, common, relationshipEndOf(record)));
     if (held && deletable.length > 0) {
       // Not answered yet: the request stays open (and overdue once past its deadline) until the
       // hold is released and the sweeper has run the deferred erasure; the sweeper completes it.
@@ -101,18 +141,103 @@ export class ErasureRequestOperation {
   }
 
   /**
+   * Deletes every version of each of the subject's exports, kept data included (the vault keeps
+   * the original; a legal hold keeps the original, not the copies).
+   */
+  private async exportsErased(
+    tenant: string,
+    subject: string,
+    common: RequestFields,
+  ): Promise<LogEntry[]> {
+    const entries: LogEntry[] = [];
+    for (const copy of await this.copies.exportsOf(tenant, subject)) {
+      await this.copies.deleteExport(copy);
+      entries.push({
+        ...common,
+        operation: 'erased',
+        outcome: 'success',
+        reason: `${copy.kind}-export-deleted;all-versions-deleted`,
+        effect: copy.prefix,
+      });
+    }
+    return entries;
+  }
+
+  /**
+   * Deletes the upload objects refused or crashed uploads left: a copy when its document is
+   * stored, or the only original of a category erasure deletes. The upload of a category the law
+   * keeps, never stored, stays (a redrive stores it restricted). Each marker goes with its object.
+   */
+  private async pendingUploadsErased(
+    markers: readonly UploadMarker[],
+    documents: readonly DocumentItem[],
+    common: RequestFields,
+  ): Promise<LogEntry[]> {
+    const { store, policy } = this.ctx;
+    const stored = new Set(documents.map((d) => d.document));
+    const entries: LogEntry[] = [];
+    for (const marker of markers) {
+      const category = policy.find(marker.category);
+      if (!stored.has(marker.document) && category?.erasure === 'restrict') continue;
+      const removed = await this.copies.deleteUpload(marker.uploadKey);
+      if (removed > 0)
+        entries.push({
+          ...common,
+          category: marker.category,
+          document: marker.document,
+          operation: 'erased',
+          outcome: 'success',
+          reason: reasonOf(category, 'pending-upload-deleted', 'all-versions-deleted'),
+          effect: marker.sk,
+        });
+      await store.deleteUploadMarker(marker);
+    }
+    return entries;
+  }
+
+  /** Deletes every version of the vault objects a dead-lettered upload left without an item. */
+  private async orphansErased(
+    orphans: readonly VaultDocumentRef[],
+    common: RequestFields,
+  ): Promise<LogEntry[]> {
+    const { vault, policy } = this.ctx;
+    const entries: LogEntry[] = [];
+    for (const ref of orphans) {
+      await vault.deleteAllVersions(ref.tenant, ref.subject, ref.keyClass, ref.documentId);
+      entries.push({
+        ...common,
+        category: ref.keyClass,
+        document: await this.ctx.pseudonyms.of(ref.tenant, 'document', ref.documentId),
+        operation: 'erased',
+        outcome: 'success',
+        reason: reasonOf(
+          policy.find(ref.keyClass),
+          'vault-object-without-item',
+          'all-versions-deleted',
+        ),
+      });
+    }
+    return entries;
+  }
+
+  /**
    * Erases what may be deleted: its subject keys are destroyed first (crypto-shredding: unreadable
    * at once, even where ciphertext remains), then every object version and the retention items.
+   * The key of a category erasure deletes goes even when only an orphan used it.
    */
   private async erased(
     tenant: string,
     subject: string,
     deletable: readonly DocumentItem[],
+    orphans: readonly VaultDocumentRef[],
     common: RequestFields,
   ): Promise<LogEntry[]> {
     const { store, vault, policy } = this.ctx;
     const entries: LogEntry[] = [];
-    const classes = [...new Set(deletable.map((d) => d.keyClass))].sort();
+    const orphanClasses = orphans
+      .map((ref) => ref.keyClass)
+      .filter((keyClass) => policy.find(keyClass)?.erasure !== 'restrict');
+    const classes = [...new Set([...deletable.map((d) => d.keyClass), ...orphanClasses])].sort();
     if (classes.length > 0) {
       await vault.shred(tenant, subject, classes);
       for (const keyClass of classes)

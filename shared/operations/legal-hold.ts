@@ -1,12 +1,17 @@
 import type { LegalHoldPlacedV1, LegalHoldReleasedV1 } from '../../events';
 import type { LogEntry } from '../processing-log/writer';
-import { isLive, subjectKey } from '../retention/retention-items';
+import { isHoldActive, isLive } from '../retention/retention-items';
+import { isoOf } from '../retention/schedule';
 import type { OperationContext } from './context';
 import { documentFields, reasonOf } from './log-entries';
 
 /**
  * `privacy.legal-hold.placed.v1` / `released.v1`: litigation or an authority's request suspends
  * every deletion of the subject's data, erasure requests included, until the hold is released.
+ *
+ * Placements and releases are compared by event time, like erasure tombstones: a hold is active
+ * when its latest placement is later than its latest release, so a release delivered before its
+ * placement leaves no hold, and the hold item and the subject's active holds change together.
  *
  * Placed: the hold id joins the subject record's active holds, then every scheduled document of
  * the subject loses its TTL attribute and index entry (state `held`, due date kept), so neither TTL
@@ -25,16 +30,22 @@ export class LegalHoldOperation {
     return event.type === 'privacy.legal-hold.placed.v1' ? this.place(event) : this.release(event);
   }
 
+  /**
+   * Who and which hold: the hold is known by the keyed pseudonym of its id (table, log records'
+   * `requestId`); its free-text reason is neither stored nor logged.
+   */
   private async common(event: LegalHoldPlacedV1 | LegalHoldReleasedV1) {
     const tenant = event.tenantid;
     const subject = await this.ctx.pseudonyms.subject(tenant, event.data.subjectId);
+    const holdId = await this.ctx.pseudonyms.hold(tenant, event.data.holdId);
     return {
       tenant,
       subject,
-      pk: subjectKey(tenant, subject),
+      holdId,
       fields: {
         tenant,
         subject,
+        requestId: holdId,
         eventId: event.id,
         eventSource: event.source,
         eventType: event.type,
@@ -44,17 +55,16 @@ export class LegalHoldOperation {
 
   private async place(event: LegalHoldPlacedV1): Promise<LogEntry[]> {
     const { store, policy } = this.ctx;
-    const { tenant, subject, pk, fields } = await this.common(event);
-    const { holdId } = event.data;
-    const existing = await store.getHold(pk, holdId);
-    await store.putHold(pk, {
+    const { tenant, subject, holdId, fields } = await this.common(event);
+    const { hold } = await store.recordHoldEvent(tenant, subject, {
       holdId,
-      reason: event.data.reason,
-      placedAt: existing?.placedAt ?? event.time,
+      kind: 'placed',
+      time: isoOf(event.time),
     });
-    await store.updateSubject(tenant, subject, (r) => {
-      r.holds = [...new Set([...(r.holds ?? []), holdId])].sort();
-    });
+    if (!isHoldActive(hold))
+      return [
+        { ...fields, operation: 'hold-placed', outcome: 'skipped', reason: 'released-later' },
+      ];
     const entries: LogEntry[] = [
       { ...fields, operation: 'hold-placed', outcome: 'success', reason: 'legal-hold' },
     ];
@@ -75,17 +85,18 @@ export class LegalHoldOperation {
 
   private async release(event: LegalHoldReleasedV1): Promise<LogEntry[]> {
     const { store, policy } = this.ctx;
-    const { tenant, subject, pk, fields } = await this.common(event);
-    const { holdId } = event.data;
-    const hold = await store.getHold(pk, holdId);
-    if (!hold)
-      return [
-        { ...fields, operation: 'hold-released', outcome: 'skipped', reason: 'unknown-hold' },
-      ];
-    if (!hold.releasedAt) await store.putHold(pk, { ...hold, releasedAt: event.time });
-    const record = await store.updateSubject(tenant, subject, (r) => {
-      r.holds = (r.holds ?? []).filter((h) => h !== holdId);
+    const { tenant, subject, holdId, fields } = await this.common(event);
+    const { hold, record } = await store.recordHoldEvent(tenant, subject, {
+      holdId,
+      kind: 'released',
+      time: isoOf(event.time),
     });
+    const skipped = (reason: string): LogEntry[] => [
+      { ...fields, operation: 'hold-released', outcome: 'skipped', reason },
+    ];
+    // Recorded: a placement older than this release, arriving later, places nothing.
+    if (!hold.placedAt) return skipped('released-before-placement');
+    if (isHoldActive(hold)) return skipped('placed-again-later');
     if (record.holds)
       return [
         {

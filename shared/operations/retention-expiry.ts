@@ -24,9 +24,14 @@ export class DocumentExpiry {
     const others = (await store.listDocuments(item.tenant, item.subject)).filter(
       (d) => d.sk !== item.sk && d.keyClass === item.keyClass && isLive(d.state),
     );
+    // The document's upload event (its key's digest) tells this purge from that of an earlier
+    // document stored under the same id (and the key shredded with it from an earlier one of the
+    // same class).
+    const effect = item.eventKey;
     const entries: LogEntry[] = [
       {
         ...documentFields(item, category),
+        effect,
         operation: item.erasurePending ? 'erased' : 'expired',
         outcome: 'success',
         requestId: item.erasurePending ?? null,
@@ -48,6 +53,7 @@ export class DocumentExpiry {
           operation: 'shredded',
           outcome: 'success',
           reason: reasonOf(category, 'last-document-of-key-class'),
+          effect,
         });
     }
     return entries;

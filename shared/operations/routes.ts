@@ -15,11 +15,13 @@ export type QueueOperation = (typeof QUEUE_OPERATIONS)[number];
 /**
  * The operation that handles each event type: the one table the stack (which queue the intake
  * forwards to), the intake, the local runtime and the benchmarks read. Holds placed and released
- * share one operation, so that their order rules live in one place.
+ * share one operation, and so do closures and reopenings, so that their order rules live in one
+ * place.
  */
 export const OPERATION_OF_EVENT: Readonly<Record<EventType, QueueOperation>> = {
   'privacy.document.uploaded.v1': 'document-upload',
   'privacy.account.closed.v1': 'account-closure',
+  'privacy.account.reopened.v1': 'account-closure',
   'privacy.erasure.requested.v1': 'erasure-request',
   'privacy.access.requested.v1': 'access-request',
   'privacy.legal-hold.placed.v1': 'legal-hold',

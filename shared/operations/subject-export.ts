@@ -25,7 +25,10 @@ export interface ExportRequest {
   readonly kind: 'access' | 'closure';
   /** Stable id of this export (request id, or the closure event): same id, same keys. */
   readonly exportId: string;
+  /** The keyed pseudonym of the request id (log, object metadata). */
   readonly requestId?: string;
+  /** The request id in clear: written inside the manifest only (the controller's copy). */
+  readonly requestIdInClear?: string;
   readonly deadline?: string;
 }
 
@@ -100,10 +103,11 @@ export class SubjectExporter {
           ContentType: contentType,
           Expires: expiresAt,
           Tagging: tagging,
+          // Values the pipeline made (ASCII): nothing a producer chose reaches an HTTP header.
           Metadata: {
             'export-kind': request.kind,
             'expires-at': expiresAt.toISOString(),
-            ...(request.requestId ? { 'request-id': request.requestId.slice(0, 128) } : {}),
+            ...(request.requestId ? { 'request-ref': request.requestId } : {}),
           },
         }),
       );
@@ -152,7 +156,8 @@ export class SubjectExporter {
       controller: tenantPolicy.controller ?? null,
       timeZone: tenantPolicy.timeZone,
       fiscalYearEnd: tenantPolicy.fiscalYearEnd,
-      requestId: request.requestId ?? null,
+      requestId: request.requestIdInClear ?? null,
+      requestRef: request.requestId ?? null,
       generatedAt: now.toISOString(),
       expiresAt: expiresAt.toISOString(),
       documents,

@@ -19,6 +19,7 @@ interface SubjectRequestEvent {
 export interface RequestFields {
   readonly tenant: string;
   readonly subject: string;
+  /** The keyed pseudonym of the request id (never the id a producer chose, in clear). */
   readonly requestId: string;
   readonly deadline: string;
   readonly eventId: string;
@@ -29,7 +30,8 @@ export interface RequestFields {
 /**
  * Records a subject's request at receipt, with its deadline one month later (GDPR Art. 12(3)),
  * and returns the fields every log entry of the request carries. Keeps the first record on a
- * replay.
+ * replay. The request is known by the keyed pseudonym of its id from here on (`requestId`: log,
+ * retention table, export metadata); only the controller's export manifest shows the id.
  */
 export async function openSubjectRequest(
   ctx: OperationContext,
@@ -37,8 +39,8 @@ export async function openSubjectRequest(
   requestKind: RequestItem['requestKind'],
 ) {
   const tenant = event.tenantid;
-  const { requestId } = event.data;
   const subject = await ctx.pseudonyms.subject(tenant, event.data.subjectId);
+  const requestId = await ctx.pseudonyms.request(tenant, event.data.requestId);
   const pk = subjectKey(tenant, subject);
   const receivedAt = isoOf(event.data.receivedAt);
   const deadline = addPeriod(new Date(receivedAt), ONE_MONTH).toISOString();

@@ -1,3 +1,4 @@
+import type { Hash } from '../transparency/hash';
 import { GENESIS } from './writer';
 
 /** What a verifier knows about one current log object after reading it. */
@@ -13,6 +14,8 @@ export interface VerifiedObject {
   readonly recordIds: readonly string[];
   /** Lines that are not valid records of the schema (1-based line numbers). */
   readonly invalidLines: readonly number[];
+  /** Leaf hashes of its records (RFC 9162), for the checkpoint check; absent when not computed. */
+  readonly leafHashes?: readonly Hash[];
 }
 
 /** The kind of a problem found by {@link verifyLogObjects}. */
@@ -26,7 +29,18 @@ export type VerifyProblemKind =
   | 'duplicate-record'
   | 'overwritten'
   | 'deleted'
-  | 'unreadable';
+  | 'unreadable'
+  /** Checkpoints (checkpoint-check.ts). */
+  | 'checkpoint-invalid'
+  | 'checkpoint-rewritten'
+  | 'checkpoint-deleted'
+  | 'checkpoint-inconsistent'
+  | 'checkpoint-mismatch'
+  | 'checkpointed-missing'
+  | 'not-checkpointed'
+  | 'anchor-mismatch'
+  /** Not under the log's compliance-mode Object Lock, or retained too short (see lock-check.ts). */
+  | 'object-lock';
 
 /** One finding of the verifier: what, where, and in words. */
 export interface VerifyProblem {

@@ -9,7 +9,14 @@
  * A request is the `received` record that carries a `requestId` (erasure and access requests;
  * its `deadline` is the one-month deadline of GDPR Art. 12(3), or receipt + 1 month when absent);
  * it is completed by the first `request-completed` record of the same tenant and `requestId`.
+ * `deleted` counts the successful deletions of data (documents, `erased` or `expired` with a
+ * category), not the keys shredded with them, copies such as exports, or deferrals; `deferred`
+ * counts what a legal hold deferred, and an open request with deferrals is `deferred` until its
+ * deadline passes (then `overdue`).
  */
+
+/** What a parameter names that the log holds only as a keyed pseudonym. */
+export type PseudonymKind = 'subject' | 'request' | 'hold';
 
 /** One named query: what it answers, its SQL with placeholders, its parameters. */
 export interface NamedQuery {
@@ -17,7 +24,16 @@ export interface NamedQuery {
   readonly description: string;
   readonly sql: string;
   readonly parameters?: string[];
+  /**
+   * Parameters that name a subject, request or hold: the CLI takes the id (and `--tenant`) and
+   * passes its pseudonym, or the pseudonym itself.
+   */
+  readonly pseudonyms?: Readonly<Record<string, PseudonymKind>>;
 }
+
+/** The columns of a query listing operations, oldest first. */
+const OPERATION_COLUMNS = `"time", tenant, operation, outcome, category, legalBasis, purpose, requestId,
+  deadline, retainUntil, reason, document, eventType, eventId, eventSource, actor, recordId`;
 
 /** SQL dialects the named queries render to. */
 export type SqlDialect = 'athena' | 'duckdb';
@@ -40,7 +56,10 @@ function requestsSql(eventType?: string): string {
   GROUP BY tenant, requestId
 ), actions AS (
   SELECT tenant, requestId,
-    sum(CASE WHEN operation IN ('erased', 'shredded', 'expired') THEN 1 ELSE 0 END) AS deleted,
+    sum(CASE WHEN operation IN ('erased', 'expired') AND outcome = 'success'
+      AND category IS NOT NULL THEN 1 ELSE 0 END) AS deleted,
+    sum(CASE WHEN operation = 'erased' AND outcome = 'skipped'
+      AND reason LIKE '%erasure-deferred-until-release%' THEN 1 ELSE 0 END) AS deferred,
     sum(CASE WHEN operation = 'restricted' THEN 1 ELSE 0 END) AS restricted,
     sum(CASE WHEN operation = 'exported' THEN 1 ELSE 0 END) AS exported
   FROM {{table}}
@@ -49,7 +68,7 @@ function requestsSql(eventType?: string): string {
 ), requests AS (
   SELECT r.tenant, r.requestId, r.eventType, r.subject, r.receivedAt,
     coalesce({{ts:r.deadline}}, {{ts:r.receivedAt}} + INTERVAL '1' MONTH) AS due,
-    c.completedAt, a.deleted, a.restricted, a.exported
+    c.completedAt, a.deleted, a.deferred, a.restricted, a.exported
   FROM received r
   LEFT JOIN completed c ON c.tenant = r.tenant AND c.requestId = r.requestId
   LEFT JOIN actions a ON a.tenant = r.tenant AND a.requestId = r.requestId
@@ -60,11 +79,12 @@ SELECT tenant, requestId, eventType, subject, receivedAt,
   date_diff('second', {{ts:receivedAt}}, {{ts:completedAt}}) / 86400.0 AS completionDays,
   CASE
     WHEN completedAt IS NULL AND due < current_timestamp THEN 'overdue'
+    WHEN completedAt IS NULL AND deferred > 0 THEN 'deferred'
     WHEN completedAt IS NULL THEN 'open'
     WHEN {{ts:completedAt}} <= due THEN 'on-time'
     ELSE 'late'
   END AS status,
-  deleted, restricted, exported
+  deleted, deferred, restricted, exported
 FROM requests`;
 }
 
@@ -78,16 +98,38 @@ export const NAMED_QUERIES: ReadonlyArray<NamedQuery> = [
     description:
       'Every operation on one subject, oldest first. The subject is its pseudonym: `privacy-ops pseudonym <subjectId> --tenant <tenant>`.',
     parameters: ['subject'],
-    sql: `SELECT "time", tenant, operation, outcome, category, legalBasis, purpose, requestId,
-  deadline, retainUntil, reason, document, eventType, eventId, eventSource, actor, recordId
+    pseudonyms: { subject: 'subject' },
+    sql: `SELECT ${OPERATION_COLUMNS}
 FROM {{table}}
 WHERE subject = {{subject}}
 ORDER BY "time", recordId`,
   },
   {
+    name: 'operations-by-request',
+    description:
+      'Every operation of one erasure or access request, oldest first. The request id (with --tenant) or its pseudonym: `privacy-ops pseudonym --request <id> --tenant <tenant>`.',
+    parameters: ['request'],
+    pseudonyms: { request: 'request' },
+    sql: `SELECT ${OPERATION_COLUMNS}
+FROM {{table}}
+WHERE requestId = {{request}}
+ORDER BY "time", recordId`,
+  },
+  {
+    name: 'operations-by-hold',
+    description:
+      'Every operation of one legal hold (placed, released, what it kept), oldest first. The hold id (with --tenant) or its pseudonym: `privacy-ops pseudonym --hold <id> --tenant <tenant>`.',
+    parameters: ['hold'],
+    pseudonyms: { hold: 'hold' },
+    sql: `SELECT ${OPERATION_COLUMNS}
+FROM {{table}}
+WHERE requestId = {{hold}}
+ORDER BY "time", recordId`,
+  },
+  {
     name: 'erasure-requests',
     description:
-      'Erasure requests (GDPR Art. 17) with receipt, the one-month deadline, completion and what was deleted or restricted.',
+      'Erasure requests (GDPR Art. 17) with receipt, the one-month deadline, completion and what was deleted, deferred by a legal hold or restricted.',
     sql: `${requestsSql(ERASURE_TYPE)}
 ORDER BY receivedAt, tenant, requestId`,
   },
@@ -119,6 +161,30 @@ FROM {{table}}
 WHERE operation = 'expired'
 GROUP BY tenant, category, substr("time", 1, 7)
 ORDER BY month, tenant, category`,
+  },
+  {
+    name: 'waiting-for-closure',
+    description:
+      'Documents stored to wait for the end of the relationship whose clock never started (no closure yet), per tenant and category, with the oldest wait.',
+    sql: `WITH waiting AS (
+  SELECT tenant, category, document, min("time") AS storedAt
+  FROM {{table}}
+  WHERE operation = 'stored' AND outcome = 'success'
+    AND reason LIKE '%waiting-for-relationship-end%'
+  GROUP BY tenant, category, document
+), moved AS (
+  SELECT DISTINCT tenant, document
+  FROM {{table}}
+  WHERE document IS NOT NULL AND (reason LIKE 'clock-started%'
+    OR (operation IN ('erased', 'expired') AND outcome = 'success'))
+)
+SELECT w.tenant, w.category, count(*) AS documents, min(w.storedAt) AS oldestSince,
+  date_diff('day', {{ts:min(w.storedAt)}}, current_timestamp) AS oldestDays
+FROM waiting w
+LEFT JOIN moved m ON m.tenant = w.tenant AND m.document = w.document
+WHERE m.document IS NULL
+GROUP BY w.tenant, w.category
+ORDER BY oldestSince, w.tenant, w.category`,
   },
   {
     name: 'rejected-events',

@@ -10,8 +10,9 @@ export interface LogObject<T = ProcessingLogRecord> {
 }
 
 /**
- * Reads every current object of the log bucket (all pages), in key order, `concurrency` GETs at
- * a time. For tests, the demo and the benchmark; auditors use `privacy-ops log query`.
+ * Reads every current log object of the log bucket (all pages, under `dt=` unless another prefix
+ * is given: checkpoints live beside them), in key order, `concurrency` GETs at a time. For tests,
+ * the demo and the benchmark; auditors use `privacy-ops log query`.
  */
 export async function readLogObjects<T = ProcessingLogRecord>(
   s3: S3Client,
@@ -24,7 +25,7 @@ export async function readLogObjects<T = ProcessingLogRecord>(
     const page = await s3.send(
       new ListObjectsV2Command({
         Bucket: bucket,
-        Prefix: options.prefix,
+        Prefix: options.prefix ?? 'dt=',
         ContinuationToken: token,
       }),
     );

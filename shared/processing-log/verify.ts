@@ -1,5 +1,8 @@
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import type { KeyObject } from 'node:crypto';
 import { gunzipSync } from 'node:zlib';
+import { hashLeaf } from '../transparency/hash';
+import { leavesOfJsonLines } from '../transparency/leaf';
 import { listObjectVersions, type ObjectVersion } from '../aws/object-versions';
 import {
   verifyLogObjects,
@@ -9,6 +12,8 @@ import {
   type VerifyProblem,
   type VerifyReport,
 } from './chain-check';
+import { objectLockProblems, readLockRule, type ObjectLockState } from './lock-check';
+import { checkCheckpoints } from './checkpoint-check';
 import { ProcessingLogRecord } from './record';
 import { LOG_OBJECT_METADATA, recordsDigest } from './writer';
 
@@ -26,6 +31,15 @@ export interface VerifyOptions {
   readonly progress?: (message: string) => void;
   /** Parallel object reads. @default 16 */
   readonly concurrency?: number;
+  /**
+   * The checkpoint signing key (pinned PEM or KMS `GetPublicKey`): the log is then checked
+   * against its signed checkpoints too (checkpoint-check.ts). Unchecked when omitted.
+   */
+  readonly publicKey?: KeyObject;
+  /** Origin the checkpoints must carry (a copy of a log keeps its origin). @default this bucket's */
+  readonly origin?: string;
+  /** The anchor bucket (the checkpoints' replica in the other EU region) and its client. */
+  readonly anchor?: { readonly s3: S3Client; readonly bucket: string };
 }
 
 /**
@@ -54,6 +68,9 @@ export function daysBetween(from: string, to: string): string[] {
  * records digest and checks the writer chains (see {@link verifyLogObjects}).
  */
 export class ProcessingLogVerifier {
+  /** Object Lock state of each object read, by key. */
+  private readonly locks = new Map<string, ObjectLockState>();
+
   constructor(
     private readonly s3: S3Client,
     private readonly bucket: string,
@@ -83,11 +100,33 @@ export class ProcessingLogVerifier {
         )
       : [];
     const report = verifyLogObjects(objects, keyVersions, predecessors);
+    problems.push(...(await this.lockProblems(current)));
+    const checkpoints = options.publicKey
+      ? await checkCheckpoints({
+          s3: this.s3,
+          bucket: this.bucket,
+          publicKey: options.publicKey,
+          origin: options.origin,
+          anchor: options.anchor,
+          objects: options.from || options.to ? undefined : objects,
+        })
+      : { problems: [], notes: ['checkpoints not checked: no public key given'] };
+    const all = [...problems, ...report.problems, ...checkpoints.problems];
     return {
       ...report,
-      ok: report.ok && problems.length === 0,
-      problems: [...problems, ...report.problems],
+      ok: report.ok && all.length === 0,
+      problems: all,
+      notes: [...report.notes, ...checkpoints.notes],
     };
+  }
+
+  /** Object Lock problems of the objects read (see {@link objectLockProblems}). */
+  private async lockProblems(keys: readonly string[]): Promise<VerifyProblem[]> {
+    const rule = await readLockRule(this.s3, this.bucket);
+    const states = keys
+      .map((key) => this.locks.get(key))
+      .filter((state): state is ObjectLockState => state !== undefined);
+    return objectLockProblems(states, rule);
   }
 
   /**
@@ -168,6 +207,12 @@ export class ProcessingLogVerifier {
     const response = await this.s3.send(
       new GetObjectCommand({ Bucket: this.bucket, Key: key, ChecksumMode: 'ENABLED' }),
     );
+    this.locks.set(key, {
+      key,
+      mode: response.ObjectLockMode,
+      retainUntil: response.ObjectLockRetainUntilDate,
+      lastModified: response.LastModified,
+    });
     const body = gunzipSync(Buffer.from(await response.Body!.transformToByteArray()));
     const meta = response.Metadata ?? {};
     const m = LOG_OBJECT_METADATA;
@@ -188,6 +233,12 @@ export class ProcessingLogVerifier {
       else invalidLines.push(i + 1);
     });
     const seq = meta[m.seq] !== undefined ? Number(meta[m.seq]) : undefined;
+    let leafHashes: Buffer[] = [];
+    try {
+      leafHashes = leavesOfJsonLines(body).map((leaf) => Buffer.from(hashLeaf(leaf)));
+    } catch {
+      // not the writer's bytes (reported as invalid records); no leaf can match a checkpoint
+    }
     return {
       key,
       writer: meta[m.writer],
@@ -197,6 +248,7 @@ export class ProcessingLogVerifier {
       actualDigest: recordsDigest(body),
       recordIds,
       invalidLines,
+      leafHashes,
     };
   }
 }

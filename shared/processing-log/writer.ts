@@ -49,7 +49,14 @@ type NullableKeys = {
 
 /** What a caller gives for one record: operation, outcome and tenant, and whatever else applies. */
 export type LogEntry = Omit<ProcessingLogRecord, Defaulted | NullableKeys> &
-  Partial<Pick<ProcessingLogRecord, Defaulted | NullableKeys>>;
+  Partial<Pick<ProcessingLogRecord, Defaulted | NullableKeys>> & {
+    /**
+     * What tells this effect from another of the same operation on the same thing (a destroyed
+     * key's id, an export's prefix, a document's stored version): folded into the record id, so
+     * distinct effects get distinct ids while a replay of one effect keeps its id. Never written.
+     */
+    readonly effect?: string;
+  };
 
 /** Options of a {@link ProcessingLogWriter}. */
 export interface ProcessingLogWriterOptions {
@@ -62,9 +69,13 @@ export interface ProcessingLogWriterOptions {
   readonly instanceId?: string;
 }
 
-/** The deterministic id of a record: the same effect always gets the same id. */
+/**
+ * The deterministic id of a record: the same effect always gets the same id; `effect` (see
+ * {@link LogEntry}) tells apart effects the other fields do not.
+ */
 export function recordIdOf(
   r: Omit<ProcessingLogRecord, 'recordId' | 'time' | 'actor' | 'schemaVersion'>,
+  effect?: string,
 ): string {
   return createHash('sha256')
     .update(
@@ -78,6 +89,7 @@ export function recordIdOf(
         r.category,
         r.document,
         r.requestId,
+        ...(effect === undefined ? [] : [effect]),
       ]),
     )
     .digest('hex')
@@ -85,7 +97,7 @@ export function recordIdOf(
 }
 
 /** An entry with every nullable field present (null when not given), as a record holds it. */
-function withNulls(entry: LogEntry) {
+function withNulls(entry: Omit<LogEntry, 'effect'>) {
   return {
     subject: null,
     category: null,
@@ -146,14 +158,14 @@ export class ProcessingLogWriter {
   }
 
   /** Queues a record for the next flush (validated against the schema). */
-  add(entry: LogEntry): ProcessingLogRecord {
+  add({ effect, ...entry }: LogEntry): ProcessingLogRecord {
     const base = withNulls(entry);
     const record = ProcessingLogRecord.parse({
       ...base,
       schemaVersion: LOG_SCHEMA_VERSION,
       time: entry.time ?? this.now().toISOString(),
       actor: entry.actor ?? this.options.actor,
-      recordId: entry.recordId ?? recordIdOf(base),
+      recordId: entry.recordId ?? recordIdOf(base, effect),
     });
     this.records.push(record);
     return record;
@@ -195,7 +207,8 @@ export class ProcessingLogWriter {
    * under `key` (yet), else one GET (for replays only).
    */
   async holds(key: string, entry: LogEntry): Promise<boolean | undefined> {
-    const recordId = entry.recordId ?? recordIdOf(withNulls(entry));
+    const { effect, ...fields } = entry;
+    const recordId = entry.recordId ?? recordIdOf(withNulls(fields), effect);
     if (key === this.key) return this.records.some((r) => r.recordId === recordId);
     let text: string;
     try {

@@ -125,29 +125,63 @@ export interface SubjectRecord {
   kind: 'subject';
   tenant: string;
   subject: string;
-  /** Account closure / end of relationship (ISO). */
+  /** The latest account closure / end of relationship (ISO). */
   closedAt?: string;
+  /** The latest reopening: a relationship started again (ISO); see {@link relationshipEndOf}. */
+  reopenedAt?: string;
   /** Erasure tombstones: category (or `*` for everything) → time of the erasure event (ISO). */
   tombstones?: Record<string, string>;
+  /** The erasure request of each tombstone (same keys): what a later, older upload is erased for. */
+  tombstoneRequests?: Record<string, string>;
   /** Ids of the active legal holds; absent when none (so a condition can test its absence). */
   holds?: string[];
   /** Optimistic-concurrency version: every change bumps it. */
   version: number;
 }
 
-/** A legal hold (`sk = HOLD#<holdId>`). */
+/**
+ * The latest erasure covering a category of the subject (its own tombstone or `*`): the erasure
+ * event's time and, when recorded, its request id.
+ */
+export function tombstoneOf(
+  record: SubjectRecord,
+  category: string,
+): { time: string; requestId?: string } | undefined {
+  const keys = [category, '*'].filter((k) => record.tombstones?.[k] !== undefined);
+  if (keys.length === 0) return undefined;
+  const key = keys.reduce((a, b) => (record.tombstones![b] > record.tombstones![a] ? b : a));
+  return { time: record.tombstones![key], requestId: record.tombstoneRequests?.[key] };
+}
+
+/**
+ * A legal hold (`sk = HOLD#<hold pseudonym>`): the event times of its latest placement and latest
+ * release, whatever order they arrived in (see {@link isHoldActive}). Its id is kept as its keyed
+ * pseudonym, and its free-text reason not at all (the controller has it; the pipeline never needs it).
+ */
 export interface HoldItem {
   pk: string;
   sk: string;
   kind: 'hold';
+  /** Keyed pseudonym of the producer's hold id. */
   holdId: string;
-  reason: string;
-  placedAt: string;
+  /** Event time of the latest placement (ISO); absent while only a release has arrived. */
+  placedAt?: string;
+  /** Event time of the latest release (ISO). */
   releasedAt?: string;
+  /** Optimistic-concurrency revision (absent on items written before it existed). */
+  rev?: number;
 }
 
 /**
- * A data-subject request (`sk = REQ#<requestId>`), tracked from receipt to completion, so that one
+ * Whether a hold is in force: placed, and placed later than it was released (compared by event
+ * time, like erasure tombstones), so a release delivered before its placement leaves no hold.
+ */
+export function isHoldActive(hold: Pick<HoldItem, 'placedAt' | 'releasedAt'>): boolean {
+  return hold.placedAt !== undefined && (!hold.releasedAt || hold.placedAt > hold.releasedAt);
+}
+
+/**
+ * A data-subject request (`sk = REQ#<request pseudonym>`: the keyed pseudonym of its id), tracked from receipt to completion, so that one
  * not answered within its month shows.
  */
 export interface RequestItem {
@@ -192,6 +226,46 @@ export function uploadReceiptOf(
     storedAt: receipt.storedAt,
     expiresAt: epochSeconds(new Date(now.getTime() + UPLOAD_RECEIPT_SECONDS * 1000)),
   };
+}
+
+/**
+ * An upload in progress (`sk = UPLOAD#<hash of the upload key>`): written before the upload
+ * function stores anything, deleted once the upload object is removed. One left behind marks an
+ * upload that was refused or crashed (its object may still be in the upload bucket, its document
+ * in the vault without a retention item), so that an erasure of the subject finds both.
+ */
+export interface UploadMarker {
+  pk: string;
+  sk: string;
+  kind: 'upload';
+  tenant: string;
+  /** Subject pseudonym. */
+  subject: string;
+  documentId: string;
+  /** Document pseudonym (what the log shows). */
+  document: string;
+  category: string;
+  /** The key in the upload bucket (under `<tenant>/`). */
+  uploadKey: string;
+  /** The upload event's time (ISO): an erasure covers the uploads older than it. */
+  eventTime: string;
+}
+
+/** The marker key of an upload: a hash of the upload key, so two uploads never share one. */
+export function uploadMarkerKey(uploadKey: string): string {
+  return `UPLOAD#${createHash('sha256').update(uploadKey).digest('hex').slice(0, 32)}`;
+}
+
+/**
+ * The end of the subject's current relationship: its latest closure, unless a later reopening
+ * started a new relationship (then undefined: what is stored now waits for the next closure).
+ * Closures and reopenings are compared by their business time, whatever order they arrived in.
+ */
+export function relationshipEndOf(
+  record: Pick<SubjectRecord, 'closedAt' | 'reopenedAt'>,
+): string | undefined {
+  const { closedAt, reopenedAt } = record;
+  return closedAt && (!reopenedAt || closedAt > reopenedAt) ? closedAt : undefined;
 }
 
 /** Partition key of a subject's items. */

@@ -9,7 +9,9 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { createDynamoDocumentClient } from '../aws/dynamodb';
 import { isConditionalWriteRefused, TransientError } from '../errors';
+import { laterOf } from './schedule';
 import {
+  isHoldActive,
   openRequestShardOf,
   reschedule,
   subjectKey,
@@ -18,6 +20,7 @@ import {
   type RequestItem,
   type SubjectRecord,
   type UploadReceipt,
+  type UploadMarker,
 } from './retention-items';
 
 /** Name of the index the sweeper queries. */
@@ -328,14 +331,98 @@ export class RetentionStore {
     );
   }
 
-  /** Creates or replaces a hold item. */
-  async putHold(pk: string, hold: Omit<HoldItem, 'pk' | 'sk' | 'kind'>): Promise<void> {
+  /** Records an upload in progress (idempotent: the same upload key, the same item). */
+  async putUploadMarker(marker: UploadMarker): Promise<void> {
+    await this.dynamo.send(new PutCommand({ TableName: this.table, Item: marker }));
+  }
+
+  /** The uploads of a subject still in progress, refused or crashed (consistent read). */
+  async listUploadMarkers(tenant: string, subject: string): Promise<UploadMarker[]> {
+    const markers: UploadMarker[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const page = await this.dynamo.send(
+        new QueryCommand({
+          TableName: this.table,
+          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :upload)',
+          ExpressionAttributeValues: { ':pk': subjectKey(tenant, subject), ':upload': 'UPLOAD#' },
+          ConsistentRead: true,
+          ExclusiveStartKey: start,
+        }),
+      );
+      markers.push(...((page.Items ?? []) as UploadMarker[]));
+      start = page.LastEvaluatedKey;
+    } while (start);
+    return markers;
+  }
+
+  /** Deletes an upload marker (its upload object is gone); a no-op when already deleted. */
+  async deleteUploadMarker(marker: Pick<UploadMarker, 'pk' | 'sk'>): Promise<void> {
     await this.dynamo.send(
-      new PutCommand({
-        TableName: this.table,
-        Item: { pk, sk: `HOLD#${hold.holdId}`, kind: 'hold', ...hold },
-      }),
+      new DeleteCommand({ TableName: this.table, Key: { pk: marker.pk, sk: marker.sk } }),
     );
+  }
+
+  /**
+   * Records a hold's placement or release at its event time (the latest of each is kept) and the
+   * subject's active holds with it, in one transaction conditional on both items as read (retried
+   * a few times on a concurrent change). Returns the hold and the subject record as saved.
+   */
+  async recordHoldEvent(
+    tenant: string,
+    subject: string,
+    event: { holdId: string; kind: 'placed' | 'released'; time: string },
+  ): Promise<{ hold: HoldItem; record: SubjectRecord }> {
+    const pk = subjectKey(tenant, subject);
+    for (let attempt = 0; attempt < 5; attempt += 1) {
+      const current = await this.getSubject(tenant, subject);
+      const before = await this.getHold(pk, event.holdId);
+      const hold: HoldItem = {
+        pk,
+        sk: `HOLD#${event.holdId}`,
+        kind: 'hold',
+        holdId: event.holdId,
+        ...before,
+        rev: (before?.rev ?? 0) + 1,
+      };
+      if (event.kind === 'placed') {
+        hold.placedAt = laterOf(before?.placedAt, event.time);
+      } else hold.releasedAt = laterOf(before?.releasedAt, event.time);
+      const record: SubjectRecord = structuredClone(current);
+      const others = (record.holds ?? []).filter((h) => h !== event.holdId);
+      record.holds = isHoldActive(hold) ? [...others, event.holdId].sort() : others;
+      if (record.holds.length === 0) delete record.holds;
+      record.version = current.version + 1;
+      const holdCondition = !before
+        ? { ConditionExpression: 'attribute_not_exists(pk)' }
+        : before.rev === undefined
+          ? { ConditionExpression: 'attribute_not_exists(rev)' }
+          : { ConditionExpression: 'rev = :r', ExpressionAttributeValues: { ':r': before.rev } };
+      try {
+        await this.dynamo.send(
+          new TransactWriteCommand({
+            TransactItems: [
+              {
+                Put: {
+                  TableName: this.table,
+                  Item: record,
+                  ConditionExpression:
+                    current.version === 0 ? 'attribute_not_exists(pk)' : 'version = :v',
+                  ...(current.version === 0
+                    ? {}
+                    : { ExpressionAttributeValues: { ':v': current.version } }),
+                },
+              },
+              { Put: { TableName: this.table, Item: hold, ...holdCondition } },
+            ],
+          }),
+        );
+        return { hold, record };
+      } catch (error) {
+        if (!isConditionalWriteRefused(error)) throw error;
+      }
+    }
+    throw new ConcurrentChangeError('hold or subject record');
   }
 
   /** One hold item, or undefined. */

@@ -8,6 +8,7 @@ import {
 import { KMSClient } from '@aws-sdk/client-kms';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { createHash } from 'node:crypto';
+import { objectVersionPages } from '../aws/object-versions';
 import { isNotFound } from '../errors';
 import { decryptDocument, documentKeyId, encryptDocument } from './envelope';
 import {
@@ -263,6 +264,26 @@ export class DocumentVault {
       exactKey,
       roundSize: this.deletionRound,
     });
+  }
+
+  /**
+   * Every document of the subject that has any object version or delete marker left in the vault
+   * (current or not), whether or not a retention item knows it: what an erasure must reach. Lists
+   * versions only (`s3:ListBucketVersions`, no read, no KMS).
+   */
+  async storedRefs(tenant: string, subject: string): Promise<VaultDocumentRef[]> {
+    checkTenant(tenant);
+    checkSubject(subject);
+    const keys = new Set<string>();
+    for await (const page of objectVersionPages(this.s3, {
+      bucket: this.bucket,
+      prefix: `${tenant}/${subject}/`,
+    }))
+      for (const version of page) keys.add(version.key);
+    return [...keys]
+      .sort()
+      .map(parseVaultKey)
+      .filter((ref): ref is VaultDocumentRef => ref !== undefined);
   }
 
   /**

@@ -1,3 +1,4 @@
+import { EVENT_TYPES } from '../../events';
 import { collectEffects, judge, report, type Findings } from './fault-findings';
 import { drain, prepareFaultRun, sendWorkload, stopFaultRun, type FaultRun } from './fault-run';
 
@@ -40,6 +41,7 @@ describe(`fault injection: ${EVENTS} events, ${FAULT_RATE * 100}% transient AWS 
       mix: {
         'privacy.document.uploaded.v1': 50,
         'privacy.account.closed.v1': 10,
+        'privacy.account.reopened.v1': 5,
         'privacy.erasure.requested.v1': 10,
         'privacy.access.requested.v1': 10,
         'privacy.legal-hold.placed.v1': 10,
@@ -61,7 +63,9 @@ describe(`fault injection: ${EVENTS} events, ${FAULT_RATE * 100}% transient AWS 
   it('sends every event type and every rejection kind', () => {
     // Assess
     const sent = run!.messages;
-    expect(new Set(sent.filter((m) => !m.invalid).map((m) => m.type)).size).toBe(6);
+    expect(new Set(sent.filter((m) => !m.invalid).map((m) => m.type)).size).toBe(
+      EVENT_TYPES.length,
+    );
     expect(new Set(sent.filter((m) => m.invalid).map((m) => m.invalid)).size).toBe(
       Math.min(7, findings.sent.invalid),
     );

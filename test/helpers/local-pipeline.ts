@@ -3,7 +3,8 @@ import { LocalPipeline, LocalPipelineOptions, startLocalPipeline } from '../../l
 /**
  * Starts a pipeline for one test file on the shared endpoint of the global setup, with fresh
  * resources under a random prefix. Failed messages become visible again after one second so that
- * retry paths run in test time. A client the test file builds from its own environment (a store
+ * retry paths run in test time; schedules do not run (a test invokes a scheduled function itself,
+ * so no checkpoint lands mid-test). A client the test file builds from its own environment (a store
  * or a service with default clients) talks to the same endpoint: the test process's AWS endpoint
  * and region default to the local ones, and its Powertools objects run as the functions' do
  * (development mode, metrics off, WARN). The functions' variables are not set here: a test reads
@@ -25,6 +26,7 @@ export async function startTestPipeline(
     endpoint,
     templatePath,
     failedMessageVisibilitySeconds: 1,
+    schedules: false,
     ...options,
   });
 }

@@ -170,6 +170,7 @@ describe('constructs refuse insecure or inconsistent props', () => {
       documentsKey: key,
       uploadBucket: logs,
       exportBucket: logs,
+      checkpointKey: key,
     };
     const base = { resources, logKey: key };
     expect(

@@ -29,6 +29,8 @@ const ROOT = path.resolve(__dirname, '..', '..');
  */
 const RESOURCE_OF: Readonly<Record<string, Readonly<Record<string, readonly string[]>>>> = {
   'shared/processing-log/writer.ts': { s3: [V.log.bucket] },
+  'shared/processing-log/checkpointer.ts': { s3: [V.checkpoints.bucket] },
+  'shared/aws/kms-note-signer.ts': { kms: [V.checkpoints.keyId] },
   'shared/pseudonym.ts': { kms: [V.pseudonyms.keyId] },
   'shared/batch/dead-letter.ts': { sqs: [V.deadLetters.queueUrl] },
   'shared/intake/forwarder.ts': { sqs: Object.values(V.operationQueues) },
@@ -39,6 +41,7 @@ const RESOURCE_OF: Readonly<Record<string, Readonly<Record<string, readonly stri
     kms: [V.vault.wrappingKeyId],
   },
   'shared/operations/subject-export.ts': { s3: [V.exports.bucket] },
+  'shared/operations/subject-copies.ts': { s3: [V.exports.bucket, V.uploads.bucket] },
   'shared/operations/document-upload.ts': { s3: [V.uploads.bucket] },
   idempotency: { dynamodb: [V.idempotency.table] },
 };
@@ -155,9 +158,9 @@ function platformResources(functionLogicalId: string): string[] {
 }
 
 describe('each function gets exactly the environment and the permissions its code needs', () => {
-  it('has the eight functions of the pipeline', () => {
+  it('has the nine functions of the pipeline', () => {
     expect(functions.map((f) => f.entry).sort()).toEqual(
-      ['intake', ...QUEUE_OPERATIONS, 'retention-expiry', 'retention-sweep']
+      ['intake', ...QUEUE_OPERATIONS, 'retention-expiry', 'retention-sweep', 'checkpointer']
         .map((name) => `functions/${name}.ts`)
         .sort(),
     );

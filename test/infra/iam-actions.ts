@@ -90,6 +90,8 @@ const KMS: Readonly<Record<string, string>> = {
   Decrypt: 'kms:Decrypt',
   Encrypt: 'kms:Encrypt',
   GenerateDataKey: 'kms:GenerateDataKey',
+  Sign: 'kms:Sign',
+  GetPublicKey: 'kms:GetPublicKey',
 };
 
 // Sending to a KMS-encrypted queue: the producer needs GenerateDataKey and Decrypt on its key.

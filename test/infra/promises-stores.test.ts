@@ -67,7 +67,7 @@ describe('encryption at rest: every store under a project key', () => {
 
   it('encrypts every function log group with KMS and gives it the configured retention', () => {
     const groups = Object.values(resources('AWS::Logs::LogGroup'));
-    expect(groups).toHaveLength(8);
+    expect(groups).toHaveLength(9);
     for (const group of groups) {
       expect(group.Properties!.KmsKeyId).toBeDefined();
       expect(group.Properties!.RetentionInDays).toBe(365);
@@ -79,12 +79,14 @@ describe('encryption at rest: every store under a project key', () => {
     for (const group of Object.values(custom)) expect(group.Properties!.RetentionInDays).toBe(90);
   });
 
-  it('rotates every symmetric key; the HMAC pseudonym key is GENERATE_VERIFY_MAC', () => {
+  it('rotates every symmetric key; the HMAC pseudonym key is GENERATE_VERIFY_MAC; the checkpoint key signs', () => {
     const keys = Object.values(resources('AWS::KMS::Key'));
-    expect(keys).toHaveLength(5);
+    expect(keys).toHaveLength(6);
     for (const key of keys) {
       if (key.Properties!.KeySpec === 'HMAC_256') {
         expect(key.Properties!.KeyUsage).toBe('GENERATE_VERIFY_MAC');
+      } else if (key.Properties!.KeySpec === 'ECC_NIST_P256') {
+        expect(key.Properties!.KeyUsage).toBe('SIGN_VERIFY');
       } else {
         expect(key.Properties!.EnableKeyRotation).toBe(true);
       }
@@ -214,6 +216,22 @@ describe('retention and erasure stores: expiry and erasure reach every copy', ()
         RecoveryPeriodInDays: 1,
       },
     });
+  });
+
+  it('keeps an upload object longer than its event can wait in a queue and then in the dead-letter queue, so a late redrive still stores it', () => {
+    // Prepare: the longest a message can wait in a queue (the ingress or an operation queue), and
+    // then again in the dead-letter queue before an operator redrives it
+    const retentionDays = Object.values(template().findResources('AWS::SQS::Queue')).map(
+      (q) => Number(q.Properties?.MessageRetentionPeriod ?? 345_600) / 86_400,
+    );
+    const longestWait = 2 * Math.max(...retentionDays);
+    // Act
+    const rules = Object.values(template().findResources('AWS::S3::Bucket')).flatMap(
+      (b) => b.Properties?.LifecycleConfiguration?.Rules ?? [],
+    ) as Array<{ Id: string; ExpirationInDays?: number }>;
+    const uploads = rules.find((r) => r.Id === 'abandoned-uploads');
+    // Assess: with a margin of at least a day
+    expect(uploads?.ExpirationInDays).toBeGreaterThan(longestWait);
   });
 
   it('expires abandoned uploads and exports', () => {

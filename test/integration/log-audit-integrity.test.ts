@@ -125,7 +125,7 @@ describe('processing log: no person in clear, locked, verified, reported', () =>
     const expiryBars = dom.match(/<rect class="bar expiry-bar"/g) ?? [];
     expect(dom).toContain('<svg id="completion-chart"');
     expect(dom).toContain('<svg id="expiries-chart"');
-    expect(requestBars.length).toBe(5);
+    expect(requestBars.length).toBe(6);
     expect(expiryBars.length).toBe(3);
     expect(dom).toContain('Log verified intact');
     const png = readFileSync(screenshot);

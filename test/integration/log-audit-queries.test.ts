@@ -77,9 +77,19 @@ describe("processing log: the auditors' named queries on DuckDB over real runs",
     // Assess
     const status = (rows: Array<Record<string, unknown>>) =>
       Object.fromEntries(rows.map((r) => [r.requestId, r.status]));
-    expect(status(erasures)).toEqual({ R1: 'on-time', R2: 'late', R3: 'overdue', R4: 'open' });
+    expect(status(erasures)).toEqual({
+      R1: 'on-time',
+      R2: 'late',
+      R3: 'overdue',
+      R4: 'open',
+      R5: 'deferred',
+    });
     const r1 = erasures.find((r) => r.requestId === 'R1')!;
+    const r5 = erasures.find((r) => r.requestId === 'R5')!;
+    // only successful deletions of data count (not the key shredded with it, not a deferral)
     expect(Number(r1.deleted)).toBe(1);
+    expect(Number(r5.deleted)).toBe(0);
+    expect(Number(r5.deferred)).toBe(1);
     expect(Number(r1.restricted)).toBe(1);
     expect(Number(r1.completionDays)).toBeCloseTo(15, 5);
     expect(Number(r1.deadlineDays)).toBeCloseTo(31, 5);
@@ -88,6 +98,7 @@ describe("processing log: the auditors' named queries on DuckDB over real runs",
       R2: 'late',
       R3: 'overdue',
       R4: 'open',
+      R5: 'deferred',
       A1: 'on-time',
     });
     expect(overdue.map((r) => r.requestId).sort()).toEqual(['R2', 'R3']);
@@ -106,6 +117,17 @@ describe("processing log: the auditors' named queries on DuckDB over real runs",
     ]);
   });
 
+  it('lists the documents still waiting for the end of the relationship, per tenant and category (synthetic records)', async () => {
+    // Act
+    const rows = (await query('waiting-for-closure')).filter((r) => r.tenant === SYNTHETIC_TENANT);
+    // Assess: W2's clock started, W1 and W3 still wait
+    expect(rows.map((r) => [r.category, Number(r.documents), r.oldestSince])).toEqual([
+      ['contract', 1, '2026-01-05T00:00:00.000Z'],
+      ['case-document', 1, '2026-02-07T00:00:00.000Z'],
+    ]);
+    expect(Number(rows[0]!.oldestDays)).toBeGreaterThan(300);
+  });
+
   it('has a test for every named query', () => {
     expect(NAMED_QUERIES.map((q) => q.name).sort()).toEqual([
       'erasure-requests',
@@ -114,6 +136,7 @@ describe("processing log: the auditors' named queries on DuckDB over real runs",
       'overdue-requests',
       'rejected-events',
       'requests',
+      'waiting-for-closure',
     ]);
   });
 
@@ -132,6 +155,6 @@ describe("processing log: the auditors' named queries on DuckDB over real runs",
     ]);
     // Assess
     expect(result.code).toBe(0);
-    expect(result.out).toBe('n\n15');
+    expect(result.out).toBe('n\n22');
   });
 });

@@ -6,7 +6,7 @@ import { ProcessingLogWriter, type LogEntry } from '../../shared/processing-log/
 export interface SyntheticLog {
   /** The `erasure-request` writer's chain: 3 objects. */
   readonly chainKeys: string[];
-  /** The `retention-expiry` writer's chain: 3 objects. */
+  /** The `retention-expiry` writer's chain: 4 objects. */
   readonly otherChainKeys: string[];
 }
 
@@ -46,7 +46,17 @@ function recordsOf(tenant: string, subject: string) {
     document: createHash('sha256').update(`${category}${time}${n}`).digest('hex'),
     time,
   });
-  return { request, completed, expired };
+  const waiting = (category: string, id: string, time: string) => ({
+    tenant,
+    operation: 'stored' as const,
+    outcome: 'success' as const,
+    subject,
+    category,
+    document: createHash('sha256').update(id).digest('hex'),
+    reason: 'waiting-for-relationship-end',
+    time,
+  });
+  return { request, completed, expired, waiting };
 }
 
 /** Writes each batch as one object of one writer chain; returns the objects' keys. */
@@ -77,7 +87,7 @@ export async function writeSyntheticLog(
   tenant: string,
   subject: string,
 ): Promise<SyntheticLog> {
-  const { request, completed, expired } = recordsOf(tenant, subject);
+  const { request, completed, expired, waiting } = recordsOf(tenant, subject);
   const now = Date.now();
   const iso = (t: number) => new Date(t).toISOString();
   const chainKeys = await writeChain(s3, bucket, 'erasure-request', [
@@ -95,6 +105,11 @@ export async function writeSyntheticLog(
         category: 'accounting-document',
         legalBasis: '17(3)(b) legal obligation',
       },
+      {
+        ...completed('R1', '2026-01-20T10:00:00.000Z'),
+        operation: 'shredded' as const,
+        category: 'prospect-contact',
+      },
       completed('R1', '2026-01-20T10:00:00.000Z'),
       request('R2', ERASURE, '2026-02-01T10:00:00.000Z', '2026-03-01T10:00:00.000Z'),
     ],
@@ -102,7 +117,18 @@ export async function writeSyntheticLog(
       completed('R2', '2026-03-10T10:00:00.000Z'),
       request('R3', ERASURE, '2026-03-01T10:00:00.000Z', '2026-04-01T10:00:00.000Z'),
     ],
-    [request('R4', ERASURE, iso(now), iso(now + 30 * 86_400_000))],
+    [
+      request('R4', ERASURE, iso(now), iso(now + 30 * 86_400_000)),
+      // an erasure a legal hold deferred: nothing deleted yet, still open
+      request('R5', ERASURE, iso(now), iso(now + 30 * 86_400_000)),
+      {
+        ...completed('R5', iso(now)),
+        operation: 'erased' as const,
+        outcome: 'skipped' as const,
+        category: 'case-document',
+        reason: 'legal-hold;erasure-deferred-until-release',
+      },
+    ],
   ]);
   const otherChainKeys = await writeChain(s3, bucket, 'retention-expiry', [
     [
@@ -117,6 +143,17 @@ export async function writeSyntheticLog(
     [
       request('A1', ACCESS, '2026-04-01T10:00:00.000Z', '2026-05-01T10:00:00.000Z'),
       completed('A1', '2026-04-03T10:00:00.000Z'),
+    ],
+    [
+      // documents waiting for the end of the relationship: W2's clock started, W1 and W3 wait
+      waiting('contract', 'W1', '2026-01-05T00:00:00.000Z'),
+      waiting('contract', 'W2', '2026-01-06T00:00:00.000Z'),
+      {
+        ...waiting('contract', 'W2', '2026-03-01T00:00:00.000Z'),
+        outcome: 'kept' as const,
+        reason: 'clock-started:relationship-end',
+      },
+      waiting('case-document', 'W3', '2026-02-07T00:00:00.000Z'),
     ],
   ]);
   return { chainKeys, otherChainKeys };

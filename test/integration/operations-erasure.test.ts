@@ -1,6 +1,7 @@
 import { GetObjectCommand, GetObjectTaggingCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { DocumentUploadOperation } from '../../shared/operations/document-upload';
 import { ErasureRequestOperation } from '../../shared/operations/erasure-request';
+import { SubjectCopies } from '../../shared/operations/subject-copies';
 import { vaultRefOf, type SubjectRecord } from '../../shared/retention/retention-items';
 import { ConcurrentChangeError, RetentionStore } from '../../shared/retention/retention-store';
 import { DocumentShreddedError } from '../../shared/vault/errors';
@@ -59,8 +60,9 @@ describe('privacy operations: erasure, access, reordering (local endpoint)', () 
       (error: unknown) => error,
     );
     const invoice = await h.ctx.vault.get(vaultRefOf(after['inv-e']));
-    const request = await h.ctx.store.getRequest(`T#acme-sas#S#${subject}`, 'req-erase-1');
-    const logs = (await h.logs()).filter((r) => r.requestId === 'req-erase-1');
+    const requestRef = await h.ctx.pseudonyms.request('acme-sas', 'req-erase-1');
+    const request = await h.ctx.store.getRequest(`T#acme-sas#S#${subject}`, requestRef);
+    const logs = (await h.logs()).filter((r) => r.requestId === requestRef);
     // Assess
     expect(versionsBefore).toBe(2);
     expect(versionsAfter).toBe(0);
@@ -116,7 +118,8 @@ describe('privacy operations: erasure, access, reordering (local endpoint)', () 
     const tags = await h.s3.send(
       new GetObjectTaggingCommand({ Bucket: h.outputs.ExportBucketName, Key: manifestKey }),
     );
-    const logs = (await h.logs()).filter((r) => r.requestId === 'req-access-1');
+    const requestRef = await h.ctx.pseudonyms.request('acme-sas', 'req-access-1');
+    const logs = (await h.logs()).filter((r) => r.requestId === requestRef);
     // Assess
     expect(keys).toHaveLength(3);
     expect(manifest).toMatchObject({ kind: 'access', subjectId: who, requestId: 'req-access-1' });
@@ -186,7 +189,14 @@ describe('privacy operations: erasure, access, reordering (local endpoint)', () 
   it('reordering in flight: an erasure that lands between the upload reading the subject and writing its item cancels the write; the retry erases it', async () => {
     // Prepare: a store that lets an erasure run right after the upload read the subject record
     const who = 'emp-race-2';
-    const erasure = new ErasureRequestOperation(h.ctx);
+    const erasure = new ErasureRequestOperation(
+      h.ctx,
+      new SubjectCopies({
+        s3: h.s3,
+        exportBucket: h.outputs.ExportBucketName,
+        uploadBucket: h.outputs.UploadBucketName,
+      }),
+    );
     const erasureEvent = h.event('privacy.erasure.requested.v1', {
       subjectId: who,
       requestId: 'req-race-2',

@@ -33,7 +33,7 @@ export interface OperationsHarness {
     documentId: string,
     category: string,
     body: string,
-    extra?: { documentDate?: string; time?: string; tenant?: string },
+    extra?: { documentDate?: string; time?: string; tenant?: string; key?: string },
   ): Promise<Record<string, unknown>>;
   /** Sends events to the ingress queue and waits until the pipeline is idle. */
   send(...events: Array<Record<string, unknown>>): Promise<void>;

@@ -65,13 +65,14 @@ describe('overdue requests: open requests past their deadline are counted and al
     );
     const pk = subjectKey('acme-sas', await h.pseudonym(who));
     const subject = await h.pseudonym(who);
-    const held = await h.ctx.store.getRequest(pk, 'req-o');
+    const requestRef = await h.ctx.pseudonyms.request('acme-sas', 'req-o');
+    const held = await h.ctx.store.getRequest(pk, requestRef);
     // Act: a sweep with the real clock during the hold
     const during = recordingMetrics();
     const heldSweep = await new RetentionSweeper(h.ctx, { metrics: during.metrics }).sweep(
       h.sweepLog,
     );
-    const logsDuring = (await h.logs()).filter((r) => r.requestId === 'req-o');
+    const logsDuring = (await h.logs()).filter((r) => r.requestId === requestRef);
     // Act: release, then a sweep with the real clock erases and completes
     await h.send(
       h.event('privacy.legal-hold.released.v1', {
@@ -87,8 +88,8 @@ describe('overdue requests: open requests past their deadline are counted and al
     const releaseSweep = await new RetentionSweeper(h.ctx, { metrics: after.metrics }).sweep(
       h.sweepLog,
     );
-    const completed = await h.ctx.store.getRequest(pk, 'req-o');
-    const logsAfter = (await h.logs()).filter((r) => r.requestId === 'req-o');
+    const completed = await h.ctx.store.getRequest(pk, requestRef);
+    const logsAfter = (await h.logs()).filter((r) => r.requestId === requestRef);
     // Assess: while held the request is open (indexed, not completed) and overdue
     expect(held).toMatchObject({ outcome: 'deferred-by-legal-hold', tenant: 'acme-sas', subject });
     expect(held?.completedAt).toBeUndefined();

@@ -149,13 +149,16 @@ describe('privacy operations: retention, closure, hold, expiry (local endpoint)'
     expect(held['pay-2019'].expiresAt).toBeUndefined();
     expect(held['case-h'].expiresAt).toBeUndefined();
     expect(heldSweep.expired).toBe(0);
-    expect(duringHold['case-h']).toMatchObject({ state: 'held', erasurePending: 'req-hold-1' });
+    expect(duringHold['case-h']).toMatchObject({
+      state: 'held',
+      erasurePending: await h.ctx.pseudonyms.request('acme-sas', 'req-hold-1'),
+    });
     expect(readableDuringHold).toEqual(new Uint8Array(Buffer.from('case')));
     expect(logs.filter((r) => r.operation === 'hold-placed' && r.outcome === 'kept')).toHaveLength(
       2,
     );
     expect(logs.find((r) => r.operation === 'erased' && r.outcome === 'skipped')).toMatchObject({
-      requestId: 'req-hold-1',
+      requestId: await h.ctx.pseudonyms.request('acme-sas', 'req-hold-1'),
       reason: 'legal-hold;erasure-deferred-until-release',
     });
     // Assess: release restores the schedules; the next sweep runs what fell due

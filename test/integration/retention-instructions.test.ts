@@ -49,7 +49,7 @@ describe("a controller's instructions, enforced by the pipeline (local endpoint)
     await h.send(
       await h.upload(who, 'pay-ny', 'payroll-document', 'payslip', { documentDate: '2026-03-13' }),
       await h.upload(who, 'inv-ny', 'accounting-document', 'invoice', {
-        documentDate: '2027-01-01T00:30:00+01:00',
+        documentDate: '2026-01-01T00:30:00+01:00',
       }),
     );
     const stored = await h.items(who);
@@ -78,10 +78,10 @@ describe("a controller's instructions, enforced by the pipeline (local endpoint)
     );
     const restricted = await h.items(who);
     // Assess: 13 March 2026 in New York + 8 years; the invoice's fiscal year (to 30 June, New York)
-    // is the one of 31 December 2026 18:30 there, which ends at midnight on 1 July 2027.
+    // is the one of 31 December 2025 18:30 there, which ends at midnight on 1 July 2026.
     expect(stored['pay-ny']!.documentDate).toBe('2026-03-13T04:00:00.000Z');
     expect(stored['pay-ny']!.dueAt).toBe('2034-03-13T04:00:00.000Z');
-    expect(stored['inv-ny']!.dueAt).toBe('2037-07-01T04:00:00.000Z');
+    expect(stored['inv-ny']!.dueAt).toBe('2036-07-01T04:00:00.000Z');
     const byId = Object.fromEntries(manifest.documents.map((d) => [d.documentId, d]));
     expect(manifest.controller).toEqual({ name: 'ACME Inc', contact: 'privacy@acme.example' });
     expect(manifest.timeZone).toBe('America/New_York');

@@ -70,6 +70,7 @@ describe('functionServices', () => {
     expect(operationQueues.routes).toEqual({
       'privacy.document.uploaded.v1': 'value-of-DOCUMENT_UPLOAD_QUEUE_URL',
       'privacy.account.closed.v1': 'value-of-ACCOUNT_CLOSURE_QUEUE_URL',
+      'privacy.account.reopened.v1': 'value-of-ACCOUNT_CLOSURE_QUEUE_URL',
       'privacy.erasure.requested.v1': 'value-of-ERASURE_REQUEST_QUEUE_URL',
       'privacy.access.requested.v1': 'value-of-ACCESS_REQUEST_QUEUE_URL',
       'privacy.legal-hold.placed.v1': 'value-of-LEGAL_HOLD_QUEUE_URL',

@@ -6,7 +6,7 @@ import { exampleEvents } from '../../events/examples';
 import { OperationForwarder, type OperationRoutes } from '../../shared/intake/forwarder';
 import { IN_QUEUE_ORDER } from '../../shared/batch/batch-invocation';
 import { IntakeBatch } from '../../shared/intake/intake-batch';
-import type { IntakeRejector } from '../../shared/intake/rejections';
+import type { Rejector } from '../../shared/batch/rejector';
 import { decideIngressMessage } from '../../shared/intake/validate';
 import type { ProcessingLogWriter } from '../../shared/processing-log/writer';
 
@@ -15,6 +15,7 @@ const examples = exampleEvents(BUCKET);
 const routes: OperationRoutes = {
   'privacy.document.uploaded.v1': 'q-upload',
   'privacy.account.closed.v1': 'q-closure',
+  'privacy.account.reopened.v1': 'q-closure',
   'privacy.erasure.requested.v1': 'q-erasure',
   'privacy.access.requested.v1': 'q-access',
   'privacy.legal-hold.placed.v1': 'q-hold',
@@ -54,7 +55,7 @@ function fakes(
       rejected.push(`${record.messageId}:${error.reason}`);
       return { deadLettered: true, logged: true };
     }),
-  } as unknown as IntakeRejector;
+  } as unknown as Rejector;
   const log = {
     begin: jest.fn(() => 'key'),
     flush: jest.fn(async () => {

@@ -8,7 +8,7 @@ const rules = { uploadBucket: BUCKET };
 const examples = exampleEvents(BUCKET);
 const upload = examples['privacy.document.uploaded.v1'];
 const REASON =
-  /^(oversize|invalid-json|unknown-type|invalid-field:[A-Za-z0-9._()-]+|wrong-bucket|key-outside-tenant-prefix|key-traversal)$/;
+  /^(oversize|invalid-json|unknown-type|invalid-id|invalid-source|(invalid-field|implausible-date):[A-Za-z0-9._()-]+|wrong-bucket|key-outside-tenant-prefix|key-traversal)$/;
 
 const withUpload = (change: Partial<{ bucket: string; key: string }>) =>
   JSON.stringify({

@@ -5,23 +5,41 @@ import { ErasureRequestedV1 } from '../../events';
 import { exampleEvents } from '../../events/examples';
 import type { DeadLetterRouter } from '../../shared/batch/dead-letter';
 import { OperationBatch } from '../../shared/batch/operation-batch';
+import { rejectionRecord } from '../../shared/batch/rejection-record';
+import type { Rejector } from '../../shared/batch/rejector';
 import type { LogEntry, ProcessingLogWriter } from '../../shared/processing-log/writer';
 
 const PSEUDONYM = 'a'.repeat(64);
 
-/** An operation's steps over fakes: the log keeps its entries, the dead-letter queue its reasons. */
+/**
+ * An operation's steps over fakes: the rejector (without its idempotency table) logs what the
+ * sanitizer lets through and keeps the reasons it dead-lettered.
+ */
 function operationOverFakes() {
   const entries: LogEntry[] = [];
   const deadLettered: string[] = [];
-  const batch = new OperationBatch('erasure-request', {
-    log: { add: (entry: LogEntry) => entries.push(entry) } as unknown as ProcessingLogWriter,
-    deadLetters: {
-      reject: async (_record: unknown, reason: string) => void deadLettered.push(reason),
-    } as unknown as DeadLetterRouter,
-    pseudonyms: { subject: async () => PSEUDONYM },
-    idempotency: { table: 'idempotency', dynamo: new DynamoDBClient({ region: 'eu-west-3' }) },
-    logger: new Logger({ logLevel: 'SILENT' }),
-  });
+  const pseudonyms = { subject: async () => PSEUDONYM };
+  const rejector: Pick<Rejector, 'reject' | 'registerLambdaContext'> = {
+    reject: async (_record, error, raw) => {
+      entries.push(await rejectionRecord(raw, error.reason, pseudonyms));
+      deadLettered.push(error.reason);
+      return { deadLettered: true, logged: true };
+    },
+    registerLambdaContext: () => undefined,
+  };
+  const batch = new OperationBatch(
+    'erasure-request',
+    {
+      log: { add: (entry: LogEntry) => entries.push(entry) } as unknown as ProcessingLogWriter,
+      deadLetters: {
+        reject: async (_record: unknown, reason: string) => void deadLettered.push(reason),
+      } as unknown as DeadLetterRouter,
+      pseudonyms: { subject: async () => PSEUDONYM },
+      idempotency: { table: 'idempotency', dynamo: new DynamoDBClient({ region: 'eu-west-3' }) },
+      logger: new Logger({ logLevel: 'SILENT' }),
+    },
+    rejector,
+  );
   /** What the erasure function's record handler does with a message of this body. */
   const send = async (body: unknown): Promise<void> => {
     const record = { messageId: 'msg-1', body: JSON.stringify(body) } as SQSRecord;
@@ -70,7 +88,7 @@ describe('an operation rejecting an event', () => {
     // Act
     await send(invalid);
     // Assess
-    expect(entries[0]).toMatchObject({ eventId: null, reason: 'invalid-field:id' });
+    expect(entries[0]).toMatchObject({ eventId: null, reason: 'invalid-id' });
   });
 
   it('rethrows a transient error without dead-lettering or logging anything', async () => {

@@ -1,9 +1,9 @@
 import type { Context, SQSRecord } from 'aws-lambda';
 import { createHash } from 'node:crypto';
-import type { BatchServices, IdempotencyTable } from '../batch/batch-services';
-import { IdempotentStep } from '../batch/idempotent-step';
-import { rejectionRecord } from '../batch/rejection-record';
-import type { PermanentError } from '../errors';
+import type { PrivacyOpsError } from '../errors';
+import type { BatchServices } from './batch-services';
+import { IdempotentStep } from './idempotent-step';
+import { rejectionRecord } from './rejection-record';
 
 /** How one rejection went: whether a log entry was queued in this invocation. */
 export interface RejectionOutcome {
@@ -14,12 +14,11 @@ export interface RejectionOutcome {
 }
 
 /** What the rejector needs: the acting function's name and its batch services. */
-export interface IntakeRejectorOptions extends Pick<
+export interface RejectorOptions extends Pick<
   BatchServices,
-  'log' | 'deadLetters' | 'pseudonyms'
+  'log' | 'deadLetters' | 'pseudonyms' | 'idempotency'
 > {
   readonly actor: string;
-  readonly idempotency: IdempotencyTable;
 }
 
 /** The idempotency key material of a rejection: the SHA-256 of the message body. */
@@ -28,17 +27,18 @@ export function rejectionKeyOf(body: string): { bodySha256: string } {
 }
 
 /**
- * Rejects messages that can never be processed, once per distinct body: the first delivery sends
+ * Rejects messages that can never be processed, the same way on every path (the intake and every
+ * operation), once per distinct body: the first delivery sends
  * the message to the dead-letter queue (with its reason) and queues one `rejected` log entry (see
  * `rejectionRecord`: nothing in clear); the result is remembered (key = SHA-256 of the body), so
  * a duplicate delivery, or a redelivery after a crash or a failed log write, does not send it
  * again, and logs the entry again only when the log object it was meant for was never written
  * (see `IdempotentStep`).
  */
-export class IntakeRejector {
+export class Rejector {
   private readonly step: IdempotentStep<{ bodySha256: string }>;
 
-  constructor(private readonly options: IntakeRejectorOptions) {
+  constructor(private readonly options: RejectorOptions) {
     this.step = new IdempotentStep({
       keyPrefix: `${options.actor}-rejection`,
       eventKeyJmesPath: 'bodySha256',
@@ -56,7 +56,11 @@ export class IntakeRejector {
    * Rejects `record` for `error` (see the class). Throws when the dead-letter queue, KMS or the
    * idempotency table fails: the caller reports the record as failed, and the retry is safe.
    */
-  async reject(record: SQSRecord, error: PermanentError, raw: unknown): Promise<RejectionOutcome> {
+  async reject(
+    record: SQSRecord,
+    error: Pick<PrivacyOpsError, 'reason' | 'message'>,
+    raw: unknown,
+  ): Promise<RejectionOutcome> {
     const { actor, deadLetters, pseudonyms } = this.options;
     const key = rejectionKeyOf(record.body);
     // One id per rejected body: a record logged twice (see the class) is recognisably the same.
