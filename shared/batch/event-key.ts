@@ -40,9 +40,9 @@ export const EVENT_PAYLOAD_JMESPATH = `[${EVENT_PAYLOAD_FIELDS.join(', ')}]`;
 export const ID_REUSED_REASON = 'id-reused-with-different-payload';
 
 const digest = (values: unknown[]) =>
-  createHash('sha256').update(JSON.stringify(values)).digest('hex');
+  createHash('sha256').update(JSON.stringify(values)).digest('base64url');
 
-/** The event key as one string (SHA-256 of the key fields), for a conditional write keyed on it. */
+/** The event key as one string (SHA-256 of the key fields, base64url: short, for an item under 1 KB), for a conditional write keyed on it. */
 export function eventKeyOf(event: Pick<OperationEvent, (typeof EVENT_KEY_FIELDS)[number]>): string {
   return digest(EVENT_KEY_FIELDS.map((f) => event[f]));
 }

@@ -93,13 +93,14 @@ export interface DocumentUploadOptions {
  * date and logged so (`retention-ended-before-upload`): the next sweep expires it, within the
  * sweeper's bound, unless a legal hold keeps it.
  *
- * Applied once per event by its own writes, with no separate idempotency record: the retention
- * item is created only if absent and carries the event's receipt (the digest of its key
- * (`tenantid`, `source`, `id`), the digest of its payload, the log object its records went to);
- * an upload never stored leaves a receipt item instead. A redelivery finds it: the same event is
- * a replay (its records logged again only if their log object was never written), the same key
- * with another payload is refused (`id-reused-with-different-payload`), another event's document
- * id too (`duplicate-document`).
+ * Applied once per event by its own writes, with no Powertools step around it: its batch has
+ * claimed the event's key (`tenantid`, `source`, `id`) for its payload (`EventClaims`: another
+ * payload is refused there, whatever document it names), and the retention item is created only
+ * if absent and carries the event's receipt (the digest of its key, the digest of its payload, the
+ * log object its records went to); an upload never stored leaves a receipt item instead. A
+ * redelivery finds it: the same event is a replay (its records logged again only if their log
+ * object was never written), the same key with another payload is refused
+ * (`id-reused-with-different-payload`), another event's document id too (`duplicate-document`).
  *
  * Erasure finds every upload in progress: a marker (`UPLOAD#…`) is written before anything is
  * stored and deleted once the upload object is removed, so one a refused or crashed upload left

@@ -41,7 +41,7 @@ function callsOf(
   return calls;
 }
 
-describe('an upload writes once: one conditional item, no idempotency record, no transaction', () => {
+describe('an upload writes once: one conditional item, a claim of its key, no transaction', () => {
   let pipeline: LocalPipeline;
   let driver: PipelineDriver;
   let counter: SdkCallCounter;
@@ -106,12 +106,19 @@ describe('an upload writes once: one conditional item, no idempotency record, no
     expect(records.map((r) => r.operation).sort()).toEqual(['received', 'stored']);
     // Assess: the first run's writes
     const calls = callsOf(afterFirst, before);
-    expect(Object.keys(calls).filter((k) => k.endsWith('idempotency'))).toEqual([]);
+    // the event's key claimed for its payload: one conditional put, never completed afterwards
+    expect(Object.keys(calls).filter((k) => k.endsWith('idempotency'))).toEqual([
+      'DynamoDB.PutItem idempotency',
+    ]);
+    expect(calls['DynamoDB.PutItem idempotency']).toEqual({ n: 1, wru: 1 });
     expect(Object.keys(calls).filter((k) => k.startsWith('DynamoDB.TransactWriteItems'))).toEqual(
       [],
     );
     expect(calls['S3.HeadObject upload']).toBeUndefined();
-    expect(calls['DynamoDB.PutItem retention']).toEqual({ n: 1, wru: 1 });
+    // the retention item (its receipt included) and the upload's marker, one write unit each; the
+    // marker deleted once the upload object is gone (so an erasure finds an upload in flight)
+    expect(calls['DynamoDB.PutItem retention']).toEqual({ n: 2, wru: 2 });
+    expect(calls['DynamoDB.DeleteItem retention']).toEqual({ n: 1, wru: 1 });
   });
 
   it('treats a late redelivery of an upload whose document an erasure removed as a replay', async () => {
@@ -144,5 +151,36 @@ describe('an upload writes once: one conditional item, no idempotency record, no
       )
     ).filter((r) => r.eventId === event.id);
     expect(records.map((r) => r.operation).sort()).toEqual(['received', 'stored']);
+  });
+
+  it('refuses the same upload key with another payload, and keeps what the first stored', async () => {
+    // Prepare: an upload stored, then the same (tenantid, source, id) and document, another date
+    const tenant = 'acme-sas';
+    const subjectId = randomUUID();
+    const event = await driver.upload(subjectId, randomUUID(), 'contract', {
+      tenant,
+      documentDate: '2026-03-13',
+    });
+    await pipeline.runtime.invoke('document-upload', sqsEvent(event));
+    const before = await driver.items(subjectId, tenant);
+    const other = { ...event, data: { ...(event.data as object), documentDate: '2026-01-02' } };
+    // Act
+    const again = (await pipeline.runtime.invoke(
+      'document-upload',
+      sqsEvent(other),
+    )) as SQSBatchResponse;
+    // Assess: not a replay: rejected with its reason, the stored document unchanged
+    expect(again.batchItemFailures).toEqual([]);
+    const records = (
+      await readLogRecords<ProcessingLogRecord>(
+        driver.s3,
+        pipeline.environment.outputs.LogBucketName,
+      )
+    ).filter((r) => r.eventId === event.id);
+    expect(records.map((r) => r.operation).sort()).toEqual(['received', 'rejected', 'stored']);
+    expect(records.find((r) => r.operation === 'rejected')?.reason).toBe(
+      'id-reused-with-different-payload',
+    );
+    expect(await driver.items(subjectId, tenant)).toEqual(before);
   });
 });
