@@ -132,6 +132,9 @@ describe("processing log: the auditors' named queries on DuckDB over real runs",
     expect(NAMED_QUERIES.map((q) => q.name).sort()).toEqual([
       'erasure-requests',
       'expiries-per-category-month',
+      // tested by hostile-input.test.ts (the id or its pseudonym)
+      'operations-by-hold',
+      'operations-by-request',
       'operations-by-subject',
       'overdue-requests',
       'rejected-events',
