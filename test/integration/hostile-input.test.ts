@@ -340,7 +340,10 @@ describe('hostile producer values (local endpoint)', () => {
       const out: string[] = [];
       const err: string[] = [];
       try {
-        const code = await runCli([...args, '--outputs', outputs], {
+        // The shared endpoint holds other test files' pseudonym keys: name this pipeline's.
+        const key =
+          h.pipeline.runtime.findFunction('erasure-request').environment.PSEUDONYM_KEY_ID!;
+        const code = await runCli([...args, '--outputs', outputs, '--key', key], {
           out: (t) => out.push(t),
           err: (t) => err.push(t),
         });
