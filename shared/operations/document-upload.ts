@@ -312,8 +312,6 @@ export class DocumentUploadOperation {
           ? 'retention-ended-before-upload'
           : undefined,
         item.held ? 'legal-hold' : undefined,
-        // Its clock ran out before it arrived: the next sweep deletes it.
-        item.dueAt && item.dueAt <= item.storedAt ? 'due-when-stored' : undefined,
       ),
     };
   }

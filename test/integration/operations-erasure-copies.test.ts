@@ -67,8 +67,9 @@ describe('erasure removes every copy (local endpoint)', () => {
         receivedAt: new Date().toISOString(),
       }),
     );
+    const erasure = await h.ctx.pseudonyms.request('acme-sas', 'req-copies-erase');
     const logs = (await h.logs()).filter(
-      (r) => r.requestId === 'req-copies-erase' && r.operation === 'erased',
+      (r) => r.requestId === erasure && r.operation === 'erased',
     );
     const items: Record<string, DocumentItem> = await h.items(who);
     // Assess: the copies were there before the erasure

@@ -28,9 +28,9 @@ describe('closure and reopening: clocks follow the latest relationship (local en
     await h.send(await h.upload(who, 'ctr-2026', 'contract', 'second contract'));
     const reopened = await h.items(who);
     const sweep = await h.sweep(new Date(Date.now() + 60_000).toISOString());
-    // Act: the second relationship ends in 2027
+    // Act: the second relationship ends in November 2026
     await h.send(
-      h.event('privacy.account.closed.v1', { subjectId: who, closedAt: '2027-03-31T00:00:00Z' }),
+      h.event('privacy.account.closed.v1', { subjectId: who, closedAt: '2026-11-30T00:00:00Z' }),
     );
     const closedAgain = await h.items(who);
     const logs = (await h.logs()).filter((r) => r.subject === subject);
@@ -38,7 +38,7 @@ describe('closure and reopening: clocks follow the latest relationship (local en
     expect(reopened['ctr-2026']).toMatchObject({ state: 'waiting-anchor' });
     expect(reopened['ctr-2026'].dueAt).toBeUndefined();
     expect(sweep.expired).toBe(1); // the first contract, due in 2025
-    expect(closedAgain['ctr-2026'].dueAt).toBe('2032-03-31T00:00:00.000Z');
+    expect(closedAgain['ctr-2026'].dueAt).toBe('2031-11-30T00:00:00.000Z');
     expect(logs.some((r) => r.eventType === 'privacy.account.reopened.v1')).toBe(true);
   });
 
@@ -55,6 +55,6 @@ describe('closure and reopening: clocks follow the latest relationship (local en
       (r) => r.subject === subject && r.operation === 'stored' && r.outcome === 'success',
     );
     // Assess
-    expect(stored?.reason).toContain('due-when-stored');
+    expect(stored?.reason).toContain('retention-ended-before-upload');
   });
 });
