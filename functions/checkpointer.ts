@@ -11,7 +11,7 @@ const { checkpoints, logger } = services;
 export const handler = async () => {
   const run = await checkpoints.run();
   if (run.skipped.length > 0)
-    logger.warn('log objects left out of the checkpoint', { skipped: run.skipped });
+    logger.warn('log objects or checkpoint entries passed over', { skipped: run.skipped });
   logger.info('checkpoint', { ...run, skipped: run.skipped.length });
   return run;
 };

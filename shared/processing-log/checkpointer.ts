@@ -6,7 +6,13 @@ import {
 } from '@aws-sdk/client-s3';
 import { gunzipSync } from 'node:zlib';
 import type { NoteSignerSource } from '../aws/kms-note-signer';
-import { newCheckpoint, openCheckpoint, signCheckpoint } from '../transparency/checkpoint';
+import type { KeyObject } from 'node:crypto';
+import {
+  newCheckpoint,
+  openCheckpoint,
+  signCheckpoint,
+  type Checkpoint,
+} from '../transparency/checkpoint';
 import { EMPTY_ROOT, hashLeaf, toBase64, type Hash } from '../transparency/hash';
 import { appendOrder, leavesOfJsonLines } from '../transparency/leaf';
 import { extendTree, TreeFrontier } from '../transparency/tree-frontier';
@@ -16,6 +22,7 @@ import {
   CheckpointEntry,
   checkpointEntryKey,
   checkpointOrigin,
+  sizeOfEntryKey,
   type IncrementObject,
 } from './checkpoint-entry';
 import { LOG_OBJECT_METADATA } from './writer';
@@ -39,7 +46,10 @@ export interface CheckpointRun {
   readonly objects: number;
   /** Key of the entry written, when one was. */
   readonly key?: string;
-  /** New objects left out, with why (no chain metadata, unreadable, a fork): verify reports them. */
+  /**
+   * New objects left out, and checkpoint entries passed over, with why (no chain metadata,
+   * unreadable, a fork; not signed, replayed): verify reports them.
+   */
   readonly skipped: ReadonlyArray<{ readonly key: string; readonly reason: string }>;
 }
 
@@ -94,16 +104,15 @@ export class Checkpointer {
   async run(): Promise<CheckpointRun> {
     const now = this.now();
     const signer = await this.options.signer.noteSigner();
-    const latest = await this.latestEntry();
-    const previous = latest
-      ? openCheckpoint(latest.checkpoint, { publicKey: signer.publicKey, origin: this.origin })
-      : undefined;
+    const skipped: Array<{ key: string; reason: string }> = [];
+    const found = await this.latestEntry(signer.publicKey, skipped);
+    const latest = found?.entry;
+    const previous = found?.checkpoint;
     const frontier = latest ? TreeFrontier.fromJson(latest.frontier) : TreeFrontier.empty();
     const previousSize = previous?.size ?? 0;
     const known = new Set(latest?.recentKeys ?? []);
     const since = latest ? Date.parse(latest.lookedAt) - LOG_WRITE_LAG_MS : undefined;
     const keys = (await this.listKeys(since, now.getTime())).filter((k) => !known.has(k));
-    const skipped: Array<{ key: string; reason: string }> = [];
     const objects = this.inLeafOrder(await this.readObjects(keys, skipped), skipped);
     const leafHashes = objects.flatMap((o) => o.leafHashes);
     if (leafHashes.length === 0)
@@ -145,16 +154,48 @@ export class Checkpointer {
     };
   }
 
-  /** The newest checkpoint entry (first key of the listing), or undefined before the first. */
-  private async latestEntry(): Promise<CheckpointEntry | undefined> {
+  /**
+   * The newest checkpoint entry this key signed (the first key of the listing, normally), or
+   * undefined before the first. Entries no checkpointer wrote (not an entry, not signed by the
+   * key for this origin, or under the key of another size: an old one replayed) are passed over
+   * and reported; verify reports them too.
+   */
+  private async latestEntry(
+    publicKey: KeyObject,
+    skipped: Array<{ key: string; reason: string }>,
+  ): Promise<{ entry: CheckpointEntry; checkpoint: Checkpoint } | undefined> {
     const { s3, bucket } = this.options;
-    const page = await s3.send(
-      new ListObjectsV2Command({ Bucket: bucket, Prefix: CHECKPOINT_PREFIX, MaxKeys: 1 }),
-    );
-    const key = page.Contents?.[0]?.Key;
-    if (!key) return undefined;
-    const got = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
-    return CheckpointEntry.parse(JSON.parse(await got.Body!.transformToString()));
+    let token: string | undefined;
+    do {
+      const page = await s3.send(
+        new ListObjectsV2Command({
+          Bucket: bucket,
+          Prefix: CHECKPOINT_PREFIX,
+          MaxKeys: 10,
+          ContinuationToken: token,
+        }),
+      );
+      for (const { Key: key } of page.Contents ?? []) {
+        const size = sizeOfEntryKey(key!);
+        if (size === undefined) continue;
+        const got = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+        const body = await got.Body!.transformToString();
+        try {
+          const entry = CheckpointEntry.parse(JSON.parse(body));
+          const checkpoint = openCheckpoint(entry.checkpoint, { publicKey, origin: this.origin });
+          if (checkpoint.size !== size)
+            throw new Error(`holds a checkpoint of size ${checkpoint.size}, not ${size}`);
+          return { entry, checkpoint };
+        } catch (error) {
+          skipped.push({
+            key: key!,
+            reason: `not a checkpoint entry: ${(error as Error).message}`,
+          });
+        }
+      }
+      token = page.IsTruncated ? page.NextContinuationToken : undefined;
+    } while (token);
+    return undefined;
   }
 
   /**

@@ -1,8 +1,5 @@
-import {
-  DeleteMessageBatchCommand,
-  ReceiveMessageCommand,
-  type Message,
-} from '@aws-sdk/client-sqs';
+import { drainDeadLetters } from '../support/dead-letters';
+import type { Message } from '@aws-sdk/client-sqs';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
@@ -21,32 +18,7 @@ describe('hostile producer values (local endpoint)', () => {
   let h: OperationsHarness;
 
   /** Receives and deletes everything in the dead-letter queue. */
-  async function drainDeadLetters(): Promise<Message[]> {
-    const all: Message[] = [];
-    for (let empty = 0; empty < 2;) {
-      const r = await h.sqs.send(
-        new ReceiveMessageCommand({
-          QueueUrl: h.outputs.DeadLetterQueueUrl,
-          MaxNumberOfMessages: 10,
-          MessageAttributeNames: ['All'],
-          WaitTimeSeconds: 0,
-        }),
-      );
-      const messages = r.Messages ?? [];
-      if (messages.length === 0) {
-        empty += 1;
-        continue;
-      }
-      all.push(...messages);
-      await h.sqs.send(
-        new DeleteMessageBatchCommand({
-          QueueUrl: h.outputs.DeadLetterQueueUrl,
-          Entries: messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle! })),
-        }),
-      );
-    }
-    return all;
-  }
+  const drainDlq = () => drainDeadLetters(h.sqs, h.outputs.DeadLetterQueueUrl);
 
   const reasonOf = (m: Message) => m.MessageAttributes?.['rejection-reason']?.StringValue;
   const eventIdOf = (m: Message) => (JSON.parse(m.Body!) as { id: string }).id;
@@ -67,7 +39,7 @@ describe('hostile producer values (local endpoint)', () => {
     await h?.stop();
   });
   beforeEach(async () => {
-    await drainDeadLetters();
+    await drainDlq();
   });
 
   describe('idempotency', () => {
@@ -82,7 +54,7 @@ describe('hostile producer values (local endpoint)', () => {
       globex.id = acme.id;
       // Act
       await h.send(acme, globex);
-      const dead = await drainDeadLetters();
+      const dead = await drainDlq();
       // Assess
       expect(Object.keys(await h.items('emp-shared-id', 'acme-sas'))).toEqual(['doc-acme']);
       expect(Object.keys(await h.items('emp-shared-id', 'globex-sarl'))).toEqual(['doc-globex']);
@@ -97,7 +69,7 @@ describe('hostile producer values (local endpoint)', () => {
       // Act
       await h.send(first);
       await h.send(second);
-      const dead = await drainDeadLetters();
+      const dead = await drainDlq();
       const rejected = (await readLog()).records.filter(
         (r) => r.operation === 'rejected' && r.eventId === first.id,
       );
@@ -129,7 +101,7 @@ describe('hostile producer values (local endpoint)', () => {
       // Act
       await h.send(erasure);
       await h.send(access);
-      const dead = await drainDeadLetters();
+      const dead = await drainDlq();
       const records = (await readLog()).records.filter((r) => r.eventId === erasure.id);
       // Assess
       expect(dead.map(reasonOf)).toEqual(['id-reused-with-different-payload']);
@@ -146,7 +118,7 @@ describe('hostile producer values (local endpoint)', () => {
       const once = await h.upload('emp-dup', 'doc-dup', 'case-document', 'dup');
       // Act
       await h.send(once, structuredClone(once));
-      const dead = await drainDeadLetters();
+      const dead = await drainDlq();
       const stored = (await readLog()).records.filter(
         (r) => r.operation === 'stored' && r.eventId === once.id,
       );
@@ -175,7 +147,7 @@ describe('hostile producer values (local endpoint)', () => {
       ];
       // Act
       await h.send(...events);
-      const dead = await drainDeadLetters();
+      const dead = await drainDlq();
       const reasons = Object.fromEntries(dead.map((m) => [eventIdOf(m), reasonOf(m)]));
       const rejected = (await readLog()).records.filter((r) =>
         events.some((e) => e.id === r.eventId),
@@ -250,7 +222,7 @@ describe('hostile producer values (local endpoint)', () => {
       });
       // Act
       await h.send(access);
-      const dead = await drainDeadLetters();
+      const dead = await drainDlq();
       const log = await readLog();
       const records = log.records.filter((r) => r.eventId === access.id);
       // Assess
@@ -315,7 +287,7 @@ describe('hostile producer values (local endpoint)', () => {
       const source: Record<string, unknown> = { ...base(), source: '/svc?name=<script>' };
       // Act
       await h.send(spaced, quoted, source);
-      const dead = await drainDeadLetters();
+      const dead = await drainDlq();
       const reasons = Object.fromEntries(
         dead.map((m) => [(JSON.parse(m.Body!) as { id: string }).id, reasonOf(m)]),
       );
@@ -340,7 +312,10 @@ describe('hostile producer values (local endpoint)', () => {
       const out: string[] = [];
       const err: string[] = [];
       try {
-        const code = await runCli([...args, '--outputs', outputs], {
+        // The shared endpoint holds other test files' pseudonym keys: name this pipeline's.
+        const key =
+          h.pipeline.runtime.findFunction('erasure-request').environment.PSEUDONYM_KEY_ID!;
+        const code = await runCli([...args, '--outputs', outputs, '--key', key], {
           out: (t) => out.push(t),
           err: (t) => err.push(t),
         });
@@ -437,7 +412,7 @@ describe('hostile producer values (local endpoint)', () => {
       });
       // Act
       await h.send(unknown, valid, structuredClone(unknown));
-      const dead = await drainDeadLetters();
+      const dead = await drainDlq();
       const log = await readLog();
       const rejected = log.records.filter((r) => r.eventId === unknown.id);
       const completed = log.records.filter(

@@ -1,7 +1,6 @@
+import { drainDeadLetters } from '../support/dead-letters';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import {
-  DeleteMessageBatchCommand,
-  ReceiveMessageCommand,
   SendMessageBatchCommand,
   SendMessageCommand,
   SQSClient,
@@ -43,33 +42,7 @@ describe('intake through the local endpoint', () => {
     };
   }
 
-  /** Drains the dead-letter queue (receives and deletes everything in it). */
-  async function drainDeadLetters(): Promise<Message[]> {
-    const all: Message[] = [];
-    for (let empty = 0; empty < 2;) {
-      const r = await sqs.send(
-        new ReceiveMessageCommand({
-          QueueUrl: outputs.DeadLetterQueueUrl,
-          MaxNumberOfMessages: 10,
-          MessageAttributeNames: ['All'],
-          WaitTimeSeconds: 0,
-        }),
-      );
-      const messages = r.Messages ?? [];
-      if (messages.length === 0) {
-        empty += 1;
-        continue;
-      }
-      all.push(...messages);
-      await sqs.send(
-        new DeleteMessageBatchCommand({
-          QueueUrl: outputs.DeadLetterQueueUrl,
-          Entries: messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle! })),
-        }),
-      );
-    }
-    return all;
-  }
+  const drainDlq = () => drainDeadLetters(sqs, outputs.DeadLetterQueueUrl);
 
   /** A valid upload event of its own document, whose file is in the upload bucket. */
   async function uploadEvent(id: string) {
@@ -153,7 +126,7 @@ describe('intake through the local endpoint', () => {
       // Act
       for (const [, body] of cases) await send(body(outputs.UploadBucketName));
       await pipeline.runtime.waitForIdle(90_000);
-      deadLetters = await drainDeadLetters();
+      deadLetters = await drainDlq();
       log = await readLog();
     });
 
@@ -207,7 +180,7 @@ describe('intake through the local endpoint', () => {
     );
     await pipeline.runtime.waitForIdle(90_000);
     // Assess
-    const deadLetters = await drainDeadLetters();
+    const deadLetters = await drainDlq();
     const { records } = await readLog();
     const processed = new Set(
       records
@@ -243,7 +216,7 @@ describe('intake through the local endpoint', () => {
     await send(invalid);
     await pipeline.runtime.waitForIdle(90_000);
     // Assess
-    const deadLetters = await drainDeadLetters();
+    const deadLetters = await drainDlq();
     const { records } = await readLog();
     expect(recordsOf(first, 'dup-valid').length).toBeGreaterThan(0);
     expect(recordsOf(records, 'dup-valid')).toEqual(recordsOf(first, 'dup-valid'));

@@ -129,10 +129,10 @@ describe("processing log: the auditors' named queries on DuckDB over real runs",
   });
 
   it('has a test for every named query', () => {
+    // operations-by-request and operations-by-hold run on real records in hostile-input.test.ts
     expect(NAMED_QUERIES.map((q) => q.name).sort()).toEqual([
       'erasure-requests',
       'expiries-per-category-month',
-      // tested by hostile-input.test.ts (the id or its pseudonym)
       'operations-by-hold',
       'operations-by-request',
       'operations-by-subject',

@@ -426,4 +426,29 @@ describe('signed checkpoints of the processing log', () => {
       'anchor-mismatch',
     ]);
   });
+
+  it('goes on past checkpoint entries someone else put in the log bucket (garbage, an old one replayed), which verify reports', async () => {
+    // Prepare: any role that can put objects writes entries sorting before every real one
+    const garbageKey = `${CHECKPOINT_PREFIX}0000000000000000.json`;
+    const replayKey = `${CHECKPOINT_PREFIX}0000000000000001.json`;
+    const first = (await entries())[0]!;
+    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: garbageKey, Body: 'not json' }));
+    await s3.send(
+      new PutObjectCommand({ Bucket: bucket, Key: replayKey, Body: JSON.stringify(first) }),
+    );
+    await writeChain('legal-hold', 1);
+    // Act
+    const run = await checkpoint();
+    const { code, report } = await verify(bucket);
+    // Assess
+    expect(run).toMatchObject({ written: true, previousSize: 14, size: 16, objects: 1 });
+    expect(code).toBe(1);
+    expect(report.problems).toHaveLength(2);
+    expect(report.problems).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ kind: 'checkpoint-invalid', key: garbageKey }),
+        expect.objectContaining({ kind: 'checkpoint-invalid', key: replayKey }),
+      ]),
+    );
+  });
 });

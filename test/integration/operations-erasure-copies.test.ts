@@ -44,7 +44,7 @@ describe('erasure removes every copy (local endpoint)', () => {
     // a crashed upload: stored in the vault, then the function died before writing its item (the
     // message is dead-lettered after its retries)
     class CrashingStore extends RetentionStore {
-      override async createDocument(): Promise<boolean> {
+      override async createDocument(): Promise<void> {
         throw new Error('function crashed');
       }
     }
@@ -53,8 +53,7 @@ describe('erasure removes every copy (local endpoint)', () => {
       { s3: h.s3, uploadBucket: h.outputs.UploadBucketName },
     );
     const crashed = await h.upload(who, 'case-c2', 'case-document', 'crashed');
-    const log = { objectKey: 'crashed-invocation', holds: async () => undefined };
-    await crashing.handle(crashed as never, log).catch(() => undefined);
+    await crashing.handle(crashed as never).catch(() => undefined);
     const exportsBefore = await h.versions(h.outputs.ExportBucketName, `acme-sas/${subject}/`);
     const vaultOrphanBefore = await h.versions(
       h.outputs.VaultBucketName,
@@ -68,10 +67,9 @@ describe('erasure removes every copy (local endpoint)', () => {
         receivedAt: new Date().toISOString(),
       }),
     );
-    // request ids are logged as their keyed pseudonyms
-    const requestRef = await h.ctx.pseudonyms.request('acme-sas', 'req-copies-erase');
+    const erasure = await h.ctx.pseudonyms.request('acme-sas', 'req-copies-erase');
     const logs = (await h.logs()).filter(
-      (r) => r.requestId === requestRef && r.operation === 'erased',
+      (r) => r.requestId === erasure && r.operation === 'erased',
     );
     const items: Record<string, DocumentItem> = await h.items(who);
     // Assess: the copies were there before the erasure

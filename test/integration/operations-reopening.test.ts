@@ -28,7 +28,7 @@ describe('closure and reopening: clocks follow the latest relationship (local en
     await h.send(await h.upload(who, 'ctr-2026', 'contract', 'second contract'));
     const reopened = await h.items(who);
     const sweep = await h.sweep(new Date(Date.now() + 60_000).toISOString());
-    // Act: the second relationship ends in November 2026 (a closure is never dated ahead)
+    // Act: the second relationship ends in November 2026
     await h.send(
       h.event('privacy.account.closed.v1', { subjectId: who, closedAt: '2026-11-30T00:00:00Z' }),
     );
