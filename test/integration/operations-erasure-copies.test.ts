@@ -44,7 +44,7 @@ describe('erasure removes every copy (local endpoint)', () => {
     // a crashed upload: stored in the vault, then the function died before writing its item (the
     // message is dead-lettered after its retries)
     class CrashingStore extends RetentionStore {
-      override async createDocument(): Promise<void> {
+      override async createDocument(): Promise<boolean> {
         throw new Error('function crashed');
       }
     }
@@ -53,7 +53,8 @@ describe('erasure removes every copy (local endpoint)', () => {
       { s3: h.s3, uploadBucket: h.outputs.UploadBucketName },
     );
     const crashed = await h.upload(who, 'case-c2', 'case-document', 'crashed');
-    await crashing.handle(crashed as never).catch(() => undefined);
+    const log = { objectKey: 'crashed-invocation', holds: async () => undefined };
+    await crashing.handle(crashed as never, log).catch(() => undefined);
     const exportsBefore = await h.versions(h.outputs.ExportBucketName, `acme-sas/${subject}/`);
     const vaultOrphanBefore = await h.versions(
       h.outputs.VaultBucketName,
