@@ -1,11 +1,7 @@
 import type { SQSRecord } from 'aws-lambda';
 import type * as z from 'zod/mini';
-import {
-  OperationFrame,
-  type KeyedOutcome,
-  type LogObjects,
-  type OperationEvent,
-} from './operation-frame';
+import { logObjectsOf, type LogObjects } from '../processing-log/log-object-check';
+import { OperationFrame, type KeyedOutcome, type OperationEvent } from './operation-frame';
 
 /**
  * The steps of an operation fed by an SQS queue that keeps its own idempotency: a write
@@ -25,8 +21,9 @@ export class KeyedOperationBatch extends OperationFrame {
     operate: (event: z.infer<S>, log: LogObjects) => Promise<KeyedOutcome>,
   ): Promise<void> {
     const { log } = this.services;
+    const objects = logObjectsOf(log);
     await this.apply(record, schema, async (event) => {
-      const outcome = await operate(event, log);
+      const outcome = await operate(event, objects);
       if (outcome.logged) for (const entry of outcome.entries) log.add(entry);
       return outcome;
     });

@@ -2,7 +2,7 @@ import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import type * as z from 'zod/mini';
 import { isTransient, PrivacyOpsError } from '../errors';
 import { createHash } from 'node:crypto';
-import type { LogEntry, ProcessingLogWriter } from '../processing-log/writer';
+import type { LogEntry } from '../processing-log/writer';
 import {
   allRecordsFailed,
   BatchInvocation,
@@ -39,12 +39,6 @@ export function eventKeyOf(event: Record<string, unknown>): string {
 export function payloadHashOf(event: Record<string, unknown>): string {
   return digest(OPERATION_EVENT_PAYLOAD_FIELDS.map((f) => event[f]));
 }
-
-/**
- * What an operation that keeps its own idempotency (a conditional write keyed on the event) needs
- * of the log: the key of this invocation's object, and whether an earlier one holds a record.
- */
-export type LogObjects = Pick<ProcessingLogWriter, 'objectKey' | 'holds'>;
 
 /** How an operation that keeps its own idempotency applied one event. */
 export interface KeyedOutcome {

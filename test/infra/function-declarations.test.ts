@@ -29,6 +29,7 @@ const ROOT = path.resolve(__dirname, '..', '..');
  */
 const RESOURCE_OF: Readonly<Record<string, Readonly<Record<string, readonly string[]>>>> = {
   'shared/processing-log/writer.ts': { s3: [V.log.bucket] },
+  'shared/processing-log/log-object-check.ts': { s3: [V.log.bucket] },
   'shared/pseudonym.ts': { kms: [V.pseudonyms.keyId] },
   'shared/batch/dead-letter.ts': { sqs: [V.deadLetters.queueUrl] },
   'shared/intake/forwarder.ts': { sqs: Object.values(V.operationQueues) },
