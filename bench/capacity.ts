@@ -128,7 +128,10 @@ for (const [what, value, limit, knob] of rows)
 log(
   `  cost per day: ${round(perDay, 1)} M uploads x $${cost.total}/M = $${round(perDay * cost.total, 0)} (DynamoDB $${round(perDay * cost.dynamodb, 0)}, S3 $${round(perDay * cost.s3, 0)}, Lambda $${round(perDay * cost.lambda, 0)})`,
 );
-const onboardingRate = Math.min(RATE, maxConcurrency * perInstance);
+// One tenant's onboarding: its uploads share its prefixes of the upload and vault buckets.
+const byConcurrency = maxConcurrency * perInstance;
+const byPrefix = LIMITS.s3PutPerPrefix / Math.max(calls('S3.PutObject vault'), 1e-9);
+const onboardingRate = Math.min(byConcurrency, byPrefix);
 log(
-  `Onboarding of ${ONBOARDING / 1e6} M documents at the default upload concurrency (${maxConcurrency}): ~${round(onboardingRate, 0)} uploads/s, ${round(ONBOARDING / onboardingRate / 3600, 1)} h, $${round((ONBOARDING / 1e6) * cost.total, 0)}`,
+  `Onboarding of ${ONBOARDING / 1e6} M documents of one tenant: ~${round(onboardingRate, 0)} uploads/s (bound: ${byPrefix < byConcurrency ? `S3 PUT per prefix, ${LIMITS.s3PutPerPrefix}/s, until S3 splits the prefix` : `upload concurrency ${maxConcurrency}`}; ${maxConcurrency} instances would do ~${round(byConcurrency, 0)}/s), ${round(ONBOARDING / onboardingRate / 3600, 1)} h, $${round((ONBOARDING / 1e6) * cost.total, 0)}`,
 );
