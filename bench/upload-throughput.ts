@@ -97,8 +97,11 @@ export async function measureUploadThroughput(bench: BenchContext): Promise<Thro
   const { outputs } = bench.pipeline.environment;
   // A runtime of its own on the same resources, as deployed: as many instances as the template
   // allows (the cost phases' runtime, one instance per function, is stopped first).
+  // A failed batch comes back after 31 s (not the queue's 180 s): longer than an upload's in-flight
+  // window (its function timeout, 30 s), as in the fault suite.
   const runtime = new LocalRuntime(bench.pipeline.environment, {
     instancesPerFunction: 'template',
+    failedMessageVisibilitySeconds: 31,
   });
   runtime.start();
   try {

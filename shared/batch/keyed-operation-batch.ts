@@ -1,13 +1,9 @@
 import type { SQSRecord } from 'aws-lambda';
 import type * as z from 'zod/mini';
+import { logObjectsOf, type LogObjects } from '../processing-log/log-object-check';
 import type { BatchServices } from './batch-services';
 import { EventClaims } from './event-claim';
-import {
-  OperationFrame,
-  type KeyedOutcome,
-  type LogObjects,
-  type OperationEvent,
-} from './operation-frame';
+import { OperationFrame, type KeyedOutcome, type OperationEvent } from './operation-frame';
 
 /**
  * The steps of an operation fed by an SQS queue that keeps its own idempotency: the event's key
@@ -40,9 +36,10 @@ export class KeyedOperationBatch extends OperationFrame {
     operate: (event: z.infer<S>, log: LogObjects) => Promise<KeyedOutcome>,
   ): Promise<void> {
     const { log } = this.services;
+    const objects = logObjectsOf(log);
     await this.apply(record, schema, async (event) => {
       const claimed = await this.claims.claim(event);
-      const outcome = await operate(event, log).catch(async (error: unknown) => {
+      const outcome = await operate(event, objects).catch(async (error: unknown) => {
         if (claimed) await this.claims.release(event);
         throw error;
       });

@@ -1,7 +1,7 @@
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import type * as z from 'zod/mini';
 import { asPermanent, isTransient } from '../errors';
-import type { LogEntry, ProcessingLogWriter } from '../processing-log/writer';
+import type { LogEntry } from '../processing-log/writer';
 import {
   allRecordsFailed,
   BatchInvocation,
@@ -15,12 +15,6 @@ import { bodyAsJson } from './rejection-record';
 import { Rejector } from './rejector';
 
 export type { OperationEvent } from './event-key';
-
-/**
- * What an operation that keeps its own idempotency (a conditional write keyed on the event) needs
- * of the log: the key of this invocation's object, and whether an earlier one holds a record.
- */
-export type LogObjects = Pick<ProcessingLogWriter, 'objectKey' | 'holds'>;
 
 /** How an operation that keeps its own idempotency applied one event. */
 export interface KeyedOutcome {

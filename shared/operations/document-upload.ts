@@ -2,7 +2,8 @@ import { DeleteObjectCommand, GetObjectCommand, S3Client } from '@aws-sdk/client
 import { createHash } from 'node:crypto';
 import type { DocumentUploadedV1 } from '../../events';
 import { eventKeyOf, payloadHashOf } from '../batch/event-key';
-import type { KeyedOutcome, LogObjects } from '../batch/operation-frame';
+import type { KeyedOutcome } from '../batch/operation-frame';
+import type { LogObjects } from '../processing-log/log-object-check';
 import { isNotFound, PermanentError, TransientError } from '../errors';
 import { FUNCTIONS } from '../functions/declarations';
 import type { LogEntry } from '../processing-log/writer';

@@ -1,11 +1,6 @@
-import {
-  GetObjectCommand,
-  HeadObjectCommand,
-  PutObjectCommand,
-  S3Client,
-} from '@aws-sdk/client-s3';
+import { HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { createHash, randomUUID } from 'node:crypto';
-import { gunzipSync, gzipSync } from 'node:zlib';
+import { gzipSync } from 'node:zlib';
 import { isNotFound } from '../errors';
 import { LOG_SCHEMA_VERSION, ProcessingLogRecord } from './record';
 
@@ -94,6 +89,11 @@ export function recordIdOf(
     )
     .digest('hex')
     .slice(0, 32);
+}
+
+/** The record id an entry gets when added (see {@link recordIdOf}). */
+export function recordIdOfEntry({ effect, ...fields }: LogEntry): string {
+  return fields.recordId ?? recordIdOf(withNulls(fields), effect);
 }
 
 /** An entry with every nullable field present (null when not given), as a record holds it. */
@@ -201,26 +201,15 @@ export class ProcessingLogWriter {
     this.records = [];
   }
 
-  /**
-   * Whether the object under `key` holds the record of `entry` (same record id): for this
-   * invocation's object, whether it is queued; for another, undefined when no object was written
-   * under `key` (yet), else one GET (for replays only).
-   */
-  async holds(key: string, entry: LogEntry): Promise<boolean | undefined> {
-    const { effect, ...fields } = entry;
-    const recordId = entry.recordId ?? recordIdOf(withNulls(fields), effect);
-    if (key === this.key) return this.records.some((r) => r.recordId === recordId);
-    let text: string;
-    try {
-      const got = await this.options.s3.send(
-        new GetObjectCommand({ Bucket: this.options.bucket, Key: key }),
-      );
-      text = gunzipSync(Buffer.from(await got.Body!.transformToByteArray())).toString('utf8');
-    } catch (error) {
-      if (isNotFound(error)) return undefined;
-      throw error;
-    }
-    return text.includes(`"recordId":"${recordId}"`);
+  /** Whether the record of `entry` is queued for this invocation's object. */
+  isQueued(entry: LogEntry): boolean {
+    const recordId = recordIdOfEntry(entry);
+    return this.records.some((r) => r.recordId === recordId);
+  }
+
+  /** Where the objects go: the client and bucket, for a reader of what was written. */
+  get destination(): { readonly s3: S3Client; readonly bucket: string } {
+    return { s3: this.options.s3, bucket: this.options.bucket };
   }
 
   /** Whether a log object was written under `key` (to tell a replay from a lost write). */

@@ -31,6 +31,7 @@ const RESOURCE_OF: Readonly<Record<string, Readonly<Record<string, readonly stri
   'shared/processing-log/writer.ts': { s3: [V.log.bucket] },
   'shared/processing-log/checkpointer.ts': { s3: [V.checkpoints.bucket] },
   'shared/aws/kms-note-signer.ts': { kms: [V.checkpoints.keyId] },
+  'shared/processing-log/log-object-check.ts': { s3: [V.log.bucket] },
   'shared/pseudonym.ts': { kms: [V.pseudonyms.keyId] },
   'shared/batch/dead-letter.ts': { sqs: [V.deadLetters.queueUrl] },
   'shared/intake/forwarder.ts': { sqs: Object.values(V.operationQueues) },

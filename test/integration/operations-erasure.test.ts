@@ -4,6 +4,7 @@ import { ErasureRequestOperation } from '../../shared/operations/erasure-request
 import { SubjectCopies } from '../../shared/operations/subject-copies';
 import { vaultRefOf, type SubjectRecord } from '../../shared/retention/retention-items';
 import { ConcurrentChangeError, RetentionStore } from '../../shared/retention/retention-store';
+import { logObjectsOf } from '../../shared/processing-log/log-object-check';
 import { DocumentShreddedError } from '../../shared/vault/errors';
 import { vaultKeyOf } from '../../shared/vault/vault-ref';
 import { startOperationsHarness, type OperationsHarness } from './operations-harness';
@@ -223,11 +224,11 @@ describe('privacy operations: erasure, access, reordering (local endpoint)', () 
     });
     const subject = await h.pseudonym(who);
     // Act
-    const first = await upload.handle(event as never, h.sweepLog).then(
+    const first = await upload.handle(event as never, logObjectsOf(h.sweepLog)).then(
       () => 'stored',
       (error: unknown) => error,
     );
-    const retry = await upload.handle(event as never, h.sweepLog);
+    const retry = await upload.handle(event as never, logObjectsOf(h.sweepLog));
     // Assess
     expect(first).toBeInstanceOf(ConcurrentChangeError);
     expect((first as ConcurrentChangeError).transient).toBe(true);

@@ -1,6 +1,7 @@
 import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { randomUUID } from 'node:crypto';
+import { logObjectsOf } from '../../shared/processing-log/log-object-check';
 import { DocumentShreddedError } from '../../shared/vault/errors';
 import { vaultKeyOf } from '../../shared/vault/vault-ref';
 import { vaultRefOf } from '../../shared/retention/retention-items';
@@ -312,10 +313,10 @@ describe('privacy operations: retention, closure, hold, expiry (local endpoint)'
       uploadBucket: h.outputs.UploadBucketName,
     });
     // Act
-    const first = await operation.handle(event, h.sweepLog);
+    const first = await operation.handle(event, logObjectsOf(h.sweepLog));
     // (what the batch does with a first run's records)
     for (const entry of first.entries) h.sweepLog.add(entry);
-    const second = await operation.handle(event, h.sweepLog);
+    const second = await operation.handle(event, logObjectsOf(h.sweepLog));
     h.sweepLog.discard();
     // Assess: a replay, its records already queued for this log object
     expect(first).toMatchObject({ replay: false, logged: true });
