@@ -52,7 +52,8 @@ describe('legal holds are order-independent and every deletion path checks them 
     expect(Object.values(results)).toHaveLength(6);
     for (const [order, holds] of Object.entries(results))
       expect({ order, holds }).toEqual({ order, holds: [holdB] });
-  });
+    // six deliveries through the pipeline, each ~5 s on a quiet machine
+  }, 300_000);
 
   it('a release that arrives before its placement leaves no hold: what is due expires', async () => {
     // Prepare: a payslip already due
