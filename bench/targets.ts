@@ -19,6 +19,13 @@ export interface TargetInputs {
   readonly throughput?: ThroughputResult;
 }
 
+/**
+ * Budget of each function's minified bundle (cold-start size). 800 KB: the functions measured
+ * 516-615 KiB before their AWS clients were traced; the X-Ray SDK the tracer needs adds about
+ * 122 KiB to each, and its init time is measured beside the size.
+ */
+const BUNDLE_BUDGET_KB = 800;
+
 const sumCalls = (r: PhaseResult, keep: (call: string) => boolean) =>
   Object.entries(r.calls)
     .filter(([k]) => keep(k))
@@ -96,9 +103,9 @@ export function judgeTargets(inputs: TargetInputs): Target[] {
   });
   for (const [fn, b] of Object.entries(inputs.bundles))
     targets.push({
-      target: `bundle ${fn} < 600 KB minified`,
+      target: `bundle ${fn} < ${BUNDLE_BUDGET_KB} KB minified`,
       value: `${b.kib} KiB`,
-      pass: b.kib * 1024 < 600 * 1000,
+      pass: b.kib * 1024 < BUNDLE_BUDGET_KB * 1000,
     });
   const big = inputs.erasure.sizes.find((s) => s.documents === 10000) as
     Record<string, number> | undefined;

@@ -17,6 +17,13 @@ export interface DeploymentConfig {
   readonly functionLogRetentionDays: number;
   /** E-mail addresses subscribed to the alarm topic (each confirms by e-mail). May be empty. */
   readonly alarmEmails: readonly string[];
+  /**
+   * Age in days of the oldest document waiting for a closure that raises an alarm (context
+   * `waitingForClosureAlarmDays`): a producer that never sends account closures leaves documents
+   * whose retention never starts. Default 1096 (three years: the shortest retention counted from
+   * the end of a relationship, prospect contacts).
+   */
+  readonly waitingForClosureAlarmDays: number;
   /** How each queue-fed function scales (context `scaling`, over {@link DEFAULT_QUEUE_SCALING}). */
   readonly scaling: Readonly<Record<QueueFedFunctionName, QueueScaling>>;
 }
@@ -134,10 +141,22 @@ export function loadDeploymentConfig(
         `(${LOG_GROUP_RETENTION_DAYS.join(', ')}), got ${JSON.stringify(rawLogGroupDays)}`,
     );
   }
+  const rawWaiting = context('waitingForClosureAlarmDays');
+  const waitingForClosureAlarmDays = rawWaiting === undefined ? 1096 : Number(rawWaiting);
+  if (
+    !Number.isInteger(waitingForClosureAlarmDays) ||
+    waitingForClosureAlarmDays < 1 ||
+    waitingForClosureAlarmDays > 36500
+  ) {
+    throw new InvalidDeploymentConfigError(
+      `waitingForClosureAlarmDays must be a whole number of days between 1 and 36500, got ${JSON.stringify(rawWaiting)}`,
+    );
+  }
   return {
     region,
     logRetentionDays,
     functionLogRetentionDays,
+    waitingForClosureAlarmDays,
     alarmEmails: parseAlarmEmails(context('alarmEmail')),
     scaling: parseScaling(context('scaling'), context('accountConcurrency'), otherReserved),
   };

@@ -7,7 +7,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as snsSubscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { OVERDUE_REQUESTS_METRIC } from '../../shared/operations/overdue-requests';
+import { SWEEP_METRICS } from '../../shared/operations/sweep-metrics';
 
 /** Properties of {@link PipelineAlarms}. */
 export interface PipelineAlarmsProps {
@@ -22,17 +22,17 @@ export interface PipelineAlarmsProps {
   /** Age of the oldest message that means the pipeline is stuck. @default 15 minutes */
   readonly maxMessageAge?: Duration;
   /**
-   * The overdue-requests metric (GDPR Art. 12(3): a request answered within a month), when the
-   * pipeline emits one.
-   * @default `OVERDUE_REQUESTS_METRIC`: PrivacyOps / OverdueRequests, dimension
-   * service=retention-sweep, what the retention sweeper emits every run
+   * Age in days of the oldest document waiting for a closure above which an alarm is raised
+   * (the sweeper's `OldestWaitingForClosureDays`).
+   * @default 1096 (three years)
    */
-  readonly overdueRequestsMetric?: cloudwatch.IMetric;
+  readonly waitingForClosureAlarmDays?: number;
 }
 
 /**
  * The pipeline's alarms, all to one KMS-encrypted, TLS-only SNS topic: dead-letter depth > 0,
- * age of the oldest message of each work queue, and overdue data-subject requests. Refuses a
+ * age of the oldest message of each work queue, overdue data-subject requests, and documents
+ * waiting too long for a closure. Refuses a
  * maximum message age under one minute or over the queues' four-day default retention, an
  * invalid e-mail address, and an empty set of queues.
  */
@@ -74,14 +74,14 @@ export class PipelineAlarms extends Construct {
     this.alarm(
       'OverdueRequests',
       'a data-subject request is past its one-month deadline (GDPR Art. 12(3)); run the overdue-requests named query',
-      props.overdueRequestsMetric ??
-        new cloudwatch.Metric({
-          namespace: OVERDUE_REQUESTS_METRIC.namespace,
-          metricName: OVERDUE_REQUESTS_METRIC.name,
-          dimensionsMap: { service: OVERDUE_REQUESTS_METRIC.service },
-          period: Duration.hours(1),
-          statistic: cloudwatch.Stats.MAXIMUM,
-        }),
+      sweepMetric(SWEEP_METRICS.overdueRequests),
+    );
+    const waitingDays = props.waitingForClosureAlarmDays ?? 1096;
+    this.alarm(
+      'WaitingForClosure',
+      `a document has waited more than ${waitingDays} days for the end of its relationship; check that its producer sends account closures (waiting-for-closure named query)`,
+      sweepMetric(SWEEP_METRICS.oldestWaitingForClosureDays),
+      waitingDays,
     );
   }
 
@@ -127,6 +127,17 @@ export class PipelineAlarms extends Construct {
     alarm.addOkAction(this.action);
     this.alarms[name] = alarm;
   }
+}
+
+/** A metric the retention sweeper emits every run (hourly), at its maximum over the hour. */
+function sweepMetric(metricName: string): cloudwatch.Metric {
+  return new cloudwatch.Metric({
+    namespace: SWEEP_METRICS.namespace,
+    metricName,
+    dimensionsMap: { service: SWEEP_METRICS.service },
+    period: Duration.hours(1),
+    statistic: cloudwatch.Stats.MAXIMUM,
+  });
 }
 
 /** Refuses a maximum message age outside 1 minute–4 days, no dead-letter queue, a bad e-mail. */

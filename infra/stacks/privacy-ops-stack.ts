@@ -92,6 +92,7 @@ export class PrivacyOpsStack extends Stack {
     const alarms = new PipelineAlarms(this, 'Alarms', {
       topicKey: keys.operations,
       alarmEmails: config.alarmEmails,
+      waitingForClosureAlarmDays: config.waitingForClosureAlarmDays,
       deadLetterQueues: {
         DeadLetterQueue: ingress.deadLetterQueue,
         InvocationFailureQueue: invocationFailures,
@@ -266,6 +267,14 @@ export class PrivacyOpsStack extends Stack {
           indexName: 'open-requests',
           partitionKey: text('openRequestShard'),
           sortKey: text('deadline'),
+        },
+        // Sparse: only documents whose clock waits for a closure carry waitingShard; the sweeper
+        // reads counts and the oldest upload time: keys only.
+        {
+          indexName: 'waiting-for-closure',
+          partitionKey: text('waitingShard'),
+          sortKey: text('eventTime'),
+          projectionType: dynamodb.ProjectionType.KEYS_ONLY,
         },
       ],
       noBackupPlanReason:

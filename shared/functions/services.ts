@@ -1,4 +1,5 @@
 import { Logger } from '@aws-lambda-powertools/logger';
+import type { Tracer } from '@aws-lambda-powertools/tracer';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { KMSClient } from '@aws-sdk/client-kms';
@@ -8,6 +9,7 @@ import type { EventType } from '../../events';
 import { createDynamoClient, createDynamoDocumentClient } from '../aws/dynamodb';
 import { createKmsClient } from '../aws/kms';
 import { createS3Client } from '../aws/s3';
+import { functionTracer } from '../aws/tracing';
 import { createSqsClient } from '../aws/sqs';
 import type { IdempotencyTable } from '../batch/batch-services';
 import { DeadLetterRouter } from '../batch/dead-letter';
@@ -87,7 +89,12 @@ type ConfigOf<S extends ServiceName> = {
   readonly [F in keyof (typeof SERVICE_VARIABLES)[S]]: string;
 };
 
-/** The AWS clients of one function, each made once, when a service first needs it. */
+/**
+ * The AWS clients of one function, each made once, when a service first needs it, and traced:
+ * in Lambda (active tracing) every call is an X-Ray subsegment of the invocation, recording no
+ * producer-chosen value (see `functionTracer`); elsewhere (the local runtime, tests) the tracer is
+ * off and the clients are left as they are.
+ */
 class FunctionClients {
   private made: {
     s3?: S3Client;
@@ -96,12 +103,17 @@ class FunctionClients {
     kms?: KMSClient;
     sqs?: SQSClient;
   } = {};
-  constructor(private readonly env: NodeJS.ProcessEnv) {}
-  s3 = () => (this.made.s3 ??= createS3Client(this.env));
-  dynamo = () => (this.made.dynamo ??= createDynamoClient(this.env));
+  constructor(
+    private readonly env: NodeJS.ProcessEnv,
+    private readonly tracer: Tracer,
+  ) {}
+  private traced = <C>(client: C): C => this.tracer.captureAWSv3Client(client);
+  s3 = () => (this.made.s3 ??= this.traced(createS3Client(this.env)));
+  dynamo = () => (this.made.dynamo ??= this.traced(createDynamoClient(this.env)));
+  // The document client sends through the traced client's middleware stack.
   documents = () => (this.made.documents ??= createDynamoDocumentClient(this.dynamo()));
-  kms = () => (this.made.kms ??= createKmsClient(this.env));
-  sqs = () => (this.made.sqs ??= createSqsClient(this.env));
+  kms = () => (this.made.kms ??= this.traced(createKmsClient(this.env)));
+  sqs = () => (this.made.sqs ??= this.traced(createSqsClient(this.env)));
 }
 
 /** The function a service is built for. */
@@ -176,7 +188,9 @@ export function functionServices<N extends FunctionName>(
   name: N,
   env: NodeJS.ProcessEnv = process.env,
 ): FunctionServices<N> {
-  const on: Builder = { name, env, clients: new FunctionClients(env) };
+  // Tracer and logger read their settings (POWERTOOLS_SERVICE_NAME, AWS_EXECUTION_ENV) from the
+  // process environment, as Powertools does.
+  const on: Builder = { name, env, clients: new FunctionClients(env, functionTracer()) };
   const services: Record<string, unknown> = {
     logger: new Logger(),
     now: () => new Date(),

@@ -3,12 +3,13 @@ import type { LogEntry } from '../processing-log/writer';
 import {
   allExpiryShards,
   allOpenRequestShards,
+  allWaitingShards,
   DEFERRED_BY_LEGAL_HOLD,
   type DocumentItem,
   type RequestItem,
 } from '../retention/retention-items';
 import type { OperationContext } from './context';
-import { OVERDUE_REQUESTS_METRIC } from './overdue-requests';
+import { SWEEP_METRICS } from './sweep-metrics';
 import { DocumentExpiry } from './retention-expiry';
 
 /** What the sweeper emits its metrics through: a Powertools `Metrics` (EMF on stdout). */
@@ -16,21 +17,21 @@ export type SweepMetrics = Pick<Metrics, 'addMetric' | 'publishStoredMetrics'>;
 
 /**
  * The sweeper's default metrics: a Powertools `Metrics` whose namespace and `service` dimension
- * are those of {@link OVERDUE_REQUESTS_METRIC}, set explicitly so that no environment variable
+ * are those of {@link SWEEP_METRICS}, set explicitly so that no environment variable
  * (`POWERTOOLS_SERVICE_NAME`, `POWERTOOLS_METRICS_NAMESPACE`) can move the metric away from its
  * alarm.
  */
 export function sweepMetrics(): Metrics {
   return new Metrics({
-    namespace: OVERDUE_REQUESTS_METRIC.namespace,
-    serviceName: OVERDUE_REQUESTS_METRIC.service,
+    namespace: SWEEP_METRICS.namespace,
+    serviceName: SWEEP_METRICS.service,
   });
 }
 
 /** Options of a {@link RetentionSweeper}. */
 export interface RetentionSweeperOptions {
   /**
-   * Where `OverdueRequests` goes.
+   * Where the sweep's metrics go (see {@link SWEEP_METRICS}).
    * @default {@link sweepMetrics}
    */
   readonly metrics?: SweepMetrics;
@@ -60,6 +61,10 @@ export interface SweepResult {
   readonly overdueRequests: number;
   /** Erasure requests deferred by a legal hold that this run found done and completed. */
   readonly completedRequests: number;
+  /** Documents whose clock waits for a closure: the `WaitingForClosure` metric of this run. */
+  readonly waitingForClosure: number;
+  /** Age in whole days of the oldest of them (0 when none): `OldestWaitingForClosureDays`. */
+  readonly oldestWaitingForClosureDays: number;
   readonly entries: LogEntry[];
 }
 
@@ -112,7 +117,14 @@ export class RetentionSweeper {
       failure = error;
     }
     const requests = await this.reviewRequests(log);
-    this.metrics.addMetric(OVERDUE_REQUESTS_METRIC.name, MetricUnit.Count, requests.overdue);
+    const waiting = await this.reviewWaiting();
+    this.metrics.addMetric(SWEEP_METRICS.overdueRequests, MetricUnit.Count, requests.overdue);
+    this.metrics.addMetric(SWEEP_METRICS.waitingForClosure, MetricUnit.Count, waiting.count);
+    this.metrics.addMetric(
+      SWEEP_METRICS.oldestWaitingForClosureDays,
+      MetricUnit.Count,
+      waiting.oldestDays,
+    );
     this.metrics.publishStoredMetrics();
     if (!documents) throw failure;
     return {
@@ -121,6 +133,8 @@ export class RetentionSweeper {
       openRequests: requests.open,
       overdueRequests: requests.overdue,
       completedRequests: requests.completed,
+      waitingForClosure: waiting.count,
+      oldestWaitingForClosureDays: waiting.oldestDays,
     };
   }
 
@@ -204,6 +218,26 @@ export class RetentionSweeper {
     for (const request of done)
       await this.ctx.store.completeRequest(request, now, 'erased-after-legal-hold');
     return { open, overdue, completed: done.length, entries };
+  }
+
+  /**
+   * Counts the documents waiting for a closure (every shard of the sparse `waiting-for-closure`
+   * index, no scan) and the age in whole days of the oldest: a producer that never sends the
+   * closure shows as an age that only grows.
+   */
+  private async reviewWaiting(): Promise<{ count: number; oldestDays: number }> {
+    const shards = await Promise.all(
+      allWaitingShards().map((shard) => this.ctx.store.waitingShard(shard)),
+    );
+    const count = shards.reduce((sum, s) => sum + s.count, 0);
+    const oldest = shards
+      .map((s) => s.oldest)
+      .filter((t) => t !== undefined)
+      .sort()[0];
+    const oldestDays = oldest
+      ? Math.max(0, Math.floor((this.ctx.now().getTime() - Date.parse(oldest)) / 86_400_000))
+      : 0;
+    return { count, oldestDays };
   }
 
   /** True when an erasure deferred by a legal hold has nothing left to erase. */

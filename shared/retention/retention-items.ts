@@ -23,6 +23,13 @@ export const EXPIRY_SHARDS = 16;
  */
 export const OPEN_REQUEST_SHARDS = 4;
 
+/**
+ * Number of partitions of the `waiting-for-closure` index: written once per document whose clock
+ * waits for a closure and once more when the closure starts it, so 4 shards spread an onboarding's
+ * burst of uploads; the sweeper reads each shard's oldest entry and count every run.
+ */
+export const WAITING_SHARDS = 4;
+
 /** `outcome` of an erasure request deferred by a legal hold: open until the erasure has run. */
 export const DEFERRED_BY_LEGAL_HOLD = 'deferred-by-legal-hold';
 
@@ -109,6 +116,11 @@ export interface DocumentItem extends EventReceipt {
   expiresAt?: number;
   /** Partition of the `by-expiry` index: present only with `expiresAt`. */
   expiryShard?: string;
+  /**
+   * Partition of the `waiting-for-closure` index (sorted by `eventTime`: since when it waits):
+   * present only while the document's clock waits for the end of a relationship.
+   */
+  waitingShard?: string;
   /**
    * The last change of its due date by a policy change (`privacy-ops retention apply`): the run,
    * the due dates before and after. Lets an interrupted run log what it changed before it stopped.
@@ -273,35 +285,45 @@ export function subjectKey(tenant: string, subject: string): string {
   return `T#${tenant}#S#${subject}`;
 }
 
-/** The `by-expiry` shard of an item: a hash of its key modulo {@link EXPIRY_SHARDS}. */
-export function expiryShardOf(pk: string, sk: string): string {
-  const n = createHash('sha256').update(`${pk}|${sk}`).digest()[0] % EXPIRY_SHARDS;
-  return `E${n.toString(16).padStart(2, '0')}`;
+/** Shard `n` of an index whose shards are named `prefix` + two hex digits. */
+function shardName(prefix: string, n: number): string {
+  return `${prefix}${n.toString(16).padStart(2, '0')}`;
 }
+
+/** The shard of an item among `count`: a hash of its key, so writes spread evenly. */
+function shardOf(prefix: string, count: number, pk: string, sk: string): string {
+  return shardName(prefix, createHash('sha256').update(`${pk}|${sk}`).digest()[0] % count);
+}
+
+/** Every shard of an index of `count` shards named `prefix` + two hex digits. */
+function allShards(prefix: string, count: number): string[] {
+  return Array.from({ length: count }, (_, n) => shardName(prefix, n));
+}
+
+/** The `by-expiry` shard of an item (one of {@link EXPIRY_SHARDS}). */
+export const expiryShardOf = (pk: string, sk: string) => shardOf('E', EXPIRY_SHARDS, pk, sk);
 
 /** Every shard of the `by-expiry` index. */
-export function allExpiryShards(): string[] {
-  return Array.from({ length: EXPIRY_SHARDS }, (_, n) => `E${n.toString(16).padStart(2, '0')}`);
-}
+export const allExpiryShards = () => allShards('E', EXPIRY_SHARDS);
 
-/** The `open-requests` shard of a request: a hash of its key modulo {@link OPEN_REQUEST_SHARDS}. */
-export function openRequestShardOf(pk: string, sk: string): string {
-  const n = createHash('sha256').update(`${pk}|${sk}`).digest()[0] % OPEN_REQUEST_SHARDS;
-  return `R${n.toString(16).padStart(2, '0')}`;
-}
+/** The `open-requests` shard of a request (one of {@link OPEN_REQUEST_SHARDS}). */
+export const openRequestShardOf = (pk: string, sk: string) =>
+  shardOf('R', OPEN_REQUEST_SHARDS, pk, sk);
 
 /** Every shard of the `open-requests` index. */
-export function allOpenRequestShards(): string[] {
-  return Array.from(
-    { length: OPEN_REQUEST_SHARDS },
-    (_, n) => `R${n.toString(16).padStart(2, '0')}`,
-  );
-}
+export const allOpenRequestShards = () => allShards('R', OPEN_REQUEST_SHARDS);
+
+/** The `waiting-for-closure` shard of a document (one of {@link WAITING_SHARDS}). */
+export const waitingShardOf = (pk: string, sk: string) => shardOf('W', WAITING_SHARDS, pk, sk);
+
+/** Every shard of the `waiting-for-closure` index. */
+export const allWaitingShards = () => allShards('W', WAITING_SHARDS);
 
 /**
- * Recomputes a document's derived fields from its facts: `state`, and `expiresAt` +
- * `expiryShard`, which exist only when it is scheduled (`dueAt` known) and not held, so TTL can
- * never fire during a hold.
+ * Recomputes a document's derived fields from its facts: `state`; `expiresAt` + `expiryShard`,
+ * which exist only when it is scheduled (`dueAt` known) and not held, so TTL can never fire during
+ * a hold; and `waitingShard`, which exists only while its clock waits for the end
+ * of a relationship (no `dueAt`, held or restricted included: nothing has started its clock).
  */
 export function reschedule(item: DocumentItem): DocumentItem {
   const next: DocumentItem = { ...item };
@@ -320,6 +342,8 @@ export function reschedule(item: DocumentItem): DocumentItem {
     delete next.expiresAt;
     delete next.expiryShard;
   }
+  if (next.dueAt) delete next.waitingShard;
+  else next.waitingShard = waitingShardOf(next.pk, next.sk);
   return next;
 }
 

@@ -34,6 +34,20 @@ export const EXPIRY_INDEX = 'by-expiry';
  */
 export const OPEN_REQUESTS_INDEX = 'open-requests';
 
+/**
+ * Name of the sparse index of documents whose clock waits for the end of a relationship:
+ * partition `waitingShard`, present only while no closure has started the clock, sort `eventTime`
+ * (since when it waits). The sweeper reads each shard's count and oldest entry every run.
+ */
+export const WAITING_FOR_CLOSURE_INDEX = 'waiting-for-closure';
+
+/** The documents of one `waiting-for-closure` shard: how many, and since when the oldest waits. */
+export interface WaitingShard {
+  readonly count: number;
+  /** Upload event time (ISO) of the oldest; absent when the shard is empty. */
+  readonly oldest?: string;
+}
+
 /** Thrown when an item changed between read and write: retry the operation (transient). */
 export class ConcurrentChangeError extends TransientError {
   constructor(what: string, cause?: unknown) {
@@ -526,6 +540,31 @@ export class RetentionStore {
       }),
     );
     return { items: (page.Items ?? []) as RequestItem[], next: page.LastEvaluatedKey };
+  }
+
+  /** How many documents of one `waiting-for-closure` shard wait, and the oldest's event time. */
+  async waitingShard(shard: string): Promise<WaitingShard> {
+    const query = {
+      TableName: this.table,
+      IndexName: WAITING_FOR_CLOSURE_INDEX,
+      KeyConditionExpression: 'waitingShard = :s',
+      ExpressionAttributeValues: { ':s': shard },
+    };
+    const first = await this.dynamo.send(
+      new QueryCommand({ ...query, ScanIndexForward: true, Limit: 1 }),
+    );
+    const oldest = first.Items?.[0]?.eventTime as string | undefined;
+    if (!oldest) return { count: 0 };
+    let count = 0;
+    let start: Record<string, unknown> | undefined;
+    do {
+      const page = await this.dynamo.send(
+        new QueryCommand({ ...query, Select: 'COUNT', ExclusiveStartKey: start }),
+      );
+      count += page.Count ?? 0;
+      start = page.LastEvaluatedKey;
+    } while (start);
+    return { count, oldest };
   }
 
   /** One page of due documents of one `by-expiry` shard (`expiresAt <= nowSeconds`). */

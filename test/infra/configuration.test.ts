@@ -23,6 +23,12 @@ describe('invalid configuration is rejected before any construct is built', () =
     );
   });
 
+  it.each([0, 1.5, 'never', 36501])('waitingForClosureAlarmDays %p', (value) => {
+    expect(build({ waitingForClosureAlarmDays: value })).toThrow(
+      /waitingForClosureAlarmDays must be a whole number of days/,
+    );
+  });
+
   it.each(['ops', 'ops@example', 'ops@example.eu;dpo@example.eu', 42])('alarmEmail %p', (value) => {
     expect(build({ alarmEmail: value })).toThrow(/alarmEmail must be an e-mail address/);
   });
@@ -33,6 +39,7 @@ describe('invalid configuration is rejected before any construct is built', () =
       region: 'eu-west-3',
       logRetentionDays: 3653,
       functionLogRetentionDays: 365,
+      waitingForClosureAlarmDays: 1096,
       alarmEmails: [],
       scaling: DEFAULT_QUEUE_SCALING,
     });

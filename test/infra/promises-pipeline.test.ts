@@ -4,7 +4,7 @@ import { Match } from 'aws-cdk-lib/assertions';
 import { RESOURCE_STAR_ACTIONS } from '../../infra/constructs/function-role';
 import { ENTRY_METADATA_KEY } from '../../infra/constructs/pipeline-function';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import { OVERDUE_REQUESTS_METRIC } from '../../shared/operations/overdue-requests';
+import { SWEEP_METRICS } from '../../shared/operations/sweep-metrics';
 import { sweepMetrics } from '../../shared/operations/retention-sweep';
 import { resources, statements, template, WIRE_CONTRACT_OUTPUTS } from './stack-template';
 
@@ -146,41 +146,52 @@ describe('alarms: overdue requests and failures reach a person', () => {
     });
   });
 
-  it('watches exactly the OverdueRequests metric the sweeper emits (namespace, name, service dimension)', () => {
+  it('alarms on exactly the metrics the sweeper emits (namespace, names, service dimension), each at its threshold', () => {
     // Prepare: what the sweeper's Powertools Metrics writes (EMF) for one run
     const metrics = sweepMetrics();
-    metrics.addMetric(OVERDUE_REQUESTS_METRIC.name, MetricUnit.Count, 0);
+    for (const name of [
+      SWEEP_METRICS.overdueRequests,
+      SWEEP_METRICS.waitingForClosure,
+      SWEEP_METRICS.oldestWaitingForClosureDays,
+    ])
+      metrics.addMetric(name, MetricUnit.Count, 0);
     const emf = metrics.serializeMetrics();
     metrics.clearMetrics();
     const [directive] = emf._aws.CloudWatchMetrics;
-    const emitted = {
-      namespace: directive.Namespace,
-      names: directive.Metrics.map((m) => m.Name),
-      dimensions: directive.Dimensions.flat().map((d) => [d, (emf as any)[d]]),
-    };
+    const dimensions = directive.Dimensions.flat().map((d) => ({
+      Name: d,
+      Value: (emf as any)[d],
+    }));
+    const alarmOf = (t: ReturnType<typeof template>, name: string) =>
+      Object.values(resources('AWS::CloudWatch::Alarm', t))
+        .filter((a) => a.Properties!.MetricName === name)
+        .map((a) => a.Properties);
     // Act
-    const alarms = Object.values(resources('AWS::CloudWatch::Alarm')).filter(
-      (a) => a.Properties!.MetricName === OVERDUE_REQUESTS_METRIC.name,
-    );
-    const sweep = Object.values(resources('AWS::Lambda::Function')).find(
+    const t = template();
+    const tuned = template('eu-west-3', { waitingForClosureAlarmDays: '365' });
+    const sweep = Object.values(resources('AWS::Lambda::Function', t)).find(
       (f) => (f as any).Metadata?.[ENTRY_METADATA_KEY] === 'functions/retention-sweep.ts',
     );
-    // Assess
-    expect(emitted).toEqual({
-      namespace: 'PrivacyOps',
-      names: ['OverdueRequests'],
-      dimensions: [['service', 'retention-sweep']],
-    });
-    expect(alarms).toHaveLength(1);
-    expect(alarms[0].Properties).toMatchObject({
-      Namespace: emitted.namespace,
-      MetricName: emitted.names[0],
-      Dimensions: emitted.dimensions.map(([Name, Value]) => ({ Name, Value })),
-      Threshold: 0,
-      ComparisonOperator: 'GreaterThanThreshold',
-    });
+    // Assess: one namespace for every metric, the sweeper's service as its only dimension
+    expect(directive.Namespace).toBe('PrivacyOps');
+    expect(dimensions).toEqual([{ Name: 'service', Value: 'retention-sweep' }]);
+    const watched = { Namespace: directive.Namespace, Dimensions: dimensions };
+    expect(alarmOf(t, SWEEP_METRICS.overdueRequests)).toEqual([
+      expect.objectContaining({ ...watched, Threshold: 0, Statistic: 'Maximum' }),
+    ]);
+    expect(alarmOf(t, SWEEP_METRICS.oldestWaitingForClosureDays)).toEqual([
+      expect.objectContaining({ ...watched, Threshold: 1096, Period: 3600 }),
+    ]);
+    expect(alarmOf(tuned, SWEEP_METRICS.oldestWaitingForClosureDays)).toEqual([
+      expect.objectContaining({ Threshold: 365 }),
+    ]);
+    for (const alarm of alarmOf(t, SWEEP_METRICS.oldestWaitingForClosureDays))
+      expect(alarm!.ComparisonOperator).toBe('GreaterThanThreshold');
+    expect(directive.Metrics.map((m) => m.Name).sort()).toEqual(
+      ['OldestWaitingForClosureDays', 'OverdueRequests', 'WaitingForClosure'].sort(),
+    );
     expect(sweep?.Properties!.Environment.Variables.POWERTOOLS_SERVICE_NAME).toBe(
-      OVERDUE_REQUESTS_METRIC.service,
+      SWEEP_METRICS.service,
     );
   });
 

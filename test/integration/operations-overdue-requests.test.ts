@@ -1,5 +1,5 @@
 import type { Metrics } from '@aws-lambda-powertools/metrics';
-import { OVERDUE_REQUESTS_METRIC } from '../../shared/operations/overdue-requests';
+import { SWEEP_METRICS } from '../../shared/operations/sweep-metrics';
 import { RetentionSweeper, sweepMetrics } from '../../shared/operations/retention-sweep';
 import { subjectKey } from '../../shared/retention/retention-items';
 import { startOperationsHarness, type OperationsHarness } from './operations-harness';
@@ -28,7 +28,7 @@ function overdueOf(emf: Emf) {
     namespace: directive.Namespace,
     dimensions: directive.Dimensions,
     service: emf.service,
-    value: emf[OVERDUE_REQUESTS_METRIC.name],
+    value: emf[SWEEP_METRICS.overdueRequests],
   };
 }
 
@@ -98,9 +98,9 @@ describe('overdue requests: open requests past their deadline are counted and al
     expect(heldSweep).toMatchObject({ openRequests: 1, overdueRequests: 1, completedRequests: 0 });
     expect(during.emitted.map(overdueOf)).toEqual([
       {
-        namespace: OVERDUE_REQUESTS_METRIC.namespace,
+        namespace: SWEEP_METRICS.namespace,
         dimensions: [['service']],
-        service: OVERDUE_REQUESTS_METRIC.service,
+        service: SWEEP_METRICS.service,
         value: 1,
       },
     ]);

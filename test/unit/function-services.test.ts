@@ -78,3 +78,35 @@ describe('functionServices', () => {
     });
   });
 });
+
+describe('tracing', () => {
+  /** The middleware names of the AWS clients a function's services hold in the open. */
+  function clientMiddleware(execution: string | undefined): Record<string, string[]> {
+    const saved = process.env.AWS_EXECUTION_ENV;
+    if (execution === undefined) delete process.env.AWS_EXECUTION_ENV;
+    else process.env.AWS_EXECUTION_ENV = execution;
+    try {
+      const upload = functionServices('document-upload', environmentFor('document-upload'));
+      const intake = functionServices('intake', environmentFor('intake'));
+      return {
+        s3: upload.uploads.s3.middlewareStack.identify(),
+        dynamodb: upload.idempotency.dynamo.middlewareStack.identify(),
+        sqs: intake.operationQueues.sqs.middlewareStack.identify(),
+      };
+    } finally {
+      if (saved === undefined) delete process.env.AWS_EXECUTION_ENV;
+      else process.env.AWS_EXECUTION_ENV = saved;
+    }
+  }
+
+  it('traces every AWS client of a function running in Lambda, and none in the local runtime', () => {
+    // Act
+    const inLambda = clientMiddleware('AWS_Lambda_nodejs24.x');
+    const local = clientMiddleware(undefined);
+    // Assess: X-Ray's SDK instrumentation on each client in Lambda, absent locally
+    for (const steps of Object.values(inLambda))
+      expect(steps).toContainEqual(expect.stringMatching(/^XRaySDKInstrumentation/));
+    for (const steps of Object.values(local))
+      expect(steps).not.toContainEqual(expect.stringMatching(/^XRaySDKInstrumentation/));
+  });
+});
