@@ -175,6 +175,7 @@ const BINDINGS: { readonly [S in ServiceName]: ServiceBinding<S> } = {
     },
   },
   policy: { values: () => ({}), grant: () => undefined },
+  producers: { values: () => ({}), grant: () => undefined },
   // The checkpointer lists and reads the log, writes checkpoint entries, and signs with the
   // checkpoint key (whose key policy names its role: see CheckpointSigningKey).
   checkpoints: {
