@@ -120,6 +120,20 @@ export function redrivenEntry(m: DeadLetter): LogEntry {
   };
 }
 
+/**
+ * Why `dlq redrive` leaves a dead letter where it is, or undefined when it may go back. The intake
+ * remembers a body it refused and drops it if it comes again: a message it would still refuse
+ * stays, or it would be lost. A message refused as outside its producer's registration stays too:
+ * sent back, it would come from the operator's principal, and be judged by that registration
+ * instead of its producer's; the producer sends it again once registered.
+ */
+export function redriveRefusal(m: DeadLetter, uploadBucket: string): string | undefined {
+  if (m.reason.startsWith('producer-not-authorised:'))
+    return `${m.reason}: the producer sends it again once registered`;
+  const decision = decideIngressMessage(m.body, { uploadBucket });
+  return decision.ok ? undefined : `the intake still refuses it (${decision.error.reason})`;
+}
+
 async function redrive(
   queue: DeadLetterQueue,
   env: CliEnvironment,
@@ -139,11 +153,9 @@ async function redrive(
       const matching = messages.filter((m) => !flags.reason || m.reason === flags.reason);
       const ready: DeadLetter[] = [];
       for (const m of matching) {
-        // The intake remembers a body it refused and drops it if it comes again: never send one
-        // it would still refuse, or it would be lost.
-        const decision = decideIngressMessage(m.body, { uploadBucket });
-        if (decision.ok) ready.push(m);
-        else io.err(`left ${m.messageId}: the intake still refuses it (${decision.error.reason})`);
+        const refusal = redriveRefusal(m, uploadBucket);
+        if (refusal === undefined) ready.push(m);
+        else io.err(`left ${m.messageId}: ${refusal}`);
       }
       const verb = flags['dry-run'] ? 'would redrive' : 'redriving';
       for (const m of ready) io.out(`${verb} ${m.messageId} (${m.reason})`);

@@ -10,6 +10,7 @@ import {
 import { loadDeploymentConfig, partnerRegion } from './config';
 import { CheckpointAnchorStack } from './stacks/checkpoint-anchor-stack';
 import { PrivacyOpsStack } from './stacks/privacy-ops-stack';
+import type { ProducerRegistry } from '../shared/intake/producer-registry';
 
 /**
  * The five security rule packs every synthesis runs (cdk-nag v3). Any finding that is not
@@ -30,11 +31,12 @@ export function securityRulePacks(app: App): NagPack[] {
  * Builds the CDK app: the privacy-ops stack in the configured EU region and the anchor of its
  * checkpoints in the other region of the EU pair (deployed first), checked by the five
  * security rule packs on every synthesis (`securityChecks: false` only for tooling that runs
- * the packs itself, e.g. to list findings).
+ * the packs itself, e.g. to list findings). The producers admitted are config/producers.json's
+ * (the file bundled into the intake) unless a test gives others.
  */
 export function buildApp(
   app: App = new App(),
-  options: { readonly securityChecks?: boolean } = {},
+  options: { readonly securityChecks?: boolean; readonly producers?: ProducerRegistry } = {},
 ): App {
   const config = loadDeploymentConfig((key) => app.node.tryGetContext(key));
   const account = process.env.CDK_DEFAULT_ACCOUNT;
@@ -46,6 +48,7 @@ export function buildApp(
   const pipeline = new PrivacyOpsStack(app, 'PrivacyOps', {
     env: { region: config.region, account },
     config,
+    producers: options.producers,
     description: 'privacy-ops: GDPR retention, erasure, export and processing log (EU only)',
   });
   pipeline.addStackDependency(anchor, 'the log bucket replicates its checkpoints to the anchor');

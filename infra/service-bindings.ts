@@ -1,3 +1,4 @@
+import { Stack } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -52,11 +53,70 @@ function onBucket(
   if (actions.bucket) allow(fn, actions.bucket, [bucket.bucketArn]);
 }
 
-/** Item actions on `table`; writes also let DynamoDB encrypt with the table's key. */
+/** A service that encrypts with a project key on a function's behalf. */
+export type KeyService = 's3' | 'dynamodb' | 'sqs';
+
+/** What a service does with the key for a function: read (decrypt) or also write (encrypt). */
+const KEY_ACTIONS = {
+  decrypt: ['kms:Decrypt'],
+  encrypt: ['kms:Encrypt', 'kms:ReEncrypt*', 'kms:GenerateDataKey*'],
+  'encrypt-decrypt': ['kms:Decrypt', 'kms:Encrypt', 'kms:ReEncrypt*', 'kms:GenerateDataKey*'],
+} as const;
+
+/**
+ * Lets `fn` use `key` only through `service` (`kms:ViaService`): S3 SSE-KMS, DynamoDB or SQS
+ * encryption at rest, on the function's behalf; never a direct KMS call with that key.
+ * DynamoDB also describes the key.
+ */
+export function grantKeyThrough(
+  fn: iam.IGrantable,
+  key: kms.IKey | undefined,
+  service: KeyService,
+  use: keyof typeof KEY_ACTIONS,
+): void {
+  if (!key) return;
+  const actions: string[] = [...KEY_ACTIONS[use]];
+  if (service === 'dynamodb') actions.push('kms:DescribeKey');
+  fn.grantPrincipal.addToPrincipalPolicy(
+    new iam.PolicyStatement({
+      actions,
+      resources: [key.keyArn],
+      conditions: {
+        StringEquals: { 'kms:ViaService': `${service}.${Stack.of(key).region}.amazonaws.com` },
+      },
+    }),
+  );
+}
+
+/** The item actions of a read-write grant on a table (as CDK's `grantReadWriteData`). */
+const READ_WRITE_ITEMS = [
+  'dynamodb:BatchGetItem',
+  'dynamodb:GetRecords',
+  'dynamodb:GetShardIterator',
+  'dynamodb:Query',
+  'dynamodb:GetItem',
+  'dynamodb:Scan',
+  'dynamodb:ConditionCheckItem',
+  'dynamodb:BatchWriteItem',
+  'dynamodb:PutItem',
+  'dynamodb:UpdateItem',
+  'dynamodb:DeleteItem',
+  'dynamodb:DescribeTable',
+];
+
+/** Item actions on `table`; DynamoDB decrypts (and on writes encrypts) with the table's key. */
 function onItems(fn: iam.IGrantable, table: dynamodb.ITable, actions: string[], writes: boolean) {
   table.grant(fn, ...actions);
-  if (writes) table.encryptionKey?.grantEncryptDecrypt(fn);
-  else table.encryptionKey?.grantDecrypt(fn);
+  grantKeyThrough(fn, table.encryptionKey, 'dynamodb', writes ? 'encrypt-decrypt' : 'decrypt');
+}
+
+/** The queue actions of sending (as CDK's `grantSendMessages`). */
+const SEND_MESSAGES = ['sqs:SendMessage', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl'];
+
+/** Sends to `queue`; SQS encrypts with the queue's key. */
+export function sendTo(fn: iam.IGrantable, queue: sqs.IQueue): void {
+  queue.grant(fn, ...SEND_MESSAGES);
+  grantKeyThrough(fn, queue.encryptionMasterKey, 'sqs', 'encrypt-decrypt');
 }
 
 // Every use of the documents key must carry the tenant as encryption context, so a function
@@ -80,8 +140,12 @@ const log: ServiceBinding<'log'> = {
       objects: ['s3:PutObject', 's3:GetObject'],
       bucket: ['s3:ListBucket'],
     });
-    if (access === 'append-read') r.logBucket.encryptionKey?.grantEncryptDecrypt(fn);
-    else r.logBucket.encryptionKey?.grantEncrypt(fn);
+    grantKeyThrough(
+      fn,
+      r.logBucket.encryptionKey,
+      's3',
+      access === 'append-read' ? 'encrypt-decrypt' : 'encrypt',
+    );
   },
 };
 
@@ -101,14 +165,14 @@ const vault: ServiceBinding<'vault'> = {
     }
     if (access === 'read') {
       onBucket(fn, bucket, { objects: ['s3:GetObject'], bucket: ['s3:ListBucket'] });
-      bucket.encryptionKey?.grantDecrypt(fn);
+      grantKeyThrough(fn, bucket.encryptionKey, 's3', 'decrypt');
     } else {
       // An upload older than an erasure removes what a crashed earlier attempt stored.
       onBucket(fn, bucket, {
         objects: ['s3:PutObject', ...deleteVersions],
         bucket: ['s3:ListBucketVersions'],
       });
-      bucket.encryptionKey?.grantEncrypt(fn);
+      grantKeyThrough(fn, bucket.encryptionKey, 's3', 'encrypt');
     }
     // Reading and writing unwrap subject keys, and create the tenant's wrapping key if missing.
     onItems(fn, r.keyStore, ['dynamodb:GetItem', 'dynamodb:PutItem'], true);
@@ -132,7 +196,7 @@ const uploads: ServiceBinding<'uploads'> = {
       objects: ['s3:GetObject', 's3:DeleteObject', 's3:DeleteObjectVersion'],
       bucket: ['s3:ListBucket', 's3:ListBucketVersions'],
     });
-    r.uploadBucket.encryptionKey?.grantDecrypt(fn);
+    grantKeyThrough(fn, r.uploadBucket.encryptionKey, 's3', 'decrypt');
   },
 };
 
@@ -154,15 +218,15 @@ const BINDINGS: { readonly [S in ServiceName]: ServiceBinding<S> } = {
   },
   idempotency: {
     values: (r) => ({ table: r.idempotencyTable.tableName }),
-    grant: (r, fn) => r.idempotencyTable.grantReadWriteData(fn),
+    grant: (r, fn) => onItems(fn, r.idempotencyTable, READ_WRITE_ITEMS, true),
   },
   deadLetters: {
     values: (r) => ({ queueUrl: r.deadLetterQueue.queueUrl }),
-    grant: (r, fn) => r.deadLetterQueue.grantSendMessages(fn),
+    grant: (r, fn) => sendTo(fn, r.deadLetterQueue),
   },
   store: {
     values: (r) => ({ table: r.retentionTable.tableName }),
-    grant: (r, fn) => r.retentionTable.grantReadWriteData(fn),
+    grant: (r, fn) => onItems(fn, r.retentionTable, READ_WRITE_ITEMS, true),
   },
   vault,
   uploads,
@@ -171,10 +235,11 @@ const BINDINGS: { readonly [S in ServiceName]: ServiceBinding<S> } = {
     grant: (r, fn, access) => {
       if (access === 'delete') return deleteEveryVersion(fn, r.exportBucket);
       onBucket(fn, r.exportBucket, { objects: ['s3:PutObject'] });
-      r.exportBucket.encryptionKey?.grantEncrypt(fn);
+      grantKeyThrough(fn, r.exportBucket.encryptionKey, 's3', 'encrypt');
     },
   },
   policy: { values: () => ({}), grant: () => undefined },
+  producers: { values: () => ({}), grant: () => undefined },
   // The checkpointer lists and reads the log, writes checkpoint entries, and signs with the
   // checkpoint key (whose key policy names its role: see CheckpointSigningKey).
   checkpoints: {
@@ -184,7 +249,7 @@ const BINDINGS: { readonly [S in ServiceName]: ServiceBinding<S> } = {
         objects: ['s3:GetObject', 's3:PutObject'],
         bucket: ['s3:ListBucket'],
       });
-      r.logBucket.encryptionKey?.grantEncryptDecrypt(fn);
+      grantKeyThrough(fn, r.logBucket.encryptionKey, 's3', 'encrypt-decrypt');
       allow(fn, ['kms:Sign', 'kms:GetPublicKey'], [r.checkpointKey.keyArn]);
     },
   },
@@ -197,7 +262,7 @@ const BINDINGS: { readonly [S in ServiceName]: ServiceBinding<S> } = {
     },
     grant: (r, fn) => {
       const queues = operationQueuesOf(r);
-      for (const operation of QUEUE_OPERATIONS) queues[operation].grantSendMessages(fn);
+      for (const operation of QUEUE_OPERATIONS) sendTo(fn, queues[operation]);
     },
   },
 };

@@ -1,3 +1,5 @@
+import * as path from 'node:path';
+
 /** Where the local functions' AWS clients go. */
 export interface LocalAwsSettings {
   readonly endpoint: string;
@@ -5,7 +7,18 @@ export interface LocalAwsSettings {
 }
 
 /** Variables a host may set to run the local functions with other configuration files. */
-export const LOCAL_CONFIGURATION_OVERRIDES = ['RETENTION_POLICY_FILE', 'TENANTS_FILE'] as const;
+export const LOCAL_CONFIGURATION_OVERRIDES = [
+  'RETENTION_POLICY_FILE',
+  'TENANTS_FILE',
+  'PRODUCERS_FILE',
+] as const;
+
+/**
+ * The producer registry the local functions run with unless the host sets `PRODUCERS_FILE`: one
+ * producer, the sender id moto gives every message, for every tenant, source and type, so a local
+ * producer using the stack outputs works for any tenant.
+ */
+export const LOCAL_PRODUCERS_FILE = path.join(__dirname, 'producers.json');
 
 /**
  * The environment one local function runs with, as Lambda would give it: the template's
@@ -17,7 +30,9 @@ export const LOCAL_CONFIGURATION_OVERRIDES = ['RETENTION_POLICY_FILE', 'TENANTS_
  * instance (Lambda runs the functions on its own Node.js runtime).
  * The host's own variables are not passed on: a function sees only what its declaration gives it,
  * except the local configuration overrides ({@link LOCAL_CONFIGURATION_OVERRIDES}), which replace
- * the policy and tenant files bundled into the functions when the host sets them.
+ * the policy, tenant and producer files bundled into the functions when the host sets them. The
+ * producer registry is always the local one ({@link LOCAL_PRODUCERS_FILE}) unless the host names
+ * another: the bundled config/producers.json names deployed principals, which moto never reports.
  */
 export function localFunctionEnvironment(
   variables: Readonly<Record<string, string>>,
@@ -34,6 +49,7 @@ export function localFunctionEnvironment(
     POWERTOOLS_DEV: 'true',
     POWERTOOLS_METRICS_DISABLED: 'true',
     POWERTOOLS_LOG_LEVEL: host.POWERTOOLS_LOG_LEVEL ?? 'WARN',
+    PRODUCERS_FILE: LOCAL_PRODUCERS_FILE,
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
     ...Object.fromEntries(
       LOCAL_CONFIGURATION_OVERRIDES.filter((name) => host[name]).map((name) => [name, host[name]!]),

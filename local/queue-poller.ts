@@ -43,7 +43,9 @@ export function toLambdaSqsRecord(message: Message, arn: string, region: string)
     attributes: {
       ApproximateReceiveCount: a.ApproximateReceiveCount ?? '1',
       SentTimestamp: a.SentTimestamp ?? String(Date.now()),
-      SenderId: a.SenderId ?? 'local',
+      // The sender's IAM identity as SQS reports it (moto: one constant id); never made up here, so
+      // a message without one is refused as from an unregistered sender.
+      SenderId: a.SenderId ?? '',
       ApproximateFirstReceiveTimestamp: a.ApproximateFirstReceiveTimestamp ?? String(Date.now()),
       ...(a.MessageGroupId ? { MessageGroupId: a.MessageGroupId } : {}),
       ...(a.MessageDeduplicationId ? { MessageDeduplicationId: a.MessageDeduplicationId } : {}),

@@ -1,4 +1,5 @@
 import { Duration, Stack } from 'aws-cdk-lib';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as eventsTargets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -11,7 +12,12 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { FunctionDeclaration, FunctionInput } from '../../shared/functions/declarations';
 import type { QueueScaling } from '../config';
-import { environmentOf, grantServices, type PipelineResources } from '../service-bindings';
+import {
+  environmentOf,
+  grantKeyThrough,
+  grantServices,
+  type PipelineResources,
+} from '../service-bindings';
 import { FunctionRole } from './function-role';
 import {
   functionRoleProps,
@@ -115,7 +121,7 @@ export class DeclaredFunction extends Construct {
         break;
       case 'ttl-removals':
         this.function = new PipelineFunction(this, 'Handler', base).function;
-        this.function.addEventSource(ttlRemovals(resources, props.failureQueue!));
+        this.function.addEventSource(ttlRemovals(this, resources, props.failureQueue!));
         break;
       case 'schedule': {
         const failures = props.failureQueue!;
@@ -198,17 +204,31 @@ function checkInput(id: string, props: DeclaredFunctionProps): void {
  * dynamodb.amazonaws.com): failed batches are bisected, retried, then recorded in `failures`.
  */
 function ttlRemovals(
+  fn: DeclaredFunction,
   resources: PipelineResources,
   failures: sqs.IQueue,
 ): lambdaEventSources.DynamoEventSource {
-  return new lambdaEventSources.DynamoEventSource(resources.retentionTable, {
+  // The mapping and its failure destination get the table and queue without their key, so their
+  // grants name no key; the function uses it only through DynamoDB and SQS.
+  const table = resources.retentionTable;
+  const keylessTable = dynamodb.Table.fromTableAttributes(fn, 'StreamSource', {
+    tableArn: table.tableArn,
+    tableStreamArn: table.tableStreamArn,
+  });
+  const keylessFailures = sqs.Queue.fromQueueAttributes(fn, 'FailureDestination', {
+    queueArn: failures.queueArn,
+    queueUrl: failures.queueUrl,
+  });
+  grantKeyThrough(fn.role, table.encryptionKey, 'dynamodb', 'decrypt');
+  grantKeyThrough(fn.role, failures.encryptionMasterKey, 'sqs', 'encrypt-decrypt');
+  return new lambdaEventSources.DynamoEventSource(keylessTable, {
     startingPosition: lambda.StartingPosition.TRIM_HORIZON,
     batchSize: 100,
     maxBatchingWindow: Duration.seconds(5),
     reportBatchItemFailures: true,
     retryAttempts: 10,
     bisectBatchOnError: true,
-    onFailure: new lambdaEventSources.SqsDlq(failures),
+    onFailure: new lambdaEventSources.SqsDlq(keylessFailures),
     filters: [
       lambda.FilterCriteria.filter({
         eventName: lambda.FilterRule.isEqual('REMOVE'),

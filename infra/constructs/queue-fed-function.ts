@@ -4,6 +4,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambdaEventSources from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { grantKeyThrough } from '../service-bindings';
 import { PipelineFunction, PipelineFunctionProps } from './pipeline-function';
 import { SecureQueue } from './secure-queue';
 
@@ -69,8 +70,15 @@ export class QueueFedFunction extends Construct {
         consumerTimeout: timeout,
         deadLetterQueue: props.deadLetterQueue,
       }).queue;
+    // The mapping is given the queue without its key, so that its grant names no key; the function
+    // may decrypt only through SQS.
+    const keyless = sqs.Queue.fromQueueAttributes(this, 'Source', {
+      queueArn: this.queue.queueArn,
+      queueUrl: this.queue.queueUrl,
+    });
+    grantKeyThrough(this.pipelineFunction.role, this.queue.encryptionMasterKey, 'sqs', 'decrypt');
     this.pipelineFunction.function.addEventSource(
-      new lambdaEventSources.SqsEventSource(this.queue, {
+      new lambdaEventSources.SqsEventSource(keyless, {
         batchSize: props.batchSize ?? 10,
         maxBatchingWindow: props.maxBatchingWindow ?? Duration.seconds(1),
         reportBatchItemFailures: true,

@@ -6,12 +6,17 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { FUNCTIONS } from '../../shared/functions/declarations';
+import {
+  bundledProducerRegistry,
+  type ProducerRegistry,
+} from '../../shared/intake/producer-registry';
 import { QUEUE_OPERATIONS, type QueueOperation } from '../../shared/operations/routes';
 import { DeploymentConfig, partnerRegion } from '../config';
 import { CheckpointReplication } from '../constructs/checkpoint-replication';
 import { CheckpointSigningKey } from '../constructs/checkpoint-signing-key';
 import { DeclaredFunction, type DeclaredFunctionProps } from '../constructs/declared-function';
 import { PipelineAlarms } from '../constructs/pipeline-alarms';
+import { ProducerAccess } from '../constructs/producer-access';
 import { ProcessingLogCatalog } from '../constructs/processing-log-catalog';
 import { PurposeKey } from '../constructs/purpose-key';
 import { SecureBucket } from '../constructs/secure-bucket';
@@ -23,6 +28,11 @@ import type { PipelineResources } from '../service-bindings';
 export interface PrivacyOpsStackProps extends StackProps {
   /** Validated deployment configuration. */
   readonly config: DeploymentConfig;
+  /**
+   * Who may send events and upload documents, and for which tenants: the queue and bucket
+   * policies admit only these producers. @default config/producers.json, as bundled into the intake
+   */
+  readonly producers?: ProducerRegistry;
 }
 
 /** `document-upload` → `DocumentUpload`. */
@@ -45,6 +55,12 @@ export class PrivacyOpsStack extends Stack {
     const ingress = new SecureQueue(this, 'Ingress', {
       encryptionKey: keys.data,
       consumerTimeout: Duration.seconds(FUNCTIONS.intake.timeoutSeconds),
+    });
+    new ProducerAccess(this, 'ProducerAccess', {
+      registry: props.producers ?? bundledProducerRegistry(),
+      ingressQueue: ingress.queue,
+      uploadBucket: buckets.upload,
+      key: keys.data,
     });
     const invocationFailures = this.invocationFailureQueue(keys.data);
     const checkpointKey = new CheckpointSigningKey(this, 'CheckpointKey');

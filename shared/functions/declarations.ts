@@ -41,6 +41,11 @@ export interface ServiceAccess {
   readonly exports: 'write' | 'delete';
   /** The retention policy bundled with the function: no variable, no grant. */
   readonly policy: 'bundled';
+  /**
+   * The producer registry (config/producers.json) bundled with the function: who may act for
+   * which tenant. No variable, no grant.
+   */
+  readonly producers: 'bundled';
   /** The input queue of every queue-fed operation. `send`: forward events to them. */
   readonly operationQueues: 'send';
   /**
@@ -80,6 +85,7 @@ export const SERVICE_VARIABLES = {
   uploads: { bucket: 'UPLOAD_BUCKET_NAME' },
   exports: { bucket: 'EXPORT_BUCKET_NAME' },
   policy: {},
+  producers: {},
   operationQueues: Object.fromEntries(
     QUEUE_OPERATIONS.map((operation) => [operation, queueUrlVariable(operation)]),
   ) as Readonly<Record<QueueOperation, string>>,
@@ -190,6 +196,7 @@ export const FUNCTIONS = {
       deadLetters: 'send',
       uploads: 'name',
       operationQueues: 'send',
+      producers: 'bundled',
     },
   }),
   'document-upload': declare('document-upload', {

@@ -20,6 +20,7 @@ import { KmsNoteSigner } from '../aws/kms-note-signer';
 import { Checkpointer } from '../processing-log/checkpointer';
 import { ProcessingLogWriter } from '../processing-log/writer';
 import { Pseudonymizer } from '../pseudonym';
+import { defaultProducerRegistry, type ProducerRegistry } from '../intake/producer-registry';
 import { defaultRetentionPolicy, type RetentionPolicy } from '../retention/policy';
 import { RetentionStore } from '../retention/retention-store';
 import { DocumentVault } from '../vault/document-vault';
@@ -60,6 +61,7 @@ export interface ServiceObjects {
   readonly exports: BucketAccess;
   readonly operationQueues: OperationQueues;
   readonly policy: RetentionPolicy;
+  readonly producers: ProducerRegistry;
   readonly checkpoints: Checkpointer;
 }
 
@@ -149,6 +151,8 @@ const BUILDERS: Builders = {
   exports: ({ bucket }, { clients }) => ({ bucket, s3: clients.s3() }),
   // `RETENTION_POLICY_FILE` may replace the bundled file locally; infra never sets it.
   policy: (_config, { env }) => defaultRetentionPolicy(env),
+  // `PRODUCERS_FILE` may replace the bundled registry locally; infra never sets it.
+  producers: (_config, { env }) => defaultProducerRegistry(env),
   // The signer reads the key's public half on the first run, not at module load.
   checkpoints: ({ bucket, keyId }, { clients }) =>
     new Checkpointer({ s3: clients.s3(), bucket, signer: new KmsNoteSigner(clients.kms(), keyId) }),

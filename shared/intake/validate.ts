@@ -2,6 +2,7 @@ import { EVENT_SCHEMAS, isEventType, MAX_EVENT_BYTES, type PrivacyEvent } from '
 import { issuePath, reasonOfIssue } from '../../events/issue-reason';
 import { bodyAsJson } from '../batch/rejection-record';
 import { PermanentError } from '../errors';
+import type { ProducerRegistry } from './producer-registry';
 
 /** A message the intake accepts: the typed event, and the body to forward unchanged. */
 export interface AcceptedMessage {
@@ -19,6 +20,12 @@ export interface RejectedMessage {
 
 /** What the intake decides for one message body. */
 export type IntakeDecision = AcceptedMessage | RejectedMessage;
+
+/** What the intake checks of who sent a message: the producer registry. */
+export interface IngressRules extends IntakeRules {
+  /** Who may act for which tenant (sources, tenants, event types), by SQS sender id. */
+  readonly producers: ProducerRegistry;
+}
 
 /** What the intake checks beyond the schema. */
 export interface IntakeRules {
@@ -94,4 +101,36 @@ export function decideIngressMessage(body: string, rules: IntakeRules): IntakeDe
       );
   }
   return { ok: true, event };
+}
+
+/**
+ * Decides what the intake does with one ingress message from `senderId` (the SQS `SenderId`
+ * system attribute: the sender's IAM identity, which it cannot forge). A sender no registration
+ * names is refused before its body is read as an event (`producer-not-authorised:sender`); a
+ * valid event whose source, tenant or type lies outside its sender's registration is refused
+ * `producer-not-authorised:source|tenant|type`. Pure and total, like {@link decideIngressMessage}.
+ */
+export function decideIngressRecord(
+  body: string,
+  senderId: string | undefined,
+  rules: IngressRules,
+): IntakeDecision {
+  const unread = rules.producers.producerOf(senderId) === undefined;
+  if (unread) {
+    const small = Buffer.byteLength(body, 'utf8') <= (rules.maxBytes ?? MAX_EVENT_BYTES);
+    return reject(
+      small ? bodyAsJson(body) : undefined,
+      'producer-not-authorised:sender',
+      'the sender is not a registered producer',
+    );
+  }
+  const decision = decideIngressMessage(body, rules);
+  if (!decision.ok) return decision;
+  const refused = rules.producers.refusal(senderId, decision.event);
+  if (refused === undefined) return decision;
+  return reject(
+    decision.event,
+    `producer-not-authorised:${refused}`,
+    `${refused} is outside the sender's registration`,
+  );
 }

@@ -1,5 +1,11 @@
 import type { DeadLetter } from '../../cli/dead-letter-queue';
-import { groupByReason, maskedEnvelope, redrivenEntry } from '../../cli/dlq-commands';
+import {
+  groupByReason,
+  maskedEnvelope,
+  redriveRefusal,
+  redrivenEntry,
+} from '../../cli/dlq-commands';
+import { exampleEvents } from '../../events/examples';
 
 const letter = (messageId: string, body: string, reason?: string): DeadLetter => ({
   messageId,
@@ -76,4 +82,26 @@ describe('dead letters as operators see them: identifiers only', () => {
       reason: 'redriven-after:receive-limit',
     });
   });
+});
+
+describe('what a redrive sends back', () => {
+  const valid = JSON.stringify(exampleEvents('po-upload')['privacy.erasure.requested.v1']);
+
+  it('sends a valid event back, and leaves one the intake still refuses with its reason', () => {
+    // Act + Assess
+    expect(redriveRefusal(letter('m1', valid, 'upload-missing'), 'po-upload')).toBeUndefined();
+    expect(redriveRefusal(letter('m2', 'not json', 'invalid-json'), 'po-upload')).toMatch(
+      /invalid-json/,
+    );
+  });
+
+  it.each(['sender', 'source', 'tenant', 'type'])(
+    'leaves producer-not-authorised:%s: the operator would send as another principal',
+    (what) => {
+      // Act + Assess
+      expect(
+        redriveRefusal(letter('m3', valid, `producer-not-authorised:${what}`), 'po-upload'),
+      ).toMatch(/the producer sends it again once registered/);
+    },
+  );
 });

@@ -7,7 +7,8 @@ import { OperationForwarder, type OperationRoutes } from '../../shared/intake/fo
 import { IN_QUEUE_ORDER } from '../../shared/batch/batch-invocation';
 import { IntakeBatch } from '../../shared/intake/intake-batch';
 import type { Rejector } from '../../shared/batch/rejector';
-import { decideIngressMessage } from '../../shared/intake/validate';
+import { loadProducerRegistry } from '../../shared/intake/producer-registry';
+import { decideIngressRecord } from '../../shared/intake/validate';
 import type { ProcessingLogWriter } from '../../shared/processing-log/writer';
 
 const BUCKET = 'po1234-upload';
@@ -23,8 +24,26 @@ const routes: OperationRoutes = {
 };
 const context = { getRemainingTimeInMillis: () => 30_000 } as unknown as Context;
 
+const SENDER = 'AIDAEXAMPLESENDER001';
+const producers = loadProducerRegistry({
+  version: 1,
+  producers: {
+    everything: {
+      principal: 'arn:aws:iam::111122223333:user/everything',
+      senderId: SENDER,
+      sources: '*',
+      tenants: '*',
+      types: '*',
+    },
+  },
+});
 const recordOf = (body: string, i: number): SQSRecord =>
-  ({ messageId: `msg-${i}`, body, messageAttributes: {}, attributes: {} }) as unknown as SQSRecord;
+  ({
+    messageId: `msg-${i}`,
+    body,
+    messageAttributes: {},
+    attributes: { SenderId: SENDER },
+  }) as unknown as SQSRecord;
 const eventOf = (bodies: string[]): SQSEvent => ({ Records: bodies.map(recordOf) });
 const upload = (i: number) =>
   JSON.stringify({ ...examples['privacy.document.uploaded.v1'], id: `u-${i}` });
@@ -73,7 +92,10 @@ function fakes(
   // The intake function's record handler and handler (functions/intake.ts), over these fakes.
   const processor = new BatchProcessor(EventType.SQS);
   const recordHandler = async (record: SQSRecord): Promise<void> => {
-    const decision = decideIngressMessage(record.body, { uploadBucket: BUCKET });
+    const decision = decideIngressRecord(record.body, record.attributes.SenderId, {
+      uploadBucket: BUCKET,
+      producers,
+    });
     if (decision.ok) intake.accept(record, decision.event);
     else await intake.reject(record, decision);
   };
