@@ -304,7 +304,7 @@ function commandsSentBy(library: CallingLibrary): Array<{ sdk: string; operation
   const file = path.join(ROOT, 'node_modules', library.packageName, library.sender);
   const source = fs.readFileSync(file, 'utf8');
   const imports = new Map<string, string>();
-  for (const m of source.matchAll(/import\s*{([^}]*)}\s*from\s*'@aws-sdk\/([a-z0-9-]+)'/g)) {
+  for (const m of source.matchAll(/import\s*{([^}]*)}\s*from\s*['"]@aws-sdk\/([a-z0-9-]+)['"]/g)) {
     for (const name of m[1].split(',').map((n) => n.trim())) imports.set(name, m[2]);
   }
   const sent = [...source.matchAll(/new (\w+)Command\(/g)].map((m) => m[1]);
