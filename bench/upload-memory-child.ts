@@ -1,8 +1,9 @@
 /**
  * One measurement of the upload handler's memory, in a process of its own so that the peaks of
  * different sizes never mix: loads the upload function as the local runtime does, warms it with a
- * small upload, then runs it once on the event given and prints its peak RSS (`maxRSS`) before and
- * after, as one JSON line. Started by upload-memory.ts; reads its input as JSON on stdin.
+ * small upload, collects garbage, then runs it once on the event given, sampling the RSS every
+ * 2 ms, and prints the RSS before, the highest sample and the process's `maxRSS`, as one JSON
+ * line. Started by upload-memory.ts (with `--expose-gc`); reads its input as JSON on stdin.
  */
 import { randomUUID } from 'node:crypto';
 import { LocalRuntime } from '../local/runtime';
@@ -17,10 +18,11 @@ export interface MemoryRunInput {
   readonly event: Record<string, unknown>;
 }
 
-/** What the child prints: peak RSS in MiB after the warm run and after the measured run. */
+/** What the child prints, in MiB: RSS before the measured run, its highest sample, `maxRSS`. */
 export interface MemoryRunOutput {
-  readonly warmPeakMiB: number;
+  readonly beforeMiB: number;
   readonly peakMiB: number;
+  readonly maxRssMiB: number;
   readonly handlerMs: number;
   readonly batchItemFailures: number;
 }
@@ -42,7 +44,7 @@ const sqsEvent = (event: Record<string, unknown>) => ({
   ],
 });
 
-const peakMiB = () => Math.round((process.resourceUsage().maxRSS / 1024) * 10) / 10;
+const mib = (bytes: number) => Math.round((bytes / 1024 / 1024) * 10) / 10;
 
 async function main(): Promise<void> {
   const chunks: Buffer[] = [];
@@ -54,14 +56,20 @@ async function main(): Promise<void> {
   } as unknown as ProvisionedEnvironment;
   const runtime = new LocalRuntime(environment, { log: () => undefined });
   await runtime.invoke('document-upload', sqsEvent(input.warmEvent));
-  const warmPeakMiB = peakMiB();
+  (globalThis as { gc?: () => void }).gc?.();
+  const before = process.memoryUsage.rss();
+  let peak = before;
+  const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage.rss())), 2);
   const started = performance.now();
   const response = (await runtime.invoke('document-upload', sqsEvent(input.event))) as {
     batchItemFailures?: unknown[];
   };
+  clearInterval(sampler);
+  peak = Math.max(peak, process.memoryUsage.rss());
   const output: MemoryRunOutput = {
-    warmPeakMiB,
-    peakMiB: peakMiB(),
+    beforeMiB: mib(before),
+    peakMiB: mib(peak),
+    maxRssMiB: mib(process.resourceUsage().maxRSS * 1024),
     handlerMs: Math.round(performance.now() - started),
     batchItemFailures: response?.batchItemFailures?.length ?? 0,
   };

@@ -21,9 +21,10 @@ function documentOf(bytes: number): Buffer {
 /**
  * Peak RSS of the upload handler against the document size: for each of `BENCH_MEMORY_SIZES`
  * (MiB), a child process loads the upload function as the local runtime does, runs it once on a
- * small upload (warm), then once on a document of that size, and reports its peak RSS
- * (`process.resourceUsage().maxRSS`). One process per size, so peaks never mix. The document is
- * put into the upload bucket by this process beforehand, so the child's memory is the handler's.
+ * small upload (warm), collects garbage, then runs it once on a document of that size, sampling
+ * its RSS every 2 ms (`process.memoryUsage.rss()`); it also reports the process's
+ * `resourceUsage().maxRSS`. One process per size, so peaks never mix. The document is put into the
+ * upload bucket by this process beforehand, so the child's memory is the handler's.
  */
 export async function measureUploadMemory(pipeline: LocalPipeline) {
   const { endpoint, region, outputs } = pipeline.environment;
@@ -63,7 +64,7 @@ export async function measureUploadMemory(pipeline: LocalPipeline) {
     };
     const child = spawnSync(
       process.execPath,
-      ['--import', 'tsx', path.join(ROOT, 'bench', 'upload-memory-child.ts')],
+      ['--expose-gc', '--import', 'tsx', path.join(ROOT, 'bench', 'upload-memory-child.ts')],
       { cwd: ROOT, input: JSON.stringify(input), encoding: 'utf8', maxBuffer: 16 * MiB },
     );
     if (child.status !== 0)
@@ -73,7 +74,7 @@ export async function measureUploadMemory(pipeline: LocalPipeline) {
       throw new Error(`upload memory run of ${sizeMiB} MiB: the upload failed`);
     runs.push({ sizeMiB, ...output });
     log(
-      `  upload of ${sizeMiB} MiB: peak RSS ${output.peakMiB} MiB (warm ${output.warmPeakMiB} MiB), handler ${output.handlerMs} ms`,
+      `  upload of ${sizeMiB} MiB: peak RSS ${output.peakMiB} MiB (before ${output.beforeMiB} MiB, process maxRSS ${output.maxRssMiB} MiB), handler ${output.handlerMs} ms`,
     );
   }
   const growthMiB = Math.round((runs[runs.length - 1].peakMiB - runs[0].peakMiB) * 10) / 10;
@@ -83,7 +84,7 @@ export async function measureUploadMemory(pipeline: LocalPipeline) {
   s3.destroy();
   return {
     method:
-      'one child process per size: the upload function loaded as the local runtime does, warmed on a 1 KiB upload, then run once; peak RSS = process.resourceUsage().maxRSS',
+      'one child process per size: the upload function loaded as the local runtime does, warmed on a 1 KiB upload, gc, then run once; peak = highest process.memoryUsage.rss() sampled every 2 ms during the run',
     runs,
     growthMiB,
     targetGrowthMiB: MEMORY_GROWTH_TARGET_MIB,
