@@ -10,8 +10,9 @@
  *
  * One file per benchmark family: cost-per-event.ts (each event type through the pipeline),
  * upload-throughput.ts (sustained uploads/s against the bare calls), naive-reference.ts,
- * intake-throughput.ts, erasure.ts, bundles.ts, checkpoints.ts; targets.ts judges them and
- * tables.ts prints them.
+ * intake-throughput.ts, erasure.ts, bundles.ts, checkpoints.ts, upload-memory.ts (peak RSS of
+ * the upload handler by document size, BENCH_MEMORY_SIZES MiB, default 1,64,256); targets.ts
+ * judges them and tables.ts prints them.
  *
  * `npm run bench -- <family>…` runs only the named families (those of {@link FAMILIES}) and
  * updates their entries of bench/results.json, leaving the others as they were.
@@ -36,6 +37,7 @@ import { measureErasure } from './erasure';
 import { measureIntake } from './intake-throughput';
 import { machine } from './machine';
 import { measureNaive } from './naive-reference';
+import { measureUploadMemory } from './upload-memory';
 import { measureUploadThroughput } from './upload-throughput';
 import { prices } from './pricing';
 import { log, round, STEADY, WARMUP } from './settings';
@@ -96,10 +98,12 @@ async function measureAll(bench: BenchContext, results: Record<string, unknown>)
   results.checkpoints = await measureCheckpoints(pipeline);
   const bundles = await measureBundles(pipeline.runtime.functions.values());
   results.bundles = bundles;
+  const uploadMemory = await measureUploadMemory(pipeline);
+  results.uploadMemory = uploadMemory;
   results.floorPerMillionUploads = floorPerMillionUploads();
   const upload = perType['privacy.document.uploaded.v1']?.steady;
   if (upload) results.idempotencyShare = idempotencyShare(upload);
-  const targets = judgeTargets({ perType, naive, bundles, erasure, throughput });
+  const targets = judgeTargets({ perType, naive, bundles, erasure, throughput, uploadMemory });
   results.targets = targets;
   return { perType, naive, targets };
 }
@@ -108,6 +112,7 @@ async function measureAll(bench: BenchContext, results: Record<string, unknown>)
 const FAMILIES: Record<string, (pipeline: LocalPipeline) => Promise<unknown>> = {
   erasure: measureErasure,
   checkpoints: measureCheckpoints,
+  uploadMemory: measureUploadMemory,
 };
 
 /** Runs only the named families and updates their entries of results.json. */

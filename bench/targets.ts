@@ -17,6 +17,8 @@ export interface TargetInputs {
   readonly bundles: Record<string, { kib: number }>;
   readonly erasure: { sizes: Array<Record<string, unknown>> };
   readonly throughput?: ThroughputResult;
+  /** Peak RSS of the upload handler by document size (upload-memory.ts). */
+  readonly uploadMemory?: { growthMiB: number; runs: Array<{ sizeMiB: number; peakMiB: number }> };
 }
 
 /**
@@ -107,6 +109,13 @@ export function judgeTargets(inputs: TargetInputs): Target[] {
       value: `${b.kib} KiB`,
       pass: b.kib * 1024 < BUNDLE_BUDGET_KB * 1000,
     });
+  const memory = inputs.uploadMemory;
+  const sizes = memory ? `${memory.runs[0].sizeMiB} → ${memory.runs.at(-1)!.sizeMiB} MiB` : '';
+  targets.push({
+    target: 'upload handler peak RSS grows < 64 MiB from the smallest document to the largest',
+    value: memory ? `${memory.growthMiB} MiB (${sizes})` : 'not measured',
+    pass: memory ? memory.growthMiB < 64 : null,
+  });
   const big = inputs.erasure.sizes.find((s) => s.documents === 10000) as
     Record<string, number> | undefined;
   targets.push({

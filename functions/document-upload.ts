@@ -10,6 +10,8 @@ const services = functionServices('document-upload');
 const operation = new DocumentUploadOperation(services, {
   s3: services.uploads.s3,
   uploadBucket: services.uploads.bucket,
+  // Read from MAX_DOCUMENT_BYTES when the services were built (its `read-delete` access).
+  maxDocumentBytes: services.uploads.maxDocumentBytes,
 });
 const batch = new KeyedOperationBatch('document-upload', services);
 const processor = new BatchProcessor(EventType.SQS);

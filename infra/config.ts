@@ -1,4 +1,8 @@
-import { FUNCTIONS } from '../shared/functions/declarations';
+import {
+  DEFAULT_MAX_DOCUMENT_BYTES,
+  FUNCTIONS,
+  parseDocumentSizeLimit,
+} from '../shared/functions/declarations';
 
 /**
  * Deployment configuration read from CDK context, validated before any construct is built.
@@ -26,6 +30,11 @@ export interface DeploymentConfig {
   readonly waitingForClosureAlarmDays: number;
   /** How each queue-fed function scales (context `scaling`, over {@link DEFAULT_QUEUE_SCALING}). */
   readonly scaling: Readonly<Record<QueueFedFunctionName, QueueScaling>>;
+  /**
+   * The largest document the upload function takes, in bytes (context `maxDocumentBytes`).
+   * @default DEFAULT_MAX_DOCUMENT_BYTES (512 MiB)
+   */
+  readonly maxDocumentBytes: number;
 }
 
 /** The functions fed by a queue: the intake and one per operation. */
@@ -159,7 +168,18 @@ export function loadDeploymentConfig(
     waitingForClosureAlarmDays,
     alarmEmails: parseAlarmEmails(context('alarmEmail')),
     scaling: parseScaling(context('scaling'), context('accountConcurrency'), otherReserved),
+    maxDocumentBytes: parseMaxDocumentBytes(context('maxDocumentBytes')),
   };
+}
+
+/** Reads `-c maxDocumentBytes=…` (bytes, 1 to 5 GiB) over {@link DEFAULT_MAX_DOCUMENT_BYTES}. */
+export function parseMaxDocumentBytes(raw: unknown): number {
+  if (raw === undefined) return DEFAULT_MAX_DOCUMENT_BYTES;
+  try {
+    return parseDocumentSizeLimit(raw, 'maxDocumentBytes');
+  } catch (error) {
+    throw new InvalidDeploymentConfigError((error as Error).message);
+  }
 }
 
 /** Reserved concurrency of the functions not fed by a queue (retention expiry and sweep). */

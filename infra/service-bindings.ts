@@ -32,6 +32,8 @@ export interface PipelineResources {
   readonly checkpointKey: kms.IKey;
   /** The input queue of each queue-fed operation, once built (the intake forwards to them). */
   readonly operationQueues?: Readonly<Record<QueueOperation, sqs.IQueue>>;
+  /** The largest upload the upload function reads, in bytes (a setting of the deployment). */
+  readonly maxDocumentBytes: number;
 }
 
 /** What one service brings to a function: the values of its variables, and its grants. */
@@ -167,12 +169,14 @@ const vault: ServiceBinding<'vault'> = {
       onBucket(fn, bucket, { objects: ['s3:GetObject'], bucket: ['s3:ListBucket'] });
       grantKeyThrough(fn, bucket.encryptionKey, 's3', 'decrypt');
     } else {
-      // An upload older than an erasure removes what a crashed earlier attempt stored.
+      // An upload older than an erasure removes what a crashed earlier attempt stored. Documents
+      // are written by multipart upload (aborted on failure), for which S3 also decrypts the data
+      // key of the parts.
       onBucket(fn, bucket, {
-        objects: ['s3:PutObject', ...deleteVersions],
+        objects: ['s3:PutObject', 's3:AbortMultipartUpload', ...deleteVersions],
         bucket: ['s3:ListBucketVersions'],
       });
-      grantKeyThrough(fn, bucket.encryptionKey, 's3', 'encrypt');
+      grantKeyThrough(fn, bucket.encryptionKey, 's3', 'encrypt-decrypt');
     }
     // Reading and writing unwrap subject keys, and create the tenant's wrapping key if missing.
     onItems(fn, r.keyStore, ['dynamodb:GetItem', 'dynamodb:PutItem'], true);
@@ -188,7 +192,10 @@ const deleteEveryVersion = (fn: iam.IGrantable, bucket: s3.IBucket) =>
   });
 
 const uploads: ServiceBinding<'uploads'> = {
-  values: (r) => ({ bucket: r.uploadBucket.bucketName }),
+  values: (r) => ({
+    bucket: r.uploadBucket.bucketName,
+    maxDocumentBytes: String(r.maxDocumentBytes),
+  }),
   grant: (r, fn, access) => {
     if (access === 'name') return;
     if (access === 'delete') return deleteEveryVersion(fn, r.uploadBucket);
@@ -234,8 +241,10 @@ const BINDINGS: { readonly [S in ServiceName]: ServiceBinding<S> } = {
     values: (r) => ({ bucket: r.exportBucket.bucketName }),
     grant: (r, fn, access) => {
       if (access === 'delete') return deleteEveryVersion(fn, r.exportBucket);
-      onBucket(fn, r.exportBucket, { objects: ['s3:PutObject'] });
-      grantKeyThrough(fn, r.exportBucket.encryptionKey, 's3', 'encrypt');
+      // Documents are exported by multipart upload (aborted on failure), for which S3 also
+      // decrypts the data key of the parts.
+      onBucket(fn, r.exportBucket, { objects: ['s3:PutObject', 's3:AbortMultipartUpload'] });
+      grantKeyThrough(fn, r.exportBucket.encryptionKey, 's3', 'encrypt-decrypt');
     },
   },
   policy: { values: () => ({}), grant: () => undefined },

@@ -87,6 +87,13 @@ export interface LocalRuntimeOptions {
    * @default true
    */
   readonly schedules?: boolean;
+  /**
+   * New values for variables the template gives a function, by function (entry name, logical id
+   * or physical name): what a deployment with other settings (CDK context) would set. A variable
+   * the template does not give that function is refused: a function reads nothing undeclared.
+   * @default none
+   */
+  readonly variables?: Readonly<Record<string, Readonly<Record<string, string>>>>;
 }
 
 /** The Lambda context of one invocation that starts now. */
@@ -153,6 +160,13 @@ export class LocalRuntime {
         maxInstances: perFunction === 'template' ? templateConcurrency(fn, model) : perFunction,
       });
     this.functions = functions;
+    for (const [ref, values] of Object.entries(options.variables ?? {})) {
+      const fn = this.findFunction(ref);
+      for (const name of Object.keys(values))
+        if (!(name in fn.variables))
+          throw new Error(`${fn.entry} has no variable ${name} in the template to set`);
+      functions.set(fn.logicalId, { ...fn, environment: { ...fn.environment, ...values } });
+    }
     this.mappings = model.mappings;
     this.schedules = model.schedules;
     const clientOptions = localClientOptions(environment.endpoint, environment.region);

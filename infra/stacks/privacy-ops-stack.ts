@@ -84,6 +84,7 @@ export class PrivacyOpsStack extends Stack {
         uploadBucket: buckets.upload,
         exportBucket: buckets.export,
         checkpointKey: checkpointKey.key,
+        maxDocumentBytes: config.maxDocumentBytes,
       },
       {
         logKey: keys.operations,

@@ -30,8 +30,9 @@ export interface ServiceAccess {
   readonly vault: 'read' | 'write' | 'delete';
   /**
    * The upload (landing) bucket. `name`: only its name, to check events point into it;
-   * `read-delete`: read an upload and remove every version of it; `delete`: remove every version
-   * of an upload (what a refused or crashed upload left), never read it.
+   * `read-delete`: read an upload of at most the document size limit (`MAX_DOCUMENT_BYTES`) and
+   * remove every version of it; `delete`: remove every version of an upload (what a refused or
+   * crashed upload left), never read it.
    */
   readonly uploads: 'name' | 'read-delete' | 'delete';
   /**
@@ -82,7 +83,7 @@ export const SERVICE_VARIABLES = {
     keyStoreTable: 'KEY_STORE_TABLE_NAME',
     wrappingKeyId: 'DOCUMENTS_KEY_ID',
   },
-  uploads: { bucket: 'UPLOAD_BUCKET_NAME' },
+  uploads: { bucket: 'UPLOAD_BUCKET_NAME', maxDocumentBytes: 'MAX_DOCUMENT_BYTES' },
   exports: { bucket: 'EXPORT_BUCKET_NAME' },
   policy: {},
   producers: {},
@@ -103,7 +104,36 @@ const ACCESS_ONLY: {
   };
 } = {
   vault: { wrappingKeyId: ['read', 'write'] },
+  uploads: { maxDocumentBytes: ['read-delete'] },
 };
+
+/**
+ * The largest document the upload function takes unless the deployment says otherwise (CDK
+ * context `maxDocumentBytes`): 512 MiB. A larger upload is refused (`document-too-large`) before
+ * a byte of it is read; below it a document streams through, never held whole in memory.
+ */
+export const DEFAULT_MAX_DOCUMENT_BYTES = 512 * 1024 * 1024;
+/** The largest limit a deployment may set: the largest object one S3 PUT may write, 5 GiB. */
+export const MAX_DOCUMENT_BYTES_LIMIT = 5 * 1024 * 1024 * 1024;
+
+/**
+ * Reads a document size limit (`MAX_DOCUMENT_BYTES`, or the CDK context value it comes from):
+ * a whole number of bytes from 1 to {@link MAX_DOCUMENT_BYTES_LIMIT}; anything else is refused
+ * with a message naming `source`.
+ */
+export function parseDocumentSizeLimit(raw: unknown, source: string): number {
+  const value = typeof raw === 'string' && /^[0-9]+$/.test(raw.trim()) ? Number(raw) : raw;
+  if (
+    typeof value !== 'number' ||
+    !Number.isInteger(value) ||
+    value < 1 ||
+    value > MAX_DOCUMENT_BYTES_LIMIT
+  )
+    throw new RangeError(
+      `${source} must be a whole number of bytes from 1 to ${MAX_DOCUMENT_BYTES_LIMIT}, got ${JSON.stringify(raw)}`,
+    );
+  return value;
+}
 
 /** The variables of `service` that a function with `access` to it gets, by field. */
 export function variablesOf<S extends ServiceName>(

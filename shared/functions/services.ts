@@ -14,6 +14,7 @@ import { createSqsClient } from '../aws/sqs';
 import type { IdempotencyTable } from '../batch/batch-services';
 import { DeadLetterRouter } from '../batch/dead-letter';
 import { requireEnv } from '../config';
+import { ConfigurationError } from '../errors';
 import type { OperationRoutes } from '../intake/forwarder';
 import { OPERATION_OF_EVENT } from '../operations/routes';
 import { KmsNoteSigner } from '../aws/kms-note-signer';
@@ -27,6 +28,7 @@ import { DocumentVault } from '../vault/document-vault';
 import {
   accessOf,
   FUNCTIONS,
+  parseDocumentSizeLimit,
   SERVICE_VARIABLES,
   servicesOf,
   variablesOf,
@@ -43,6 +45,12 @@ export interface BucketAccess {
   readonly s3: S3Client;
 }
 
+/** The upload bucket; with `read-delete` access, the largest upload the function takes. */
+export interface UploadsAccess extends BucketAccess {
+  /** Bytes; set for `read-delete` access only (from `MAX_DOCUMENT_BYTES`). */
+  readonly maxDocumentBytes?: number;
+}
+
 /** The operation queues: where the intake forwards each event type, and the client to do it. */
 export interface OperationQueues {
   readonly sqs: SQSClient;
@@ -57,7 +65,7 @@ export interface ServiceObjects {
   readonly deadLetters: DeadLetterRouter;
   readonly store: RetentionStore;
   readonly vault: DocumentVault;
-  readonly uploads: BucketAccess;
+  readonly uploads: UploadsAccess;
   readonly exports: BucketAccess;
   readonly operationQueues: OperationQueues;
   readonly policy: RetentionPolicy;
@@ -147,7 +155,13 @@ const BUILDERS: Builders = {
       kms: clients.kms(),
       subjectKeyCacheTtlMs: SUBJECT_KEY_CACHE_MS,
     }),
-  uploads: ({ bucket }, { clients }) => ({ bucket, s3: clients.s3() }),
+  uploads: ({ bucket, maxDocumentBytes }, { clients }) => ({
+    bucket,
+    s3: clients.s3(),
+    ...(maxDocumentBytes !== undefined
+      ? { maxDocumentBytes: documentSizeLimit(maxDocumentBytes) }
+      : {}),
+  }),
   exports: ({ bucket }, { clients }) => ({ bucket, s3: clients.s3() }),
   // `RETENTION_POLICY_FILE` may replace the bundled file locally; infra never sets it.
   policy: (_config, { env }) => defaultRetentionPolicy(env),
@@ -167,6 +181,15 @@ const BUILDERS: Builders = {
     ) as OperationRoutes,
   }),
 };
+
+/** The document size limit of `MAX_DOCUMENT_BYTES`; a value that is not one fails fast. */
+function documentSizeLimit(raw: string): number {
+  try {
+    return parseDocumentSizeLimit(raw, SERVICE_VARIABLES.uploads.maxDocumentBytes);
+  } catch (error) {
+    throw new ConfigurationError('invalid-config', (error as Error).message);
+  }
+}
 
 /**
  * Reads the variables the function's access to `service` needs from `env`, failing fast naming

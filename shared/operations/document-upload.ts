@@ -1,11 +1,11 @@
 import { DeleteObjectCommand, GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { createHash } from 'node:crypto';
+import type { Readable } from 'node:stream';
 import type { DocumentUploadedV1 } from '../../events';
 import { eventKeyOf, payloadHashOf } from '../batch/event-key';
 import type { KeyedOutcome } from '../batch/operation-frame';
 import type { LogObjects } from '../processing-log/log-object-check';
 import { isNotFound, PermanentError, TransientError } from '../errors';
-import { FUNCTIONS } from '../functions/declarations';
+import { DEFAULT_MAX_DOCUMENT_BYTES, FUNCTIONS } from '../functions/declarations';
 import type { LogEntry } from '../processing-log/writer';
 import type { TenantCategory } from '../retention/tenant-policy';
 import {
@@ -24,6 +24,7 @@ import {
 import { isoOf } from '../retention/schedule';
 import type { OperationContext } from './context';
 import { ConcurrentChangeError } from '../retention/retention-store';
+import { DocumentDigestMismatchError } from '../vault/errors';
 import { deleteAllObjectVersions } from '../vault/version-deletion';
 import { documentFields, keptBasis, reasonOf } from './log-entries';
 
@@ -74,6 +75,18 @@ export interface DocumentUploadOptions {
   readonly s3: S3Client;
   /** The stack's upload bucket: the only bucket documents are taken from. */
   readonly uploadBucket: string;
+  /**
+   * The largest upload taken, in bytes; a larger one is refused before it is read.
+   * @default DEFAULT_MAX_DOCUMENT_BYTES (512 MiB)
+   */
+  readonly maxDocumentBytes?: number;
+}
+
+/** An upload being read: its content as a stream, its size, and the version read. */
+interface UploadBody {
+  readonly body: Readable;
+  readonly size: number;
+  readonly versionId: string | undefined;
 }
 
 /**
@@ -83,8 +96,11 @@ export interface DocumentUploadOptions {
  * every version of the upload object, so nothing is left behind.
  *
  * Refuses (permanent, dead-lettered): another bucket or a key outside `<tenant>/`
- * (`foreign-object`), an unknown category, a missing upload, a digest mismatch, a document id
- * already used by another event (`duplicate-document`).
+ * (`foreign-object`), an unknown category, a missing upload, an upload larger than the size limit
+ * (`document-too-large`, told by the GetObject answer's Content-Length before a byte of the body
+ * is read), a digest mismatch, a document id already used by another event
+ * (`duplicate-document`). A document streams from the upload bucket into the vault, never held
+ * whole in memory.
  *
  * Reordering: an erasure leaves a tombstone with its time on the subject record.
  * An upload whose event time is before the tombstone is erased at once (`erased-before-upload`)
@@ -205,7 +221,9 @@ export class DocumentUploadOperation {
       : category.erasure === 'delete'
         ? { pending: tombstone.requestId ?? 'erased-before-upload' }
         : 'restricted';
-    const stored = await this.storeDocument(run, target, subjectRecord, erasure, upload.content);
+    const stored = await this.storeDocument(run, target, subjectRecord, erasure, upload).finally(
+      () => upload.body.destroy(), // read to its end, or dropped when the store failed first
+    );
     if ('replay' in stored) return stored;
     await this.removeUploadedVersion(event.data.upload.key, upload.versionId);
     return { entries: [base, this.storedEntry(stored, event)], replay: false, logged: true };
@@ -282,25 +300,22 @@ export class DocumentUploadOperation {
   }
 
   /**
-   * The upload's content and version, checked against the event's sha256 when given; refuses a
-   * missing upload (`upload-missing`) and, after removing it, content that does not match
-   * (`sha256-mismatch`: untrusted content is not kept either, the producer uploads again).
+   * The upload's content as a stream, its size and version; refuses a missing upload
+   * (`upload-missing`) and, after removing it, an upload over the size limit
+   * (`document-too-large`: its body is never read, the producer cannot have it taken).
    */
   private async readUpload(
     event: DocumentUploadedV1,
     target: UploadTarget,
     run: Run,
     base: LogEntry,
-  ): Promise<{ content: Uint8Array; versionId: string | undefined } | KeyedOutcome> {
+  ): Promise<UploadBody | KeyedOutcome> {
     const { upload } = event.data;
-    let content: Uint8Array;
-    let versionId: string | undefined;
+    let object;
     try {
-      const object = await this.options.s3.send(
+      object = await this.options.s3.send(
         new GetObjectCommand({ Bucket: upload.bucket, Key: upload.key }),
       );
-      versionId = object.VersionId;
-      content = await object.Body!.transformToByteArray();
     } catch (error) {
       if (!isNotFound(error)) throw error;
       // Gone: a replay whose item the first look missed, or an upload that never came.
@@ -308,16 +323,25 @@ export class DocumentUploadOperation {
       if (stored) return this.replayed(stored, run, [base, this.storedEntry(stored, event)]);
       throw new PermanentError('upload-missing', 'no object at the upload key', { cause: error });
     }
-    const sha256 = createHash('sha256').update(content).digest('hex');
-    if (event.data.sha256 !== undefined && event.data.sha256 !== sha256) {
+    const body = object.Body as Readable;
+    const size = object.ContentLength;
+    const limit = this.options.maxDocumentBytes ?? DEFAULT_MAX_DOCUMENT_BYTES;
+    if (size === undefined || size > limit) {
+      body.destroy(); // the connection is dropped: not a byte more is read
       await this.removeUpload(upload.key);
-      throw new PermanentError('sha256-mismatch', 'upload content does not match its sha256');
+      throw new PermanentError(
+        'document-too-large',
+        `upload is larger than the ${limit}-byte limit`,
+      );
     }
-    return { content, versionId };
+    return { body, size, versionId: object.VersionId };
   }
 
   /**
-   * Stores the content in the vault and creates its retention item: scheduled from its anchor,
+   * Streams the content into the vault (checked against the event's sha256 when given: content
+   * that does not match is not stored, and its upload is removed, `sha256-mismatch`: untrusted
+   * content is not kept either, the producer uploads again) and creates its retention item:
+   * scheduled from its anchor,
    * restricted when an earlier erasure covers a category the law keeps, held under a legal hold
    * (and marked for the earlier erasure when it covers a category erasure deletes). The item is
    * created only if absent (else: a replay), and stays only if the subject record is unchanged
@@ -328,7 +352,7 @@ export class DocumentUploadOperation {
     target: UploadTarget,
     subjectRecord: SubjectRecord,
     erasure: StoredErasure | undefined,
-    content: Uint8Array,
+    upload: UploadBody,
   ): Promise<DocumentItem | KeyedOutcome> {
     const { event } = run;
     const restricted = erasure === 'restricted';
@@ -336,7 +360,14 @@ export class DocumentUploadOperation {
     const { tenant, subject, category } = target;
     const { documentId } = event.data;
     const ref = { tenant, subject, keyClass: category.id, documentId };
-    const stored = await vault.put(ref, content, { category: category.id });
+    const source = { body: upload.body, size: upload.size, sha256: event.data.sha256 };
+    const stored = await vault
+      .putStream(ref, source, { category: category.id })
+      .catch(async (error: unknown) => {
+        if (error instanceof DocumentDigestMismatchError)
+          await this.removeUpload(event.data.upload.key);
+        throw error;
+      });
     const tenantPolicy = policy.forTenant(tenant);
     const documentDate = tenantPolicy
       .documentDate(event.data.documentDate ?? event.time)

@@ -1,5 +1,9 @@
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { Upload } from '@aws-sdk/lib-storage';
 import { createHash } from 'node:crypto';
+import type { Readable } from 'node:stream';
+import { finished } from 'node:stream/promises';
+import { streamInto } from '../vault/document-streams';
 import type { LogEntry } from '../processing-log/writer';
 import { DocumentNotFoundError, DocumentShreddedError } from '../vault/errors';
 import { isLive, vaultRefOf, type DocumentItem } from '../retention/retention-items';
@@ -10,6 +14,9 @@ import { documentFields, reasonOf } from './log-entries';
 
 /** Days an export stays in the export bucket (the bucket's lifecycle rule expires it). */
 export const EXPORT_EXPIRY_DAYS = 30;
+
+/** Bytes of each part of an exported document's upload (2 parts in flight). */
+const EXPORT_PART_BYTES = 8 * 1024 * 1024;
 
 /** Format id written in every export manifest. */
 export const EXPORT_FORMAT = 'privacy-ops/subject-export/v1';
@@ -94,23 +101,33 @@ export class SubjectExporter {
       .slice(0, 24);
     const prefix = `${tenant}/${subject}/${request.kind}-${exportHash}/`;
     const tagging = `privacy-ops-kind=${request.kind}-export&privacy-ops-expires=${expiresAt.toISOString().slice(0, 10)}`;
-    const put = (key: string, body: Uint8Array | string, contentType: string) =>
-      this.s3.send(
-        new PutObjectCommand({
-          Bucket: this.bucket,
-          Key: key,
-          Body: body,
-          ContentType: contentType,
-          Expires: expiresAt,
-          Tagging: tagging,
-          // Values the pipeline made (ASCII): nothing a producer chose reaches an HTTP header.
-          Metadata: {
-            'export-kind': request.kind,
-            'expires-at': expiresAt.toISOString(),
-            ...(request.requestId ? { 'request-ref': request.requestId } : {}),
-          },
-        }),
-      );
+    const object = (key: string, body: Readable | string, contentType: string) => ({
+      Bucket: this.bucket,
+      Key: key,
+      Body: body,
+      ContentType: contentType,
+      Expires: expiresAt,
+      Tagging: tagging,
+      // Values the pipeline made (ASCII): nothing a producer chose reaches an HTTP header.
+      Metadata: {
+        'export-kind': request.kind,
+        'expires-at': expiresAt.toISOString(),
+        ...(request.requestId ? { 'request-ref': request.requestId } : {}),
+      },
+    });
+    const put = (key: string, body: string, contentType: string) =>
+      this.s3.send(new PutObjectCommand(object(key, body, contentType)));
+    // A document streams from the vault into a multipart upload, never held whole in memory; a
+    // read that fails part-way (integrity) aborts the upload, so no partial copy is left.
+    const stream = async (key: string, body: Readable) => {
+      const upload = new Upload({
+        client: this.s3,
+        params: object(key, body, 'application/octet-stream'),
+        partSize: EXPORT_PART_BYTES,
+        queueSize: 2,
+      });
+      await streamInto(finished(body), body, upload);
+    };
 
     const items = (await this.ctx.store.listDocuments(tenant, subject))
       .filter((d) => isLive(d.state))
@@ -123,8 +140,8 @@ export class SubjectExporter {
       let file: string | null = `${prefix}documents/${item.documentId}`;
       let unreadableReason: string | null = null;
       try {
-        const plaintext = await this.ctx.vault.get(vaultRefOf(item));
-        await put(file, plaintext, 'application/octet-stream');
+        const { body } = await this.ctx.vault.open(vaultRefOf(item));
+        await stream(file, body);
       } catch (error) {
         if (!(error instanceof DocumentShreddedError || error instanceof DocumentNotFoundError))
           throw error;

@@ -2,22 +2,42 @@ import {
   GetObjectCommand,
   HeadObjectCommand,
   ListObjectsV2Command,
-  PutObjectCommand,
   S3Client,
 } from '@aws-sdk/client-s3';
 import { KMSClient } from '@aws-sdk/client-kms';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { Upload } from '@aws-sdk/lib-storage';
 import { createHash } from 'node:crypto';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { objectVersionPages } from '../aws/object-versions';
 import { isNotFound } from '../errors';
-import { decryptDocument, documentKeyId, encryptDocument } from './envelope';
 import {
+  DOCUMENT_MAGIC,
+  FRAMED_FORMAT,
+  FRAMED_HEADER_BYTES,
+  FrameDecryptor,
+  FrameEncryptor,
+  readFramedHeader,
+} from './document-frames';
+import {
+  collect,
+  PlaintextMeter,
+  readHead,
+  streamInto,
+  type DocumentSource,
+  type OpenedDocument,
+} from './document-streams';
+import { decryptDocument, documentKeyId } from './envelope';
+import {
+  DocumentDigestMismatchError,
   DocumentIntegrityError,
   DocumentNotFoundError,
   DocumentShreddedError,
+  DocumentStreamSizeError,
   InvalidVaultReferenceError,
 } from './errors';
-import { DEFAULT_KEY_CACHE_TTL_MS, KeyHierarchy } from './key-hierarchy';
+import { DEFAULT_KEY_CACHE_TTL_MS, KeyHierarchy, type SubjectKey } from './key-hierarchy';
 import {
   checkDocumentId,
   checkKeyClass,
@@ -28,6 +48,8 @@ import {
   type VaultDocumentRef,
 } from './vault-ref';
 import { DELETE_BATCH, deleteAllObjectVersions, type DeletionResult } from './version-deletion';
+
+export type { DocumentSource, OpenedDocument } from './document-streams';
 
 /** A document as stored in the vault. */
 export interface StoredDocument {
@@ -41,6 +63,12 @@ export interface StoredDocument {
   /** The reference the vault key stands for. */
   readonly ref?: VaultDocumentRef;
 }
+
+/**
+ * A document as listed from its object's metadata: the digest is there only when it was known
+ * before the document was streamed in (given by its producer, or computed from memory).
+ */
+export type ListedDocument = Omit<StoredDocument, 'sha256'> & { readonly sha256?: string };
 
 /** Options of a {@link DocumentVault}. */
 export interface DocumentVaultOptions {
@@ -80,13 +108,21 @@ const METADATA_KEY = /^[a-z0-9][a-z0-9-]{0,63}$/;
 const META_FORMAT = 'po-format';
 const META_SIZE = 'po-size';
 const META_SHA256 = 'po-sha256';
+/**
+ * Bytes of each part of a vault write (the multipart minimum is 5 MiB), and parts sent at once:
+ * what a write holds in memory, whatever the document's size.
+ */
+const PART_BYTES = 8 * 1024 * 1024;
+const PARTS_IN_FLIGHT = 2;
 
 /**
  * The document vault: documents envelope-encrypted under per-subject keys (one per key class),
  * themselves wrapped under a per-tenant key that KMS protects (see {@link KeyHierarchy}).
  *
- * - `put` / `get`: AES-256-GCM, fresh 96-bit IV per object, bound to tenant, subject, key class
- *   and document id; integrity checked on every read.
+ * - `putStream` / `open` (and `put` / `get` in memory): framed AES-256-GCM (`document-frames.ts`),
+ *   a key of its own per object, each frame authenticated and bound to tenant, subject, key class,
+ *   document id, its place and whether it is the last; streamed both ways, so a document is never
+ *   held whole in memory. Objects of the whole-object format (1) stay readable.
  * - `shred`: destroys subject keys; everything under them is unreadable at once, in a time that
  *   does not depend on the number of documents. Another instance may serve a cached key for at
  *   most the cache TTL.
@@ -122,14 +158,32 @@ export class DocumentVault {
   }
 
   /**
-   * Encrypts and stores a document, creating the subject key of `ref.keyClass` if needed.
-   * Idempotent for the same ref: it overwrites the same S3 key (a new version). `metadata` is
-   * stored in clear as object metadata (protected only by SSE-KMS): it must carry no personal
-   * data; keys `[a-z0-9-]`, not starting with `po-`.
+   * Encrypts and stores a document held in memory (see {@link putStream}).
    */
   async put(
     ref: VaultDocumentRef,
     plaintext: Uint8Array,
+    metadata: Record<string, string> = {},
+  ): Promise<StoredDocument> {
+    const sha256 = createHash('sha256').update(plaintext).digest('hex');
+    const body = Readable.from([Buffer.from(plaintext)]);
+    return this.putStream(ref, { body, size: plaintext.length, sha256 }, metadata);
+  }
+
+  /**
+   * Encrypts and stores a document as it streams from `source.body`, creating the subject key of
+   * `ref.keyClass` if needed: framed AES-256-GCM (`document-frames.ts`), sent by a multipart
+   * upload, so that at most a few parts are in memory whatever its size. Idempotent for the same
+   * ref: it overwrites the same S3 key (a new version). The object exists only if the whole
+   * stream was read and matched: a source that ends at another size than `source.size`
+   * (`upload-truncated`, transient) or whose digest differs from `source.sha256`
+   * (`sha256-mismatch`, permanent) stores nothing. `metadata` is stored in clear as object
+   * metadata (protected only by SSE-KMS): it must carry no personal data; keys `[a-z0-9-]`, not
+   * starting with `po-`.
+   */
+  async putStream(
+    ref: VaultDocumentRef,
+    source: DocumentSource,
     metadata: Record<string, string> = {},
   ): Promise<StoredDocument> {
     this.keys.wrappingKeyId(); // an erase-only vault refuses before writing anything
@@ -140,54 +194,106 @@ export class DocumentVault {
     }
     const subjectKey = await this.keys.subjectKey(ref.tenant, ref.subject, ref.keyClass, true);
     if (!subjectKey) throw new Error('unreachable: subject key creation returned nothing');
-    const body = encryptDocument(subjectKey.key, subjectKey.id, ref, plaintext);
-    const sha256 = createHash('sha256').update(plaintext).digest('hex');
-    const response = await this.s3.send(
-      new PutObjectCommand({
+    const meter = new PlaintextMeter(source.size, source.sha256, (mismatch) =>
+      mismatch === 'digest' ? new DocumentDigestMismatchError() : new DocumentStreamSizeError(),
+    );
+    const encrypted = new FrameEncryptor(subjectKey.key, subjectKey.id, ref);
+    const upload = new Upload({
+      client: this.s3,
+      params: {
         Bucket: this.bucket,
         Key: vaultKey,
-        Body: body,
+        Body: encrypted,
         ContentType: 'application/octet-stream',
         Metadata: {
           ...metadata,
-          [META_FORMAT]: '1',
-          [META_SIZE]: String(plaintext.length),
-          [META_SHA256]: sha256,
+          [META_FORMAT]: String(FRAMED_FORMAT),
+          [META_SIZE]: String(source.size),
+          ...(source.sha256 !== undefined ? { [META_SHA256]: source.sha256 } : {}),
         },
-      }),
-    );
+      },
+      partSize: PART_BYTES,
+      queueSize: PARTS_IN_FLIGHT,
+    });
+    const response = await streamInto(pipeline(source.body, meter, encrypted), encrypted, upload);
     return {
       vaultKey,
       ...(response.VersionId ? { versionId: response.VersionId } : {}),
-      size: plaintext.length,
-      sha256,
+      size: source.size,
+      sha256: meter.sha256Hex(),
       ref: { ...ref },
     };
   }
 
   /**
-   * Reads and decrypts the current version of a document. Throws DocumentShreddedError when the
-   * subject key it was written under was destroyed (even though the ciphertext still exists),
-   * DocumentNotFoundError when there is no such object, DocumentIntegrityError when it fails
-   * authentication or its digest.
+   * Reads and decrypts the current version of a document into memory (see {@link open}).
    */
   async get(ref: VaultDocumentRef): Promise<Uint8Array> {
+    const { body } = await this.open(ref);
+    const chunks: Buffer[] = [];
+    for await (const chunk of body) chunks.push(chunk as Buffer);
+    return Buffer.concat(chunks);
+  }
+
+  /**
+   * Opens the current version of a document for reading: the plaintext as a stream, and its size.
+   * A framed object is decrypted frame by frame as it is read (each frame's plaintext released
+   * once its tag is verified); a whole-object one (format 1) is read whole, as it was written.
+   * Throws, before any byte is returned, DocumentShreddedError when the subject key it was written
+   * under was destroyed (even though the ciphertext still exists), DocumentNotFoundError when
+   * there is no such object, DocumentIntegrityError for a malformed header; the stream fails with
+   * DocumentIntegrityError when the content fails authentication or its digest.
+   */
+  async open(ref: VaultDocumentRef): Promise<OpenedDocument> {
     this.keys.wrappingKeyId(); // an erase-only vault refuses before reading anything
     const vaultKey = vaultKeyOf(ref);
-    let body: Uint8Array;
-    let expectedSha256: string | undefined;
+    let object;
     try {
-      const object = await this.s3.send(
-        new GetObjectCommand({ Bucket: this.bucket, Key: vaultKey }),
-      );
-      if (!object.Body) throw new DocumentIntegrityError('empty object');
-      body = await object.Body.transformToByteArray();
-      expectedSha256 = object.Metadata?.[META_SHA256];
+      object = await this.s3.send(new GetObjectCommand({ Bucket: this.bucket, Key: vaultKey }));
     } catch (error) {
       if (isNotFound(error)) throw new DocumentNotFoundError({ cause: error });
       throw error;
     }
-    const keyId = documentKeyId(body);
+    if (!object.Body) throw new DocumentIntegrityError('empty object');
+    const body = object.Body as Readable;
+    const expectedSha256 = object.Metadata?.[META_SHA256];
+    const declaredSize = Number(object.Metadata?.[META_SIZE]);
+    const size = Number.isInteger(declaredSize) && declaredSize >= 0 ? declaredSize : undefined;
+    try {
+      const { head, rest } = await readHead(body, FRAMED_HEADER_BYTES);
+      if (head.length > DOCUMENT_MAGIC.length && head[DOCUMENT_MAGIC.length] === FRAMED_FORMAT) {
+        const header = readFramedHeader(head);
+        const subjectKey = await this.subjectKeyOf(ref, header.keyId);
+        const plaintext = new FrameDecryptor(subjectKey.key, header, ref);
+        const meter = new PlaintextMeter(
+          size,
+          expectedSha256,
+          (mismatch) => new DocumentIntegrityError(`${mismatch} mismatch`),
+        );
+        pipeline(rest, plaintext, meter).catch(() => undefined); // the error reaches `meter`
+        return { body: meter, ...(size !== undefined ? { size } : {}) };
+      }
+      // The whole-object format: one tag over the whole object, so it is read whole.
+      const whole = Buffer.concat([head, await collect(rest)]);
+      const subjectKey = await this.subjectKeyOf(ref, documentKeyId(whole));
+      const plaintext = decryptDocument(subjectKey.key, ref, whole);
+      if (
+        expectedSha256 !== undefined &&
+        createHash('sha256').update(plaintext).digest('hex') !== expectedSha256
+      )
+        throw new DocumentIntegrityError('digest mismatch');
+      return { body: Readable.from([plaintext]), size: plaintext.length };
+    } catch (error) {
+      body.destroy();
+      throw error;
+    }
+  }
+
+  /**
+   * The subject key a document was written under (key id from its header); DocumentShreddedError
+   * when that key no longer exists.
+   */
+  private async subjectKeyOf(ref: VaultDocumentRef, keyId: Buffer): Promise<SubjectKey> {
     let subjectKey = await this.keys.subjectKey(ref.tenant, ref.subject, ref.keyClass, false);
     if (subjectKey && !subjectKey.id.equals(keyId)) {
       // The cache may hold an older key of this class: read the key store once more.
@@ -196,13 +302,7 @@ export class DocumentVault {
     }
     // No key, or a newer key than the one this document was written under: its key was destroyed.
     if (!subjectKey || !subjectKey.id.equals(keyId)) throw new DocumentShreddedError();
-    const plaintext = decryptDocument(subjectKey.key, ref, body);
-    if (
-      expectedSha256 !== undefined &&
-      createHash('sha256').update(plaintext).digest('hex') !== expectedSha256
-    )
-      throw new DocumentIntegrityError('digest mismatch');
-    return plaintext;
+    return subjectKey;
   }
 
   /**
@@ -288,9 +388,10 @@ export class DocumentVault {
 
   /**
    * The current versions under the subject's prefix, all key classes, with plaintext size and
-   * digest (one ListObjectsV2 page per 1,000 documents, one HeadObject per document; no KMS).
+   * digest when recorded (one ListObjectsV2 page per 1,000 documents, one HeadObject per document;
+   * no KMS).
    */
-  async listDocuments(tenant: string, subject: string): Promise<StoredDocument[]> {
+  async listDocuments(tenant: string, subject: string): Promise<ListedDocument[]> {
     checkTenant(tenant);
     checkSubject(subject);
     const keys: string[] = [];
@@ -307,7 +408,7 @@ export class DocumentVault {
       token = page.IsTruncated ? page.NextContinuationToken : undefined;
     } while (token);
 
-    const documents: (StoredDocument | undefined)[] = new Array(keys.length);
+    const documents: (ListedDocument | undefined)[] = new Array(keys.length);
     let next = 0;
     const worker = async () => {
       while (next < keys.length) {
@@ -316,10 +417,10 @@ export class DocumentVault {
       }
     };
     await Promise.all(Array.from({ length: Math.min(this.listConcurrency, keys.length) }, worker));
-    return documents.filter((d): d is StoredDocument => d !== undefined);
+    return documents.filter((d): d is ListedDocument => d !== undefined);
   }
 
-  private async describe(vaultKey: string): Promise<StoredDocument | undefined> {
+  private async describe(vaultKey: string): Promise<ListedDocument | undefined> {
     let head;
     try {
       head = await this.s3.send(new HeadObjectCommand({ Bucket: this.bucket, Key: vaultKey }));
@@ -329,14 +430,16 @@ export class DocumentVault {
     }
     const size = Number(head.Metadata?.[META_SIZE]);
     const sha256 = head.Metadata?.[META_SHA256];
-    if (!Number.isInteger(size) || size < 0 || !sha256 || !/^[0-9a-f]{64}$/.test(sha256))
-      throw new DocumentIntegrityError('vault object without size or digest metadata');
+    if (!Number.isInteger(size) || size < 0)
+      throw new DocumentIntegrityError('vault object without size metadata');
+    if (sha256 !== undefined && !/^[0-9a-f]{64}$/.test(sha256))
+      throw new DocumentIntegrityError('vault object with malformed digest metadata');
     const ref = parseVaultKey(vaultKey);
     return {
       vaultKey,
       ...(head.VersionId ? { versionId: head.VersionId } : {}),
       size,
-      sha256,
+      ...(sha256 !== undefined ? { sha256 } : {}),
       ...(ref ? { ref } : {}),
     };
   }

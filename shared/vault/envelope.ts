@@ -11,6 +11,12 @@ const DOCUMENT_MAGIC = Buffer.from('PODV', 'ascii');
 const DOCUMENT_FORMAT = 1;
 const WRAPPED_KEY_FORMAT = 1;
 
+/**
+ * The whole-object format (1), which the vault wrote before the framed format (2, see
+ * `document-frames.ts`): `PODV` | format 1 | subject key id (16) | IV (12) | tag (16) |
+ * ciphertext, one AES-256-GCM message bound to its context. Only read now: objects stored in it
+ * stay readable (read whole: its one tag covers the whole object).
+ */
 /** Offset of the IV in a document object: magic (4), format (1), subject key id (16). */
 const DOCUMENT_IV_OFFSET = DOCUMENT_MAGIC.length + 1 + KEY_ID_BYTES;
 /** Bytes before the ciphertext in a document object: the above, IV (12), tag (16). */
@@ -54,26 +60,6 @@ function checkKey(key: Uint8Array, what: string): void {
   if (key.length !== KEY_BYTES) throw new RangeError(`${what} must be ${KEY_BYTES} bytes`);
 }
 
-/**
- * Encrypts a document with AES-256-GCM under a subject key, with a fresh 96-bit IV, bound to
- * its context. Layout: `PODV` | format 1 | subject key id (16) | IV (12) | tag (16) | ciphertext.
- */
-export function encryptDocument(
-  key: Uint8Array,
-  keyId: Uint8Array,
-  context: DocumentContext,
-  plaintext: Uint8Array,
-): Buffer {
-  checkKey(key, 'subject key');
-  if (keyId.length !== KEY_ID_BYTES) throw new RangeError(`key id must be ${KEY_ID_BYTES} bytes`);
-  const prefix = Buffer.concat([DOCUMENT_MAGIC, Buffer.of(DOCUMENT_FORMAT), keyId]);
-  const iv = randomBytes(IV_BYTES);
-  const cipher = createCipheriv('aes-256-gcm', key, iv);
-  cipher.setAAD(documentAad(prefix, context));
-  const ciphertext = Buffer.concat([cipher.update(plaintext), cipher.final()]);
-  return Buffer.concat([prefix, iv, cipher.getAuthTag(), ciphertext]);
-}
-
 /** The subject key id a document object was encrypted under; refuses a malformed header. */
 export function documentKeyId(object: Uint8Array): Buffer {
   const buffer = Buffer.from(object.buffer, object.byteOffset, object.byteLength);
@@ -88,7 +74,7 @@ export function documentKeyId(object: Uint8Array): Buffer {
 }
 
 /**
- * Decrypts a document object made by {@link encryptDocument}. Refuses (DocumentIntegrityError)
+ * Decrypts a whole-object (format 1) document. Refuses (DocumentIntegrityError)
  * a malformed header, a modified ciphertext, header or tag, and a context that differs from the
  * one it was encrypted with.
  */

@@ -59,3 +59,20 @@ export class PartialDeletionError extends TransientError {
     this.failed = failed;
   }
 }
+
+/** A document's content differs from the SHA-256 its producer declared. Permanent: nothing stored. */
+export class DocumentDigestMismatchError extends PermanentError {
+  constructor() {
+    super('sha256-mismatch', 'Document content does not match its declared sha256');
+  }
+}
+
+/**
+ * A document's stream ended at another size than its source declared (a connection cut, an
+ * object replaced while read). Transient: nothing stored, a retry reads it again.
+ */
+export class DocumentStreamSizeError extends TransientError {
+  constructor() {
+    super('document-size-changed', 'Document stream ended at another size than declared');
+  }
+}

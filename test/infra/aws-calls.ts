@@ -29,8 +29,13 @@ export interface CallingLibrary {
   readonly packageName: string;
   /** The library file whose `new …Command(` calls are what it sends (ES build). */
   readonly sender: string;
-  /** The owner the library's calls are attributed to. */
-  readonly owner: string;
+  /**
+   * The owner the library's calls are attributed to; absent: the owner of each piece of code that
+   * uses it (a library each caller points at its own resource).
+   */
+  readonly owner?: string;
+  /** Commands the library sends only for an option the code never gives it. */
+  readonly unsent?: readonly string[];
 }
 
 const COMMAND_DECLARATION =
@@ -92,7 +97,8 @@ class ReachableCode {
   private readonly seen = new Set<string>();
   private readonly loaded = new Set<string>();
   private readonly work: Array<{ node: ts.Node; owner: string | undefined }> = [];
-  private readonly usedLibraries = new Set<CallingLibrary>();
+  /** Libraries the reached code uses, with the owners of the code that uses them. */
+  private readonly usedLibraries = new Map<CallingLibrary, Set<string | undefined>>();
   private readonly implementations = new Map<string, ts.Node[]>();
   /** Methods called through an interface: name → the owners they were called under. */
   private readonly interfaceCalls = new Map<string, Set<string | undefined>>();
@@ -120,15 +126,11 @@ class ReachableCode {
       }
       this.dispatchInterfaceCalls();
     } while (this.work.length > 0);
-    for (const library of this.usedLibraries) {
+    for (const [library, users] of this.usedLibraries) {
       for (const { sdk, operation } of commandsSentBy(library)) {
-        this.add({
-          sdk,
-          operation,
-          file: library.packageName,
-          owner: library.owner,
-          input: 'unknown',
-        });
+        if (library.unsent?.includes(operation)) continue;
+        for (const owner of library.owner !== undefined ? [library.owner] : users)
+          this.add({ sdk, operation, file: library.packageName, owner, input: 'unknown' });
       }
     }
     return [...this.calls.values()];
@@ -240,7 +242,8 @@ class ReachableCode {
     if (!isProjectFile(sf)) {
       for (const library of this.libraries) {
         if (sf.fileName.includes(`/node_modules/${library.packageName}/`)) {
-          this.usedLibraries.add(library);
+          const users = this.usedLibraries.get(library) ?? new Set<string | undefined>();
+          this.usedLibraries.set(library, users.add(owner));
         }
       }
       return;
@@ -301,7 +304,7 @@ function commandsSentBy(library: CallingLibrary): Array<{ sdk: string; operation
   const file = path.join(ROOT, 'node_modules', library.packageName, library.sender);
   const source = fs.readFileSync(file, 'utf8');
   const imports = new Map<string, string>();
-  for (const m of source.matchAll(/import\s*{([^}]*)}\s*from\s*'@aws-sdk\/([a-z0-9-]+)'/g)) {
+  for (const m of source.matchAll(/import\s*{([^}]*)}\s*from\s*['"]@aws-sdk\/([a-z0-9-]+)['"]/g)) {
     for (const name of m[1].split(',').map((n) => n.trim())) imports.set(name, m[2]);
   }
   const sent = [...source.matchAll(/new (\w+)Command\(/g)].map((m) => m[1]);

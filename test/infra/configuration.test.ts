@@ -1,4 +1,5 @@
-import { App } from 'aws-cdk-lib';
+import { App, Stack } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
 import { buildApp } from '../../infra/app';
 import {
   DEFAULT_QUEUE_SCALING,
@@ -29,6 +30,27 @@ describe('invalid configuration is rejected before any construct is built', () =
     );
   });
 
+  it.each([0, -1, 1.5, 'big', 6 * 1024 ** 3])('maxDocumentBytes %p', (value) => {
+    expect(build({ maxDocumentBytes: value })).toThrow(
+      /maxDocumentBytes must be a whole number of bytes from 1 to 5368709120/,
+    );
+  });
+
+  it('gives the upload function the document size limit of the context, 512 MiB by default', () => {
+    const limitOf = (context: Record<string, unknown>) => {
+      const app = buildApp(new App({ context: { 'aws:cdk:bundling-stacks': [], ...context } }));
+      const stack = app.node.findChild('PrivacyOps') as Stack;
+      const functions = Object.values(
+        Template.fromStack(stack).findResources('AWS::Lambda::Function'),
+      ) as Array<{ Properties: { Environment?: { Variables?: Record<string, unknown> } } }>;
+      return functions
+        .map((f) => f.Properties.Environment?.Variables?.MAX_DOCUMENT_BYTES)
+        .filter((v) => v !== undefined);
+    };
+    expect(limitOf({})).toEqual([String(512 * 1024 * 1024)]);
+    expect(limitOf({ maxDocumentBytes: '1048576' })).toEqual(['1048576']);
+  });
+
   it.each(['ops', 'ops@example', 'ops@example.eu;dpo@example.eu', 42])('alarmEmail %p', (value) => {
     expect(build({ alarmEmail: value })).toThrow(/alarmEmail must be an e-mail address/);
   });
@@ -42,6 +64,7 @@ describe('invalid configuration is rejected before any construct is built', () =
       waitingForClosureAlarmDays: 1096,
       alarmEmails: [],
       scaling: DEFAULT_QUEUE_SCALING,
+      maxDocumentBytes: 512 * 1024 * 1024,
     });
     expect(parseAlarmEmails('a@b.eu, c@d.eu')).toEqual(['a@b.eu', 'c@d.eu']);
     expect(parseAlarmEmails(['a@b.eu'])).toEqual(['a@b.eu']);

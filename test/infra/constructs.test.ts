@@ -171,6 +171,7 @@ describe('constructs refuse insecure or inconsistent props', () => {
       uploadBucket: logs,
       exportBucket: logs,
       checkpointKey: key,
+      maxDocumentBytes: 1024,
     };
     const base = { resources, logKey: key };
     expect(

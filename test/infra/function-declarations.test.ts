@@ -54,6 +54,12 @@ const LIBRARIES: CallingLibrary[] = [
     sender: 'lib/esm/persistence/DynamoDBPersistenceLayer.js',
     owner: 'idempotency',
   },
+  // Multipart uploads of the vault and the exports, each to the bucket of the code that uses it.
+  {
+    packageName: '@aws-sdk/lib-storage',
+    sender: 'dist-es/Upload.js',
+    unsent: ['PutObjectTagging'], // only with its `tags` option, which no caller gives
+  },
 ];
 
 /** Variables the Lambda runtime reads before any code of ours runs. */

@@ -29,6 +29,12 @@ const names = (input: readonly string[] | 'unknown', field: string) =>
  */
 const S3: Readonly<Record<string, (input: readonly string[] | 'unknown') => IamRequirement>> = {
   PutObject: () => s3([['s3:PutObject', 'object']], ['kms:GenerateDataKey']),
+  // A multipart upload under SSE-KMS: S3 decrypts the data key to encrypt each part.
+  CreateMultipartUpload: () =>
+    s3([['s3:PutObject', 'object']], ['kms:GenerateDataKey', 'kms:Decrypt']),
+  UploadPart: () => s3([['s3:PutObject', 'object']], ['kms:GenerateDataKey', 'kms:Decrypt']),
+  CompleteMultipartUpload: () => s3([['s3:PutObject', 'object']]),
+  AbortMultipartUpload: () => s3([['s3:AbortMultipartUpload', 'object']]),
   GetObject: (input) =>
     s3(
       [

@@ -9,6 +9,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { createHash, randomBytes } from 'node:crypto';
+import { Readable } from 'node:stream';
 import type { LocalPipeline } from '../../local/environment';
 import { listObjectVersions } from '../../shared/aws/object-versions';
 import { DocumentVault } from '../../shared/vault/document-vault';
@@ -110,6 +111,46 @@ describe('document vault through the local endpoint', () => {
     expect(ciphertext.subarray(0, 4).toString()).toBe('PODV');
     expect(raw.ServerSideEncryption).toBe('aws:kms');
     expect(raw.Metadata?.['document-date']).toBe('2026-03-14');
+  });
+
+  it('streams a document of several multipart parts in and out, and stores nothing from a source that does not match', async () => {
+    // Prepare: 9 MiB + 5 bytes (2 parts of the vault's multipart upload), fed in odd chunks
+    const subject = pseudonym();
+    const ref = { tenant, subject, keyClass: 'contract', documentId: 'big-1' };
+    const content = randomBytes(9 * 1024 * 1024 + 5);
+    const chunks = (b: Buffer) =>
+      Readable.from(
+        Array.from({ length: Math.ceil(b.length / 99_991) }, (_, i) =>
+          b.subarray(i * 99_991, (i + 1) * 99_991),
+        ),
+      );
+    const sha256 = createHash('sha256').update(content).digest('hex');
+    const v = vault();
+    const calls = countCalls(s3 as never);
+    // Act
+    const stored = await v.putStream(ref, { body: chunks(content), size: content.length });
+    const opened = await v.open(ref);
+    const read: Buffer[] = [];
+    for await (const chunk of opened.body) read.push(chunk as Buffer);
+    const wrongDigest = { ...ref, documentId: 'big-2' };
+    const refusedDigest = v.putStream(wrongDigest, {
+      body: chunks(content),
+      size: content.length,
+      sha256: '0'.repeat(64),
+    });
+    const wrongSize = { ...ref, documentId: 'big-3' };
+    const refusedSize = v.putStream(wrongSize, { body: chunks(content), size: content.length + 1 });
+    // Assess
+    expect(stored).toMatchObject({ size: content.length, sha256 });
+    expect(calls.get('UploadPartCommand')).toBe(2);
+    expect(opened.size).toBe(content.length);
+    expect(Buffer.concat(read).equals(content)).toBe(true);
+    await expect(refusedDigest).rejects.toMatchObject({ reason: 'sha256-mismatch' });
+    await expect(refusedSize).rejects.toMatchObject({ reason: 'document-size-changed' });
+    const keys = (await listObjectVersions(s3, { bucket, prefix: `${tenant}/${subject}/` })).map(
+      (e) => e.key,
+    );
+    expect(keys).toEqual([`${tenant}/${subject}/contract/big-1`]);
   });
 
   it('stores the subject key wrapped and the wrapping key as KMS ciphertext', async () => {

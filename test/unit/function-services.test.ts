@@ -7,9 +7,14 @@ import {
 } from '../../shared/functions/declarations';
 import { functionServices } from '../../shared/functions/services';
 
-/** An environment holding a placeholder for every variable of `name`'s declaration. */
+/** A placeholder for every variable of `name`'s declaration (a number where one is read). */
 function environmentFor(name: FunctionName): NodeJS.ProcessEnv {
-  return Object.fromEntries(environmentNames(FUNCTIONS[name]).map((v) => [v, `value-of-${v}`]));
+  return Object.fromEntries(
+    environmentNames(FUNCTIONS[name]).map((v) => [
+      v,
+      v === SERVICE_VARIABLES.uploads.maxDocumentBytes ? '1048576' : `value-of-${v}`,
+    ]),
+  );
 }
 
 describe('functionServices', () => {
@@ -22,6 +27,15 @@ describe('functionServices', () => {
       expect(Object.keys(services).sort()).toEqual(
         [...Object.keys(FUNCTIONS[name].services), 'logger', 'now'].sort(),
       );
+    },
+  );
+
+  it.each(['', '0', '1.5', 'big', String(6 * 1024 ** 3)])(
+    'refuses to start the upload function with MAX_DOCUMENT_BYTES %p',
+    (value) => {
+      const env = { ...environmentFor('document-upload'), MAX_DOCUMENT_BYTES: value };
+      expect(() => functionServices('document-upload', env)).toThrow(ConfigurationError);
+      expect(() => functionServices('document-upload', env)).toThrow(/MAX_DOCUMENT_BYTES/);
     },
   );
 

@@ -4,10 +4,10 @@ import {
   DOCUMENT_HEADER_BYTES,
   decryptDocument,
   documentKeyId,
-  encryptDocument,
   unwrapSubjectKey,
   wrapSubjectKey,
 } from '../../shared/vault/envelope';
+import { encryptWholeDocument } from '../support/whole-document-writer';
 import { DocumentIntegrityError, KeyStoreIntegrityError } from '../../shared/vault/errors';
 
 const context = {
@@ -25,7 +25,7 @@ describe('vault envelope: documents', () => {
     fc.assert(
       fc.property(fc.uint8Array({ minLength: 0, maxLength: 4096 }), (plaintext) => {
         // Prepare / Act
-        const object = encryptDocument(key, keyId, context, plaintext);
+        const object = encryptWholeDocument(key, keyId, context, plaintext);
         // Assess
         expect(object.length).toBe(DOCUMENT_HEADER_BYTES + plaintext.length);
         expect(Buffer.from(decryptDocument(key, context, object))).toEqual(Buffer.from(plaintext));
@@ -39,8 +39,8 @@ describe('vault envelope: documents', () => {
     // Prepare
     const plaintext = Buffer.from('same content');
     // Act
-    const first = encryptDocument(key, keyId, context, plaintext);
-    const second = encryptDocument(key, keyId, context, plaintext);
+    const first = encryptWholeDocument(key, keyId, context, plaintext);
+    const second = encryptWholeDocument(key, keyId, context, plaintext);
     // Assess
     expect(first.equals(second)).toBe(false);
     expect(first.subarray(21, 33).equals(second.subarray(21, 33))).toBe(false);
@@ -48,14 +48,14 @@ describe('vault envelope: documents', () => {
 
   it('carries the subject key id in its header', () => {
     // Prepare / Act
-    const object = encryptDocument(key, keyId, context, Buffer.from('x'));
+    const object = encryptWholeDocument(key, keyId, context, Buffer.from('x'));
     // Assess
     expect(documentKeyId(object).equals(keyId)).toBe(true);
   });
 
   it('refuses any single flipped byte (header, IV, tag or ciphertext)', () => {
     // Prepare
-    const object = encryptDocument(
+    const object = encryptWholeDocument(
       key,
       keyId,
       context,
@@ -71,7 +71,7 @@ describe('vault envelope: documents', () => {
 
   it('refuses a truncated object and a foreign one', () => {
     // Prepare
-    const object = encryptDocument(key, keyId, context, Buffer.from('content'));
+    const object = encryptWholeDocument(key, keyId, context, Buffer.from('content'));
     // Act / Assess
     expect(() => decryptDocument(key, context, object.subarray(0, object.length - 1))).toThrow(
       DocumentIntegrityError,
@@ -91,7 +91,7 @@ describe('vault envelope: documents', () => {
     ['document id', { documentId: 'receipt-0002' }],
   ])('refuses the ciphertext under another %s (AAD binding)', (_name, change) => {
     // Prepare
-    const object = encryptDocument(key, keyId, context, Buffer.from('content'));
+    const object = encryptWholeDocument(key, keyId, context, Buffer.from('content'));
     // Act / Assess
     expect(() => decryptDocument(key, { ...context, ...change }, object)).toThrow(
       DocumentIntegrityError,
@@ -100,7 +100,7 @@ describe('vault envelope: documents', () => {
 
   it('refuses the wrong key', () => {
     // Prepare
-    const object = encryptDocument(key, keyId, context, Buffer.from('content'));
+    const object = encryptWholeDocument(key, keyId, context, Buffer.from('content'));
     // Act / Assess
     expect(() => decryptDocument(randomBytes(32), context, object)).toThrow(DocumentIntegrityError);
   });
