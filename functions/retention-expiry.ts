@@ -24,7 +24,7 @@ const recordHandler = async (record: DynamoDBRecord): Promise<void> => {
   const old = record.dynamodb?.OldImage;
   if (!old) return;
   const item = unmarshall(old as Record<string, AttributeValue>) as DocumentItem;
-  for (const entry of await expiry.ttlRemoved(item)) log.add(entry);
+  for (const entry of await expiry.ttlRemoved(item, log)) log.add(entry);
 };
 
 /**
@@ -41,6 +41,8 @@ export const handler = (
       processPartialResponse(event, recordHandler, processor, {
         context,
         throwOnFullBatchFailure: false,
+        // In stream order: the expiries of one subject decide in turn which one takes its key.
+        processInParallel: false,
       }),
     (_response, error) => {
       throw error;

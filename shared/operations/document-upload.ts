@@ -5,6 +5,7 @@ import { eventKeyOf, payloadHashOf } from '../batch/event-key';
 import type { KeyedOutcome, LogObjects } from '../batch/operation-frame';
 import { isNotFound, PermanentError, TransientError } from '../errors';
 import { FUNCTIONS } from '../functions/declarations';
+import { logPointerDecision } from '../processing-log/log-pointer';
 import type { LogEntry } from '../processing-log/writer';
 import type { TenantCategory } from '../retention/tenant-policy';
 import {
@@ -265,14 +266,17 @@ export class DocumentUploadOperation {
     // The first run wrote its item before its last steps: its object may hold no records of it
     // (that run failed after the item, or this very run: the SDK retried a create that had
     // succeeded). Only the object, or for this invocation's object its queue, can tell.
-    const held = await log.holds(from, entries[0]);
-    if (held) return { entries, replay: true, logged: false };
-    if (from === log.objectKey) return { entries, replay: true, logged: true };
-    if (
-      held === undefined &&
-      this.ctx.now().getTime() - Date.parse(existing.storedAt) < IN_FLIGHT_MS
-    )
-      throw new UploadInFlightError();
+    const pointer = { logObjectKey: from, at: existing.storedAt };
+    const decision = await logPointerDecision(
+      log,
+      pointer,
+      entries[0],
+      this.ctx.now(),
+      IN_FLIGHT_MS,
+    );
+    if (decision === 'logged') return { entries, replay: true, logged: false };
+    if (decision === 'log-here') return { entries, replay: true, logged: true };
+    if (decision === 'in-flight') throw new UploadInFlightError();
     const key = existing as { pk: string; sk: string };
     const at = this.ctx.now().toISOString();
     if (!(await this.ctx.store.moveLogObject(key, from, log.objectKey, at)))

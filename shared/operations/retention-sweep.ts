@@ -9,7 +9,7 @@ import {
 } from '../retention/retention-items';
 import type { OperationContext } from './context';
 import { OVERDUE_REQUESTS_METRIC } from './overdue-requests';
-import { DocumentExpiry } from './retention-expiry';
+import { DocumentExpiry, type ExpiryLog } from './retention-expiry';
 
 /** What the sweeper emits its metrics through: a Powertools `Metrics` (EMF on stdout). */
 export type SweepMetrics = Pick<Metrics, 'addMetric' | 'publishStoredMetrics'>;
@@ -36,8 +36,11 @@ export interface RetentionSweeperOptions {
   readonly metrics?: SweepMetrics;
 }
 
-/** Where the sweeper writes its log entries (a `ProcessingLogWriter`). */
-export interface SweepLog {
+/**
+ * Where the sweeper writes its log entries (a `ProcessingLogWriter`), and reads back whether an
+ * earlier object holds an expiry's records (see `DocumentExpiry`).
+ */
+export interface SweepLog extends ExpiryLog {
   /** Starts a new log object (before each index page). */
   begin(): unknown;
   add(entry: LogEntry): unknown;
@@ -143,7 +146,7 @@ export class RetentionSweeper {
         const claimed: DocumentItem[] = [];
         for (const hit of page.items) {
           examined += 1;
-          const result = await this.expiry.sweepOne(hit);
+          const result = await this.expiry.sweepOne(hit, log);
           if (result.claimed) {
             claimed.push(result.claimed);
             expired += 1;

@@ -114,8 +114,24 @@ export interface DocumentItem extends EventReceipt {
    * the due dates before and after. Lets an interrupted run log what it changed before it stopped.
    */
   rescheduled?: { run: string; from: string | null; to: string; note?: string };
+  /** Its expiry, once claimed (state `expiring`): see {@link ExpiryClaim}. */
+  expiryClaim?: ExpiryClaim;
   /** Optimistic-concurrency revision. */
   rev: number;
+}
+
+/**
+ * What an expiry (sweeper or TTL stream) writes on a document before destroying anything: the log
+ * object its records go to, when, and whether it destroys the subject key of the class with it
+ * (decided once, before: a re-run after a crash logs the same effects, whatever it finds left).
+ */
+export interface ExpiryClaim {
+  /** Key of the processing-log object the expiry's records were queued for. */
+  logObjectKey: string;
+  /** When the claim was written (ISO). */
+  at: string;
+  /** True when this expiry shreds the class key (no live document of the class is left). */
+  shredKey: boolean;
 }
 
 /** The record of one subject (`sk = SUBJECT`): closure, erasure tombstones, active holds. */

@@ -17,6 +17,7 @@ import {
   reschedule,
   subjectKey,
   type DocumentItem,
+  type ExpiryClaim,
   type HoldItem,
   type RequestItem,
   type SubjectRecord,
@@ -276,11 +277,17 @@ export class RetentionStore {
   }
 
   /**
-   * Claims a due document for expiry (state `expiring`), only if the subject has no active hold
-   * and the item is unchanged. Returns false when a hold or a change got in the way.
+   * Claims a due document for expiry (state `expiring`, with its {@link ExpiryClaim}), only if the
+   * subject has no active hold and the item is unchanged. Returns false when a hold or a change got
+   * in the way.
    */
-  async claimForExpiry(item: DocumentItem): Promise<DocumentItem | false> {
-    const next: DocumentItem = { ...item, state: 'expiring', rev: item.rev + 1 };
+  async claimForExpiry(item: DocumentItem, claim: ExpiryClaim): Promise<DocumentItem | false> {
+    const next: DocumentItem = {
+      ...item,
+      state: 'expiring',
+      expiryClaim: claim,
+      rev: item.rev + 1,
+    };
     try {
       await this.dynamo.send(
         new TransactWriteCommand({
@@ -304,6 +311,48 @@ export class RetentionStore {
         }),
       );
       return next;
+    } catch (error) {
+      if (isConditionalWriteRefused(error)) return false;
+      throw error;
+    }
+  }
+
+  /**
+   * Claims for expiry a document TTL removed (its old image, state `expiring` with `claim`), put
+   * back only if nothing took its place; returns false when an item exists under its key.
+   */
+  async claimRemoved(item: DocumentItem, claim: ExpiryClaim): Promise<DocumentItem | false> {
+    const next: DocumentItem = {
+      ...item,
+      state: 'expiring',
+      expiryClaim: claim,
+      rev: item.rev + 1,
+    };
+    return (await this.putIfAbsent(next)) ? next : false;
+  }
+
+  /**
+   * Points an expiry claim at another log object (its records are logged again there), only if it
+   * still points at `from`; false otherwise.
+   */
+  async moveExpiryClaim(
+    item: DocumentItem,
+    from: string,
+    to: string,
+    at: string,
+  ): Promise<boolean> {
+    try {
+      await this.dynamo.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: { pk: item.pk, sk: item.sk },
+          UpdateExpression: 'SET expiryClaim.logObjectKey = :to, expiryClaim.#at = :at',
+          ConditionExpression: 'expiryClaim.logObjectKey = :from',
+          ExpressionAttributeNames: { '#at': 'at' },
+          ExpressionAttributeValues: { ':from': from, ':to': to, ':at': at },
+        }),
+      );
+      return true;
     } catch (error) {
       if (isConditionalWriteRefused(error)) return false;
       throw error;

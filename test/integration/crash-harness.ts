@@ -58,7 +58,11 @@ export function shortContext(): Context {
 }
 
 /** Builds a fresh instance of `fn` (module state and clients of its own) on the pipeline. */
-export function freshInstance(pipeline: LocalPipeline, fn: CrashFunction, now: () => Date): Attempt {
+export function freshInstance(
+  pipeline: LocalPipeline,
+  fn: CrashFunction,
+  now: () => Date,
+): Attempt {
   const env = (name: FunctionName) => pipeline.runtime.findFunction(name).environment;
   if (fn === 'erasure-request') {
     const services = { ...functionServices('erasure-request', env(fn)), now };
@@ -109,7 +113,7 @@ export function freshInstance(pipeline: LocalPipeline, fn: CrashFunction, now: (
       const old = record.dynamodb?.OldImage;
       if (!old) return;
       const item = unmarshall(old as never) as DocumentItem;
-      for (const entry of await expiry.ttlRemoved(item)) log.add(entry);
+      for (const entry of await expiry.ttlRemoved(item, log)) log.add(entry);
     };
     return (event, context) =>
       invocations.run(
@@ -118,6 +122,7 @@ export function freshInstance(pipeline: LocalPipeline, fn: CrashFunction, now: (
           processPartialResponse(event as DynamoDBStreamEvent, recordHandler, processor, {
             context,
             throwOnFullBatchFailure: false,
+            processInParallel: false,
           }),
         (_response, error) => {
           throw error;
@@ -202,8 +207,7 @@ export async function attempt(
   let failed = false;
   try {
     const response = (await inCallScope(scope, () => run(event, shortContext()))) as
-      | { batchItemFailures?: unknown[] }
-      | undefined;
+      { batchItemFailures?: unknown[] } | undefined;
     failed = (response?.batchItemFailures?.length ?? 0) > 0;
   } catch {
     failed = true;
