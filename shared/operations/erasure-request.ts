@@ -88,15 +88,22 @@ export class ErasureRequestOperation {
 
     // The erasure's time, but never later than now: a tombstone is not written ahead of itself.
     const tombstoneTime = [isoOf(event.time), this.ctx.now().toISOString()].sort()[0]!;
+    // With the tombstone, the mark of a destruction in progress (see `erasureDestroying`): an
+    // upload that created its item before it is listed below; one after it waits until cleared.
+    const erasingSince = this.ctx.now().toISOString();
+    const scope = categories ?? ['*'];
     const record = await store.updateSubject(tenant, subject, (r) => {
       const tombstones = { ...(r.tombstones ?? {}) };
       const requests = { ...(r.tombstoneRequests ?? {}) };
-      for (const c of categories ?? ['*']) {
+      const erasing = { ...(r.erasing ?? {}) };
+      for (const c of scope) {
         tombstones[c] = laterOf(tombstones[c], tombstoneTime)!;
         if (tombstones[c] === tombstoneTime) requests[c] = requestId;
+        erasing[c] = erasingSince;
       }
       r.tombstones = tombstones;
       r.tombstoneRequests = requests;
+      r.erasing = erasing;
     });
     const held = Boolean(record.holds);
     const wanted = (d: DocumentItem) =>
@@ -122,6 +129,11 @@ export class ErasureRequestOperation {
       entries.push(...(await this.orphansErased(plan.orphans, common)));
       entries.push(...(await this.erased(tenant, subject, plan, common)));
     }
+    // Destroyed: uploads of these categories may store again (under a new key).
+    await store.updateSubject(tenant, subject, (r) => {
+      for (const c of scope) if (r.erasing?.[c] === erasingSince) delete r.erasing[c];
+      if (r.erasing && Object.keys(r.erasing).length === 0) delete r.erasing;
+    });
     for (const item of kept)
       entries.push(await this.restricted(item, held, common, relationshipEndOf(record)));
     if (plan.held && deletable.length > 0) {

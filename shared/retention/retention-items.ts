@@ -149,6 +149,12 @@ export interface SubjectRecord {
   tombstones?: Record<string, string>;
   /** The erasure request of each tombstone (same keys): what a later, older upload is erased for. */
   tombstoneRequests?: Record<string, string>;
+  /**
+   * Erasures destroying now: category (or `*`) → when the erasure set it (ISO), from before it
+   * lists what it destroys until it has destroyed it. An upload of a covered category waits (see
+   * {@link erasureDestroying}), so no document is stored under a key or a prefix being destroyed.
+   */
+  erasing?: Record<string, string>;
   /** Ids of the active legal holds; absent when none (so a condition can test its absence). */
   holds?: string[];
   /** Optimistic-concurrency version: every change bumps it. */
@@ -167,6 +173,23 @@ export function tombstoneOf(
   if (keys.length === 0) return undefined;
   const key = keys.reduce((a, b) => (record.tombstones![b] > record.tombstones![a] ? b : a));
   return { time: record.tombstones![key], requestId: record.tombstoneRequests?.[key] };
+}
+
+/**
+ * Whether an erasure is destroying the subject's `category` (its own mark or `*`) at `now`: a mark
+ * younger than `windowMs` (the erasure's timeout; an older one is a dead run's, which its retry
+ * sets again before destroying anything).
+ */
+export function erasureDestroying(
+  record: Pick<SubjectRecord, 'erasing'>,
+  category: string,
+  now: Date,
+  windowMs: number,
+): boolean {
+  return [category, '*'].some((k) => {
+    const since = record.erasing?.[k];
+    return since !== undefined && now.getTime() - Date.parse(since) < windowMs;
+  });
 }
 
 /**

@@ -191,17 +191,19 @@ export interface AttemptOutcome {
 let attempts = 0;
 
 /**
- * Runs one attempt of a fresh instance; with `crashAt`, the attempt dies at its `crashAt`th SDK
- * call (that call and every later one fail before reaching the endpoint).
+ * Runs one attempt of an instance; with `crashAt`, the attempt dies at its `crashAt`th SDK call
+ * (that call and every later one fail before reaching the endpoint). Its calls are the scope
+ * `scopeName` (@default a name of its own).
  */
 export async function attempt(
   injector: FaultInjector,
   run: Attempt,
   event: unknown,
   crashAt?: number,
+  scopeName?: string,
 ): Promise<AttemptOutcome> {
   attempts += 1;
-  const scope: CallScope = { name: `crash-attempt-${attempts}`, calls: new Map() };
+  const scope: CallScope = { name: scopeName ?? `crash-attempt-${attempts}`, calls: new Map() };
   if (crashAt !== undefined)
     injector.crashOnce({ match: (c) => c.scope === scope.name, nth: crashAt });
   let failed = false;
