@@ -9,7 +9,7 @@ import { logPointerDecision } from '../processing-log/log-pointer';
 import type { LogEntry } from '../processing-log/writer';
 import type { TenantCategory } from '../retention/tenant-policy';
 import {
-  erasureDestroying,
+  keyDestroying,
   relationshipEndOf,
   reschedule,
   subjectKey,
@@ -36,9 +36,6 @@ const UPLOAD_VERSIONS_ROUND = 1000;
  * invocation may still run): the upload function's timeout. A replay within it is retried later.
  */
 const IN_FLIGHT_MS = FUNCTIONS['document-upload'].timeoutSeconds * 1000;
-
-/** How long an erasure's destruction mark holds uploads back: the erasure's timeout. */
-const ERASURE_WINDOW_MS = FUNCTIONS['erasure-request'].timeoutSeconds * 1000;
 
 /** Raised when a duplicate arrives while the first delivery may still be writing its log. */
 class UploadInFlightError extends TransientError {
@@ -196,9 +193,9 @@ export class DocumentUploadOperation {
       if (!written) throw new ConcurrentChangeError('upload receipt');
       return { entries, replay: false, logged: true };
     }
-    // An erasure destroying this category's key and objects: stored after it, under a new key.
-    if (erasureDestroying(subjectRecord, category.id, this.ctx.now(), ERASURE_WINDOW_MS))
-      throw new ConcurrentChangeError('subject record (erasure in progress)');
+    // An erasure or expiry destroying this category's key or objects: stored after it (new key).
+    if (keyDestroying(subjectRecord, category.id, this.ctx.now()))
+      throw new ConcurrentChangeError('subject record (key destruction in progress)');
     const upload = await this.readUpload(event, target, run, base).catch(async (error: unknown) => {
       // An erasure may have removed the upload since the subject was read: retry, and see it.
       const missing = error instanceof PermanentError && error.reason === 'upload-missing';

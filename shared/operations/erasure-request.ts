@@ -1,8 +1,10 @@
 import type { ErasureRequestedV1 } from '../../events';
 import type { LogEntry } from '../processing-log/writer';
 import {
+  clearDestroying,
   DEFERRED_BY_LEGAL_HOLD,
   isLive,
+  markDestroying,
   relationshipEndOf,
   UPLOAD_RECEIPT_SECONDS,
   uploadReceiptOf,
@@ -13,10 +15,14 @@ import {
 import { vaultKeyOf, type VaultDocumentRef } from '../vault/vault-ref';
 import { epochSeconds, isoOf, laterOf } from '../retention/schedule';
 import { eventKeyOf } from '../batch/event-key';
+import { FUNCTIONS } from '../functions/declarations';
 import type { OperationContext } from './context';
 import { documentFields, keptBasis, reasonOf } from './log-entries';
 import type { ExportCopy, SubjectCopies } from './subject-copies';
 import { openSubjectRequest, type RequestFields } from './subject-request';
+
+/** How long an erasure's destruction mark holds uploads back: the erasure's timeout. */
+const ERASURE_WINDOW_MS = FUNCTIONS['erasure-request'].timeoutSeconds * 1000;
 
 /** An upload object a refused or crashed upload left, and whether it was there when planned. */
 interface PlannedUpload {
@@ -88,22 +94,20 @@ export class ErasureRequestOperation {
 
     // The erasure's time, but never later than now: a tombstone is not written ahead of itself.
     const tombstoneTime = [isoOf(event.time), this.ctx.now().toISOString()].sort()[0]!;
-    // With the tombstone, the mark of a destruction in progress (see `erasureDestroying`): an
-    // upload that created its item before it is listed below; one after it waits until cleared.
-    const erasingSince = this.ctx.now().toISOString();
+    // With the tombstone, the mark of a destruction in progress (see `keyDestroying`): an upload
+    // that created its item before it is listed below; one after it waits until it is cleared.
+    const until = new Date(this.ctx.now().getTime() + ERASURE_WINDOW_MS).toISOString();
     const scope = categories ?? ['*'];
     const record = await store.updateSubject(tenant, subject, (r) => {
       const tombstones = { ...(r.tombstones ?? {}) };
       const requests = { ...(r.tombstoneRequests ?? {}) };
-      const erasing = { ...(r.erasing ?? {}) };
       for (const c of scope) {
         tombstones[c] = laterOf(tombstones[c], tombstoneTime)!;
         if (tombstones[c] === tombstoneTime) requests[c] = requestId;
-        erasing[c] = erasingSince;
       }
       r.tombstones = tombstones;
       r.tombstoneRequests = requests;
-      r.erasing = erasing;
+      markDestroying(r, scope, until);
     });
     const held = Boolean(record.holds);
     const wanted = (d: DocumentItem) =>
@@ -130,10 +134,7 @@ export class ErasureRequestOperation {
       entries.push(...(await this.erased(tenant, subject, plan, common)));
     }
     // Destroyed: uploads of these categories may store again (under a new key).
-    await store.updateSubject(tenant, subject, (r) => {
-      for (const c of scope) if (r.erasing?.[c] === erasingSince) delete r.erasing[c];
-      if (r.erasing && Object.keys(r.erasing).length === 0) delete r.erasing;
-    });
+    await store.updateSubject(tenant, subject, (r) => clearDestroying(r, scope, until));
     for (const item of kept)
       entries.push(await this.restricted(item, held, common, relationshipEndOf(record)));
     if (plan.held && deletable.length > 0) {

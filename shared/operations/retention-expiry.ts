@@ -3,8 +3,10 @@ import { FUNCTIONS } from '../functions/declarations';
 import { logPointerDecision } from '../processing-log/log-pointer';
 import type { LogEntry, ProcessingLogWriter } from '../processing-log/writer';
 import {
+  clearDestroying,
   expiryShardOf,
   isLive,
+  markDestroying,
   reschedule,
   type DocumentItem,
   type ExpiryClaim,
@@ -32,6 +34,9 @@ const IN_FLIGHT_MS =
  */
 const TTL_CLAIM_KEPT_MS = 25 * 3600 * 1000;
 
+/** How long an expiry's mark holds uploads of its key class back while it destroys the key. */
+const DESTROYING_MS = 60 * 1000;
+
 /**
  * Expiry of one document: physical removal of every version, then its subject key of that
  * category is shredded when no other live document uses it. Shared by the sweeper (schedule) and
@@ -54,7 +59,11 @@ export class DocumentExpiry {
   async purge(item: DocumentItem, via: 'sweep' | 'ttl'): Promise<LogEntry[]> {
     const { vault } = this.ctx;
     await vault.deleteAllVersions(item.tenant, item.subject, item.keyClass, item.documentId);
-    if (item.expiryClaim?.shredKey) await vault.shred(item.tenant, item.subject, [item.keyClass]);
+    const claim = item.expiryClaim;
+    if (claim?.shredKey) {
+      await vault.shred(item.tenant, item.subject, [item.keyClass]);
+      if (claim.destroyingUntil) await this.cleared(item, claim.destroyingUntil);
+    }
     return this.entriesOf(item, via);
   }
 
@@ -98,11 +107,32 @@ export class DocumentExpiry {
    * key when no live document of the class is left, and no other claim has taken it already.
    */
   private async claimOf(item: DocumentItem, log: ExpiryLog): Promise<ExpiryClaim> {
-    const others = (await this.ctx.store.listDocuments(item.tenant, item.subject)).filter(
-      (d) => d.sk !== item.sk && d.keyClass === item.keyClass,
+    const { store } = this.ctx;
+    const at = this.ctx.now().toISOString();
+    const takesKey = async () => {
+      const others = (await store.listDocuments(item.tenant, item.subject)).filter(
+        (d) => d.sk !== item.sk && d.keyClass === item.keyClass,
+      );
+      return !others.some((d) => isLive(d.state) || d.expiryClaim?.shredKey);
+    };
+    if (!(await takesKey())) return { logObjectKey: log.objectKey, at, shredKey: false };
+    // The key goes: marked as being destroyed first, then the class listed again, so an upload
+    // either waits for the mark or created its item before this listing (and keeps the key).
+    const until = new Date(this.ctx.now().getTime() + DESTROYING_MS).toISOString();
+    await store.updateSubject(item.tenant, item.subject, (r) =>
+      markDestroying(r, [item.keyClass], until),
     );
-    const shredKey = !others.some((d) => isLive(d.state) || d.expiryClaim?.shredKey);
-    return { logObjectKey: log.objectKey, at: this.ctx.now().toISOString(), shredKey };
+    if (await takesKey())
+      return { logObjectKey: log.objectKey, at, shredKey: true, destroyingUntil: until };
+    await this.cleared(item, until);
+    return { logObjectKey: log.objectKey, at, shredKey: false };
+  }
+
+  /** Clears the destruction mark this expiry set on the subject record. */
+  private async cleared(item: DocumentItem, until: string): Promise<void> {
+    await this.ctx.store.updateSubject(item.tenant, item.subject, (r) =>
+      clearDestroying(r, [item.keyClass], until),
+    );
   }
 
   /**

@@ -132,6 +132,8 @@ export interface ExpiryClaim {
   at: string;
   /** True when this expiry shreds the class key (no live document of the class is left). */
   shredKey: boolean;
+  /** With `shredKey`: the time its destruction mark on the subject record holds until (ISO). */
+  destroyingUntil?: string;
 }
 
 /** The record of one subject (`sk = SUBJECT`): closure, erasure tombstones, active holds. */
@@ -150,11 +152,12 @@ export interface SubjectRecord {
   /** The erasure request of each tombstone (same keys): what a later, older upload is erased for. */
   tombstoneRequests?: Record<string, string>;
   /**
-   * Erasures destroying now: category (or `*`) → when the erasure set it (ISO), from before it
-   * lists what it destroys until it has destroyed it. An upload of a covered category waits (see
-   * {@link erasureDestroying}), so no document is stored under a key or a prefix being destroyed.
+   * Destructions in progress (an erasure, an expiry that shreds a class key): category or key
+   * class (or `*`) → until when (ISO), set before the destroyer lists what it destroys, cleared
+   * once destroyed. An upload of a covered category waits (see {@link keyDestroying}), so no
+   * document is stored under a key or a prefix being destroyed.
    */
-  erasing?: Record<string, string>;
+  destroying?: Record<string, string>;
   /** Ids of the active legal holds; absent when none (so a condition can test its absence). */
   holds?: string[];
   /** Optimistic-concurrency version: every change bumps it. */
@@ -176,20 +179,39 @@ export function tombstoneOf(
 }
 
 /**
- * Whether an erasure is destroying the subject's `category` (its own mark or `*`) at `now`: a mark
- * younger than `windowMs` (the erasure's timeout; an older one is a dead run's, which its retry
- * sets again before destroying anything).
+ * Whether a destruction covers the subject's `category` (its own mark or `*`) at `now`: a mark
+ * not past its time (a later one is a dead run's, which its retry sets again before destroying).
  */
-export function erasureDestroying(
-  record: Pick<SubjectRecord, 'erasing'>,
+export function keyDestroying(
+  record: Pick<SubjectRecord, 'destroying'>,
   category: string,
   now: Date,
-  windowMs: number,
 ): boolean {
   return [category, '*'].some((k) => {
-    const since = record.erasing?.[k];
-    return since !== undefined && now.getTime() - Date.parse(since) < windowMs;
+    const until = record.destroying?.[k];
+    return until !== undefined && now.toISOString() < until;
   });
+}
+
+/** Sets the mark of a destruction of `keys` until `until` (see {@link SubjectRecord.destroying}). */
+export function markDestroying(
+  record: SubjectRecord,
+  keys: readonly string[],
+  until: string,
+): void {
+  const destroying = { ...(record.destroying ?? {}) };
+  for (const k of keys) destroying[k] = until;
+  record.destroying = destroying;
+}
+
+/** Clears the marks of `keys` this destruction set (those still `until`). */
+export function clearDestroying(
+  record: SubjectRecord,
+  keys: readonly string[],
+  until: string,
+): void {
+  for (const k of keys) if (record.destroying?.[k] === until) delete record.destroying[k];
+  if (record.destroying && Object.keys(record.destroying).length === 0) delete record.destroying;
 }
 
 /**

@@ -8,14 +8,17 @@ import { startOperationsHarness, type OperationsHarness } from './operations-har
 
 jest.setTimeout(900_000);
 
+/** What shreds the subject key the upload needs: an erasure, or the sweep expiring the last document. */
+type Shredder = 'erasure' | 'sweep';
+
 /**
- * An upload racing an erasure that shreds the same subject key: the upload (a warm instance, which
- * stored the subject's first document and holds its key in memory) and the erasure are
- * interleaved call by call: one is held before its Nth SDK call while the other runs to its end,
+ * An upload racing an erasure, or an expiry, that shreds the same subject key: the upload (a warm
+ * instance, which stored the subject's first document) and the shredder are interleaved call by
+ * call: one is held before its Nth SDK call while the other runs to its end,
  * for every N of either. Whatever the interleaving, every item marked live decrypts: no document
  * is left active over a destroyed key or a deleted object.
  */
-describe('no write under a destroyed key: upload racing an erasure, every interleaving', () => {
+describe('no write under a destroyed key: upload racing a shred, every interleaving', () => {
   const injector = new FaultInjector();
   const gate = new CallGate();
   let unregister: Array<() => void>;
@@ -47,13 +50,16 @@ describe('no write under a destroyed key: upload racing an erasure, every interl
    * One interleaving: `held` is paused before its `at`th call while the other runs to its end,
    * then released; both are retried until they succeed. Returns what is wrong afterwards.
    */
-  async function interleaving(held: 'upload' | 'erasure', at?: number) {
+  async function interleaving(shredder: Shredder, held: 'upload' | Shredder, at?: number) {
     runs += 1;
     const who = `race-${runs}`;
-    const subject = await h.pseudonym(who);
     clock = new Date();
     const upload: Attempt = freshInstance(h.pipeline, 'document-upload', () => clock);
-    const first = await h.upload(who, `${who}-d1`, 'case-document', 'first');
+    // The sweep expires the first document (long due), the last of its class: its key goes.
+    const category = shredder === 'erasure' ? 'case-document' : 'training-attendance';
+    const first = await h.upload(who, `${who}-d1`, category, 'first', {
+      documentDate: '2010-01-10',
+    });
     if ((await attempt(injector, upload, sqsEvent(`${who}-1`, first))).failed)
       throw new Error('setup upload failed');
     const erasureEvent = sqsEvent(
@@ -65,7 +71,7 @@ describe('no write under a destroyed key: upload racing an erasure, every interl
       }),
     );
     // Sent after the erasure: not covered by it, stored.
-    const second = await h.upload(who, `${who}-d2`, 'case-document', 'second', {
+    const second = await h.upload(who, `${who}-d2`, category, 'second', {
       time: new Date(Date.now() + 2_000).toISOString(),
     });
     const uploadEvent = sqsEvent(`${who}-2`, second);
@@ -123,17 +129,16 @@ describe('no write under a destroyed key: upload racing an erasure, every interl
       if (read !== 'readable')
         problems.push(`${item.documentId} is ${item.state} over an unreadable document (${read})`);
     }
-    void subject;
     return { calls, problems };
   }
 
-  async function everyInterleaving(held: 'upload' | 'erasure') {
-    const { calls } = await interleaving(held);
+  async function everyInterleaving(shredder: Shredder, held: 'upload' | Shredder) {
+    const { calls } = await interleaving(shredder, held);
     const points = Array.from({ length: calls }, (_, i) => i + 1);
     const failures: string[] = [];
     await fc.assert(
       fc.asyncProperty(fc.constantFrom(...points), async (n) => {
-        const { problems } = await interleaving(held, n);
+        const { problems } = await interleaving(shredder, held, n);
         failures.push(...problems.map((p) => `${held} held before call ${n}: ${p}`));
         return true;
       }),
@@ -143,10 +148,18 @@ describe('no write under a destroyed key: upload racing an erasure, every interl
   }
 
   it('upload held at each of its calls while the erasure runs', async () => {
-    await everyInterleaving('upload');
+    await everyInterleaving('erasure', 'upload');
   });
 
   it('erasure held at each of its calls while the upload runs', async () => {
-    await everyInterleaving('erasure');
+    await everyInterleaving('erasure', 'erasure');
+  });
+
+  it('upload held at each of its calls while the sweep expires the last document of its class', async () => {
+    await everyInterleaving('sweep', 'upload');
+  });
+
+  it('sweep held at each of its calls while the upload runs', async () => {
+    await everyInterleaving('sweep', 'sweep');
   });
 });
