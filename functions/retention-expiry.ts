@@ -10,11 +10,13 @@ import type {
 import { BatchInvocation } from '../shared/batch/batch-invocation';
 import { functionServices } from '../shared/functions/services';
 import { DocumentExpiry } from '../shared/operations/retention-expiry';
+import { logObjectsOf } from '../shared/processing-log/log-object-check';
 import type { DocumentItem } from '../shared/retention/retention-items';
 
 const services = functionServices('retention-expiry');
 const expiry = new DocumentExpiry(services);
 const { log } = services;
+const logObjects = logObjectsOf(log);
 const invocations = new BatchInvocation({ log, logger: services.logger });
 
 const processor = new BatchProcessor(EventType.DynamoDBStreams);
@@ -24,7 +26,7 @@ const recordHandler = async (record: DynamoDBRecord): Promise<void> => {
   const old = record.dynamodb?.OldImage;
   if (!old) return;
   const item = unmarshall(old as Record<string, AttributeValue>) as DocumentItem;
-  for (const entry of await expiry.ttlRemoved(item)) log.add(entry);
+  for (const entry of await expiry.ttlRemoved(item, logObjects)) log.add(entry);
 };
 
 /**
@@ -41,6 +43,8 @@ export const handler = (
       processPartialResponse(event, recordHandler, processor, {
         context,
         throwOnFullBatchFailure: false,
+        // In stream order: the expiries of one subject decide in turn which one takes its key.
+        processInParallel: false,
       }),
     (_response, error) => {
       throw error;

@@ -251,13 +251,13 @@ export const FUNCTIONS = {
     input: { kind: 'ttl-removals' },
     timeoutSeconds: 300,
     reservedConcurrency: 5,
-    services: { log: 'append', store: 'read-write', policy: 'bundled', vault: 'delete' },
+    services: { log: 'append-read', store: 'read-write', policy: 'bundled', vault: 'delete' },
   }),
   'retention-sweep': declare('retention-sweep', {
     input: { kind: 'schedule', everyHours: 1 },
     timeoutSeconds: 900,
     reservedConcurrency: 1,
-    services: { log: 'append', store: 'read-write', policy: 'bundled', vault: 'delete' },
+    services: { log: 'append-read', store: 'read-write', policy: 'bundled', vault: 'delete' },
   }),
   // One run at a time: two runs would both extend the same checkpoint.
   checkpointer: declare('checkpointer', {

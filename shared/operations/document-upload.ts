@@ -6,9 +6,11 @@ import type { KeyedOutcome } from '../batch/operation-frame';
 import type { LogObjects } from '../processing-log/log-object-check';
 import { isNotFound, PermanentError, TransientError } from '../errors';
 import { DEFAULT_MAX_DOCUMENT_BYTES, FUNCTIONS } from '../functions/declarations';
+import { logPointerDecision } from '../processing-log/log-pointer';
 import type { LogEntry } from '../processing-log/writer';
 import type { TenantCategory } from '../retention/tenant-policy';
 import {
+  keyDestroying,
   relationshipEndOf,
   reschedule,
   subjectKey,
@@ -208,6 +210,9 @@ export class DocumentUploadOperation {
       if (!written) throw new ConcurrentChangeError('upload receipt');
       return { entries, replay: false, logged: true };
     }
+    // An erasure or expiry destroying this category's key or objects: stored after it (new key).
+    if (keyDestroying(subjectRecord, category.id, this.ctx.now()))
+      throw new ConcurrentChangeError('subject record (key destruction in progress)');
     const upload = await this.readUpload(event, target, run, base).catch(async (error: unknown) => {
       // An erasure may have removed the upload since the subject was read: retry, and see it.
       const missing = error instanceof PermanentError && error.reason === 'upload-missing';
@@ -284,14 +289,17 @@ export class DocumentUploadOperation {
     // The first run wrote its item before its last steps: its object may hold no records of it
     // (that run failed after the item, or this very run: the SDK retried a create that had
     // succeeded). Only the object, or for this invocation's object its queue, can tell.
-    const held = await log.holds(from, entries[0]);
-    if (held) return { entries, replay: true, logged: false };
-    if (from === log.objectKey) return { entries, replay: true, logged: true };
-    if (
-      held === undefined &&
-      this.ctx.now().getTime() - Date.parse(existing.storedAt) < IN_FLIGHT_MS
-    )
-      throw new UploadInFlightError();
+    const pointer = { logObjectKey: from, at: existing.storedAt };
+    const decision = await logPointerDecision(
+      log,
+      pointer,
+      entries[0],
+      this.ctx.now(),
+      IN_FLIGHT_MS,
+    );
+    if (decision === 'logged') return { entries, replay: true, logged: false };
+    if (decision === 'log-here') return { entries, replay: true, logged: true };
+    if (decision === 'in-flight') throw new UploadInFlightError();
     const key = existing as { pk: string; sk: string };
     const at = this.ctx.now().toISOString();
     if (!(await this.ctx.store.moveLogObject(key, from, log.objectKey, at)))

@@ -1,20 +1,55 @@
 import type { ErasureRequestedV1 } from '../../events';
 import type { LogEntry } from '../processing-log/writer';
 import {
+  clearDestroying,
   DEFERRED_BY_LEGAL_HOLD,
   isLive,
+  markDestroying,
   relationshipEndOf,
+  UPLOAD_RECEIPT_SECONDS,
   uploadReceiptOf,
   vaultRefOf,
   type DocumentItem,
   type UploadMarker,
 } from '../retention/retention-items';
 import { vaultKeyOf, type VaultDocumentRef } from '../vault/vault-ref';
-import { isoOf, laterOf } from '../retention/schedule';
+import { epochSeconds, isoOf, laterOf } from '../retention/schedule';
+import { eventKeyOf } from '../batch/event-key';
+import { FUNCTIONS } from '../functions/declarations';
 import type { OperationContext } from './context';
 import { documentFields, keptBasis, reasonOf } from './log-entries';
-import type { SubjectCopies } from './subject-copies';
+import type { ExportCopy, SubjectCopies } from './subject-copies';
 import { openSubjectRequest, type RequestFields } from './subject-request';
+
+/** How long an erasure's destruction mark holds uploads back: the erasure's timeout. */
+const ERASURE_WINDOW_MS = FUNCTIONS['erasure-request'].timeoutSeconds * 1000;
+
+/** An upload object a refused or crashed upload left, and whether it was there when planned. */
+interface PlannedUpload {
+  readonly marker: UploadMarker;
+  readonly found: boolean;
+}
+
+/**
+ * What one erasure destroys, saved before anything is (see `RetentionStore.saveEffectPlan`): its
+ * records are rebuilt from it whatever a crashed run had already destroyed.
+ */
+interface ErasurePlan {
+  /** A legal hold kept everything but the exports. */
+  readonly held: boolean;
+  readonly exports: readonly ExportCopy[];
+  readonly uploads: readonly PlannedUpload[];
+  readonly orphans: readonly VaultDocumentRef[];
+  /** Key classes shredded. */
+  readonly classes: readonly string[];
+  /** Documents erased (their items as read). */
+  readonly documents: readonly DocumentItem[];
+}
+
+/** The plan of one erasure event: the digest of its key (`tenantid`, `source`, `id`). */
+function planIdOf(event: ErasureRequestedV1): string {
+  return `erasure#${eventKeyOf(event)}`;
+}
 
 /**
  * `privacy.erasure.requested.v1` (GDPR Art. 17): records the request (deadline = receipt + one
@@ -59,15 +94,20 @@ export class ErasureRequestOperation {
 
     // The erasure's time, but never later than now: a tombstone is not written ahead of itself.
     const tombstoneTime = [isoOf(event.time), this.ctx.now().toISOString()].sort()[0]!;
+    // With the tombstone, the mark of a destruction in progress (see `keyDestroying`): an upload
+    // that created its item before it is listed below; one after it waits until it is cleared.
+    const until = new Date(this.ctx.now().getTime() + ERASURE_WINDOW_MS).toISOString();
+    const scope = categories ?? ['*'];
     const record = await store.updateSubject(tenant, subject, (r) => {
       const tombstones = { ...(r.tombstones ?? {}) };
       const requests = { ...(r.tombstoneRequests ?? {}) };
-      for (const c of categories ?? ['*']) {
+      for (const c of scope) {
         tombstones[c] = laterOf(tombstones[c], tombstoneTime)!;
         if (tombstones[c] === tombstoneTime) requests[c] = requestId;
       }
       r.tombstones = tombstones;
       r.tombstoneRequests = requests;
+      markDestroying(r, scope, until);
     });
     const held = Boolean(record.holds);
     const wanted = (d: DocumentItem) =>
@@ -75,35 +115,35 @@ export class ErasureRequestOperation {
     const documents = (await store.listDocuments(tenant, subject)).filter(wanted);
     const deletable = documents.filter((d) => policy.find(d.category)?.erasure !== 'restrict');
     const kept = documents.filter((d) => policy.find(d.category)?.erasure === 'restrict');
-    const inScope = (category: string) => !categories || categories.includes(category);
-    // An upload in flight that is newer than this erasure is not covered by it: left alone.
-    const covers = (m: UploadMarker) => inScope(m.category) && m.eventTime < tombstoneTime;
 
-    entries.push(...(await this.exportsErased(tenant, subject, common)));
-    if (held) entries.push(...(await this.deferred(deletable, requestId, common)));
+    // What this erasure destroys is planned and saved before anything is destroyed: a run that
+    // crashed part-way is re-run from its plan, so every effect (done or not) gets its record.
+    const plan =
+      (await store.effectPlan<ErasurePlan>(request.pk, planIdOf(event))) ??
+      (await store.saveEffectPlan(
+        request.pk,
+        planIdOf(event),
+        await this.planOf(event, tenant, subject, tombstoneTime, held, documents, deletable),
+        epochSeconds(new Date(this.ctx.now().getTime() + UPLOAD_RECEIPT_SECONDS * 1000)),
+      ));
+    entries.push(...(await this.exportsErased(plan.exports, common)));
+    if (plan.held) entries.push(...(await this.deferred(deletable, requestId, common)));
     else {
-      // Vault objects first: an upload writes its marker before storing, so a vault object in
-      // flight always has a marker listed after it.
-      const refs = await this.ctx.vault.storedRefs(tenant, subject);
-      const markers = await store.listUploadMarkers(tenant, subject);
-      const newer = new Set(markers.filter((m) => !covers(m)).map((m) => m.documentId));
-      const known = new Set(documents.map((d) => vaultKeyOf(vaultRefOf(d))));
-      const orphans = refs.filter(
-        (ref) => inScope(ref.keyClass) && !newer.has(ref.documentId) && !known.has(vaultKeyOf(ref)),
-      );
-      entries.push(...(await this.pendingUploadsErased(markers.filter(covers), documents, common)));
-      entries.push(...(await this.orphansErased(orphans, common)));
-      entries.push(...(await this.erased(tenant, subject, deletable, orphans, common)));
+      entries.push(...(await this.pendingUploadsErased(plan.uploads, common)));
+      entries.push(...(await this.orphansErased(plan.orphans, common)));
+      entries.push(...(await this.erased(tenant, subject, plan, common)));
     }
+    // Destroyed: uploads of these categories may store again (under a new key).
+    await store.updateSubject(tenant, subject, (r) => clearDestroying(r, scope, until));
     for (const item of kept)
       entries.push(await this.restricted(item, held, common, relationshipEndOf(record)));
-    if (held && deletable.length > 0) {
+    if (plan.held && deletable.length > 0) {
       // Not answered yet: the request stays open (and overdue once past its deadline) until the
       // hold is released and the sweeper has run the deferred erasure; the sweeper completes it.
       await store.deferRequest(request, DEFERRED_BY_LEGAL_HOLD);
       return entries;
     }
-    const outcome = `erased:${deletable.length};restricted:${kept.length}`;
+    const outcome = `erased:${plan.documents.length};restricted:${kept.length}`;
     const completed = await store.completeRequest(request, this.ctx.now().toISOString(), outcome);
     entries.push({
       ...common,
@@ -112,6 +152,51 @@ export class ErasureRequestOperation {
       reason: `${completed.outcome}${completed.completedAt! > deadline ? ';late' : ''}`,
     });
     return entries;
+  }
+
+  /**
+   * What the erasure will destroy, read before anything is: the subject's exports; unless a legal
+   * hold keeps them, the upload objects refused or crashed uploads left (each with its marker),
+   * vault objects no retention item knows, the key classes to shred and the documents to erase.
+   */
+  private async planOf(
+    event: ErasureRequestedV1,
+    tenant: string,
+    subject: string,
+    tombstoneTime: string,
+    held: boolean,
+    documents: readonly DocumentItem[],
+    deletable: readonly DocumentItem[],
+  ): Promise<ErasurePlan> {
+    const { store, policy } = this.ctx;
+    const { categories } = event.data;
+    const exports = await this.copies.exportsOf(tenant, subject);
+    if (held) return { held, exports, uploads: [], orphans: [], classes: [], documents: [] };
+    const inScope = (category: string) => !categories || categories.includes(category);
+    // An upload in flight that is newer than this erasure is not covered by it: left alone.
+    const covers = (m: UploadMarker) => inScope(m.category) && m.eventTime < tombstoneTime;
+    // Vault objects first: an upload writes its marker before storing, so a vault object in
+    // flight always has a marker listed after it.
+    const refs = await this.ctx.vault.storedRefs(tenant, subject);
+    const markers = await store.listUploadMarkers(tenant, subject);
+    const newer = new Set(markers.filter((m) => !covers(m)).map((m) => m.documentId));
+    const known = new Set(documents.map((d) => vaultKeyOf(vaultRefOf(d))));
+    const orphans = refs.filter(
+      (ref) => inScope(ref.keyClass) && !newer.has(ref.documentId) && !known.has(vaultKeyOf(ref)),
+    );
+    // The upload of a category the law keeps, never stored, stays (a redrive stores it restricted).
+    const stored = new Set(documents.map((d) => d.document));
+    const uploads: PlannedUpload[] = [];
+    for (const marker of markers.filter(covers)) {
+      if (!stored.has(marker.document) && policy.find(marker.category)?.erasure === 'restrict')
+        continue;
+      uploads.push({ marker, found: (await this.copies.uploadVersions(marker.uploadKey)) > 0 });
+    }
+    const orphanClasses = orphans
+      .map((ref) => ref.keyClass)
+      .filter((keyClass) => policy.find(keyClass)?.erasure !== 'restrict');
+    const classes = [...new Set([...deletable.map((d) => d.keyClass), ...orphanClasses])].sort();
+    return { held, exports, uploads, orphans, classes, documents: [...deletable] };
   }
 
   /** Under a legal hold: what may be deleted is marked for erasure at the release, not deleted. */
@@ -145,12 +230,11 @@ export class ErasureRequestOperation {
    * the original; a legal hold keeps the original, not the copies).
    */
   private async exportsErased(
-    tenant: string,
-    subject: string,
+    exports: readonly ExportCopy[],
     common: RequestFields,
   ): Promise<LogEntry[]> {
     const entries: LogEntry[] = [];
-    for (const copy of await this.copies.exportsOf(tenant, subject)) {
+    for (const copy of exports) {
       await this.copies.deleteExport(copy);
       entries.push({
         ...common,
@@ -169,18 +253,15 @@ export class ErasureRequestOperation {
    * keeps, never stored, stays (a redrive stores it restricted). Each marker goes with its object.
    */
   private async pendingUploadsErased(
-    markers: readonly UploadMarker[],
-    documents: readonly DocumentItem[],
+    uploads: readonly PlannedUpload[],
     common: RequestFields,
   ): Promise<LogEntry[]> {
     const { store, policy } = this.ctx;
-    const stored = new Set(documents.map((d) => d.document));
     const entries: LogEntry[] = [];
-    for (const marker of markers) {
+    for (const { marker, found } of uploads) {
       const category = policy.find(marker.category);
-      if (!stored.has(marker.document) && category?.erasure === 'restrict') continue;
-      const removed = await this.copies.deleteUpload(marker.uploadKey);
-      if (removed > 0)
+      await this.copies.deleteUpload(marker.uploadKey);
+      if (found)
         entries.push({
           ...common,
           category: marker.category,
@@ -228,16 +309,11 @@ export class ErasureRequestOperation {
   private async erased(
     tenant: string,
     subject: string,
-    deletable: readonly DocumentItem[],
-    orphans: readonly VaultDocumentRef[],
+    { classes, documents: deletable }: ErasurePlan,
     common: RequestFields,
   ): Promise<LogEntry[]> {
     const { store, vault, policy } = this.ctx;
     const entries: LogEntry[] = [];
-    const orphanClasses = orphans
-      .map((ref) => ref.keyClass)
-      .filter((keyClass) => policy.find(keyClass)?.erasure !== 'restrict');
-    const classes = [...new Set([...deletable.map((d) => d.keyClass), ...orphanClasses])].sort();
     if (classes.length > 0) {
       await vault.shred(tenant, subject, classes);
       for (const keyClass of classes)

@@ -1,4 +1,5 @@
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { logObjectsOf, type ReadableWriter } from '../processing-log/log-object-check';
 import type { LogEntry } from '../processing-log/writer';
 import {
   allExpiryShards,
@@ -37,8 +38,11 @@ export interface RetentionSweeperOptions {
   readonly metrics?: SweepMetrics;
 }
 
-/** Where the sweeper writes its log entries (a `ProcessingLogWriter`). */
-export interface SweepLog {
+/**
+ * Where the sweeper writes its log entries (a `ProcessingLogWriter`), and reads back whether an
+ * earlier object holds an expiry's records (see `DocumentExpiry`, `logObjectsOf`).
+ */
+export interface SweepLog extends ReadableWriter {
   /** Starts a new log object (before each index page). */
   begin(): unknown;
   add(entry: LogEntry): unknown;
@@ -143,6 +147,7 @@ export class RetentionSweeper {
     shouldStop: () => boolean,
   ): Promise<Pick<SweepResult, 'examined' | 'expired' | 'skipped' | 'truncated' | 'entries'>> {
     const nowSeconds = Math.floor(this.ctx.now().getTime() / 1000);
+    const objects = logObjectsOf(log);
     let examined = 0;
     let expired = 0;
     let skipped = 0;
@@ -157,7 +162,7 @@ export class RetentionSweeper {
         const claimed: DocumentItem[] = [];
         for (const hit of page.items) {
           examined += 1;
-          const result = await this.expiry.sweepOne(hit);
+          const result = await this.expiry.sweepOne(hit, objects);
           if (result.claimed) {
             claimed.push(result.claimed);
             expired += 1;

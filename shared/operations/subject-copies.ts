@@ -60,6 +60,15 @@ export class SubjectCopies {
     return objectsDeleted;
   }
 
+  /** How many versions (and delete markers) of one upload object there are. */
+  async uploadVersions(key: string): Promise<number> {
+    const versions = await listObjectVersions(this.options.s3, {
+      bucket: this.options.uploadBucket,
+      prefix: key,
+    });
+    return versions.filter((v) => v.key === key).length;
+  }
+
   /** Deletes every version of one upload object; returns the versions removed. */
   async deleteUpload(key: string): Promise<number> {
     const { objectsDeleted } = await deleteAllObjectVersions(this.options.s3, {

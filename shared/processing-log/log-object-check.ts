@@ -18,8 +18,11 @@ export interface LogObjects {
   holds(key: string, entry: LogEntry): Promise<boolean | undefined>;
 }
 
+/** What {@link logObjectsOf} reads of a writer. */
+export type ReadableWriter = Pick<ProcessingLogWriter, 'objectKey' | 'isQueued' | 'destination'>;
+
 /** The {@link LogObjects} of a writer. */
-export function logObjectsOf(log: ProcessingLogWriter): LogObjects {
+export function logObjectsOf(log: ReadableWriter): LogObjects {
   return {
     get objectKey() {
       return log.objectKey;

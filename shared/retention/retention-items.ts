@@ -126,8 +126,26 @@ export interface DocumentItem extends EventReceipt {
    * the due dates before and after. Lets an interrupted run log what it changed before it stopped.
    */
   rescheduled?: { run: string; from: string | null; to: string; note?: string };
+  /** Its expiry, once claimed (state `expiring`): see {@link ExpiryClaim}. */
+  expiryClaim?: ExpiryClaim;
   /** Optimistic-concurrency revision. */
   rev: number;
+}
+
+/**
+ * What an expiry (sweeper or TTL stream) writes on a document before destroying anything: the log
+ * object its records go to, when, and whether it destroys the subject key of the class with it
+ * (decided once, before: a re-run after a crash logs the same effects, whatever it finds left).
+ */
+export interface ExpiryClaim {
+  /** Key of the processing-log object the expiry's records were queued for. */
+  logObjectKey: string;
+  /** When the claim was written (ISO). */
+  at: string;
+  /** True when this expiry shreds the class key (no live document of the class is left). */
+  shredKey: boolean;
+  /** With `shredKey`: the time its destruction mark on the subject record holds until (ISO). */
+  destroyingUntil?: string;
 }
 
 /** The record of one subject (`sk = SUBJECT`): closure, erasure tombstones, active holds. */
@@ -145,6 +163,13 @@ export interface SubjectRecord {
   tombstones?: Record<string, string>;
   /** The erasure request of each tombstone (same keys): what a later, older upload is erased for. */
   tombstoneRequests?: Record<string, string>;
+  /**
+   * Destructions in progress (an erasure, an expiry that shreds a class key): category or key
+   * class (or `*`) → until when (ISO), set before the destroyer lists what it destroys, cleared
+   * once destroyed. An upload of a covered category waits (see {@link keyDestroying}), so no
+   * document is stored under a key or a prefix being destroyed.
+   */
+  destroying?: Record<string, string>;
   /** Ids of the active legal holds; absent when none (so a condition can test its absence). */
   holds?: string[];
   /** Optimistic-concurrency version: every change bumps it. */
@@ -163,6 +188,42 @@ export function tombstoneOf(
   if (keys.length === 0) return undefined;
   const key = keys.reduce((a, b) => (record.tombstones![b] > record.tombstones![a] ? b : a));
   return { time: record.tombstones![key], requestId: record.tombstoneRequests?.[key] };
+}
+
+/**
+ * Whether a destruction covers the subject's `category` (its own mark or `*`) at `now`: a mark
+ * not past its time (a later one is a dead run's, which its retry sets again before destroying).
+ */
+export function keyDestroying(
+  record: Pick<SubjectRecord, 'destroying'>,
+  category: string,
+  now: Date,
+): boolean {
+  return [category, '*'].some((k) => {
+    const until = record.destroying?.[k];
+    return until !== undefined && now.toISOString() < until;
+  });
+}
+
+/** Sets the mark of a destruction of `keys` until `until` (see {@link SubjectRecord.destroying}). */
+export function markDestroying(
+  record: SubjectRecord,
+  keys: readonly string[],
+  until: string,
+): void {
+  const destroying = { ...(record.destroying ?? {}) };
+  for (const k of keys) destroying[k] = until;
+  record.destroying = destroying;
+}
+
+/** Clears the marks of `keys` this destruction set (those still `until`). */
+export function clearDestroying(
+  record: SubjectRecord,
+  keys: readonly string[],
+  until: string,
+): void {
+  for (const k of keys) if (record.destroying?.[k] === until) delete record.destroying[k];
+  if (record.destroying && Object.keys(record.destroying).length === 0) delete record.destroying;
 }
 
 /**

@@ -7,6 +7,7 @@ import {
   TransactWriteCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import { createDynamoDocumentClient } from '../aws/dynamodb';
 import { isConditionalWriteRefused, TransientError } from '../errors';
 import { laterOf } from './schedule';
@@ -16,6 +17,7 @@ import {
   reschedule,
   subjectKey,
   type DocumentItem,
+  type ExpiryClaim,
   type HoldItem,
   type RequestItem,
   type SubjectRecord,
@@ -53,6 +55,21 @@ export class ConcurrentChangeError extends TransientError {
   constructor(what: string, cause?: unknown) {
     super('concurrent-change', `${what} changed concurrently; retry`, { cause });
   }
+}
+
+/** Sort-key prefix of an operation's effect plan (`PLAN#<id>`, parts `PLAN#<id>#<n>`). */
+const PLAN_PREFIX = 'PLAN#';
+/** Largest part of a compressed effect plan (an item holds at most 400 KB). */
+const PLAN_PART_BYTES = 350_000;
+
+/** The header of a saved effect plan: how many parts it has. */
+interface EffectPlanHeader {
+  pk: string;
+  sk: string;
+  kind: 'plan';
+  parts: number;
+  /** TTL attribute (epoch seconds); no `expiryShard`: the sweeper never sees it. */
+  expiresAt: number;
 }
 
 /** Options of a {@link RetentionStore}. */
@@ -274,11 +291,17 @@ export class RetentionStore {
   }
 
   /**
-   * Claims a due document for expiry (state `expiring`), only if the subject has no active hold
-   * and the item is unchanged. Returns false when a hold or a change got in the way.
+   * Claims a due document for expiry (state `expiring`, with its {@link ExpiryClaim}), only if the
+   * subject has no active hold and the item is unchanged. Returns false when a hold or a change got
+   * in the way.
    */
-  async claimForExpiry(item: DocumentItem): Promise<DocumentItem | false> {
-    const next: DocumentItem = { ...item, state: 'expiring', rev: item.rev + 1 };
+  async claimForExpiry(item: DocumentItem, claim: ExpiryClaim): Promise<DocumentItem | false> {
+    const next: DocumentItem = {
+      ...item,
+      state: 'expiring',
+      expiryClaim: claim,
+      rev: item.rev + 1,
+    };
     try {
       await this.dynamo.send(
         new TransactWriteCommand({
@@ -302,6 +325,48 @@ export class RetentionStore {
         }),
       );
       return next;
+    } catch (error) {
+      if (isConditionalWriteRefused(error)) return false;
+      throw error;
+    }
+  }
+
+  /**
+   * Claims for expiry a document TTL removed (its old image, state `expiring` with `claim`), put
+   * back only if nothing took its place; returns false when an item exists under its key.
+   */
+  async claimRemoved(item: DocumentItem, claim: ExpiryClaim): Promise<DocumentItem | false> {
+    const next: DocumentItem = {
+      ...item,
+      state: 'expiring',
+      expiryClaim: claim,
+      rev: item.rev + 1,
+    };
+    return (await this.putIfAbsent(next)) ? next : false;
+  }
+
+  /**
+   * Points an expiry claim at another log object (its records are logged again there), only if it
+   * still points at `from`; false otherwise.
+   */
+  async moveExpiryClaim(
+    item: DocumentItem,
+    from: string,
+    to: string,
+    at: string,
+  ): Promise<boolean> {
+    try {
+      await this.dynamo.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: { pk: item.pk, sk: item.sk },
+          UpdateExpression: 'SET expiryClaim.logObjectKey = :to, expiryClaim.#at = :at',
+          ConditionExpression: 'expiryClaim.logObjectKey = :from',
+          ExpressionAttributeNames: { '#at': 'at' },
+          ExpressionAttributeValues: { ':from': from, ':to': to, ':at': at },
+        }),
+      );
+      return true;
     } catch (error) {
       if (isConditionalWriteRefused(error)) return false;
       throw error;
@@ -343,6 +408,56 @@ export class RetentionStore {
     await this.dynamo.send(
       new DeleteCommand({ TableName: this.table, Key: { pk: item.pk, sk: item.sk } }),
     );
+  }
+
+  /**
+   * The effect plan saved under `planId` in the subject's partition (see {@link saveEffectPlan}),
+   * or undefined when none was saved (completely).
+   */
+  async effectPlan<T>(pk: string, planId: string): Promise<T | undefined> {
+    const header = await this.getItem<EffectPlanHeader>(pk, `${PLAN_PREFIX}${planId}`);
+    if (!header) return undefined;
+    const parts: Uint8Array[] = [];
+    for (let i = 0; i < header.parts; i += 1) {
+      const part = await this.getItem<{ data: Uint8Array }>(pk, `${PLAN_PREFIX}${planId}#${i}`);
+      if (!part) throw new ConcurrentChangeError('effect plan');
+      parts.push(part.data);
+    }
+    return JSON.parse(gunzipSync(Buffer.concat(parts)).toString('utf8')) as T;
+  }
+
+  /**
+   * Saves the plan of an operation's effects before any of them is applied: what it will destroy,
+   * from which its log records are rebuilt when a crash interrupts it (the effects are gone, the
+   * plan is not). Compressed, in parts of at most 350 KB, the header written last: a plan is there
+   * whole or not at all. Kept for the redelivery window (TTL). Returns the plan that holds: this
+   * one, or the one another run of the same operation saved first.
+   */
+  async saveEffectPlan<T>(pk: string, planId: string, plan: T, expiresAt: number): Promise<T> {
+    const bytes = gzipSync(JSON.stringify(plan));
+    const parts = Math.max(1, Math.ceil(bytes.length / PLAN_PART_BYTES));
+    for (let i = 0; i < parts; i += 1)
+      await this.dynamo.send(
+        new PutCommand({
+          TableName: this.table,
+          Item: {
+            pk,
+            sk: `${PLAN_PREFIX}${planId}#${i}`,
+            kind: 'plan-part',
+            data: bytes.subarray(i * PLAN_PART_BYTES, (i + 1) * PLAN_PART_BYTES),
+            expiresAt,
+          },
+        }),
+      );
+    const header: EffectPlanHeader = {
+      pk,
+      sk: `${PLAN_PREFIX}${planId}`,
+      kind: 'plan',
+      parts,
+      expiresAt,
+    };
+    if (await this.putIfAbsent(header)) return plan;
+    return (await this.effectPlan<T>(pk, planId))!;
   }
 
   /** Records an upload in progress (idempotent: the same upload key, the same item). */

@@ -1,0 +1,358 @@
+import { PutObjectCommand } from '@aws-sdk/client-s3';
+import fc from 'fast-check';
+import { registerClientPlugin } from '../../shared/aws/client-config';
+import type { ProcessingLogRecord } from '../../shared/processing-log/record';
+import {
+  isLive,
+  subjectKey,
+  uploadMarkerKey,
+  vaultRefOf,
+  type DocumentItem,
+} from '../../shared/retention/retention-items';
+import { FaultInjector } from '../support/fault-injector';
+import {
+  attempt,
+  freshInstance,
+  LogTail,
+  sqsEvent,
+  ttlRemoval,
+  type CrashFunction,
+} from './crash-harness';
+import { startOperationsHarness, type OperationsHarness } from './operations-harness';
+
+jest.setTimeout(900_000);
+
+/**
+ * Crash points: for each function that destroys or stores data (erasure, expiry by the sweeper and
+ * by the TTL stream, upload), the invocation is killed at every SDK call index in turn (the calls
+ * before it took effect, nothing after it ran), then retried without faults as the queue, the
+ * stream or the schedule would. Whatever the crash point, every effect ends up with exactly one
+ * processing-log record (none missing, none doubled) and nothing that should be gone survives.
+ */
+describe('crash points: every effect logged once, whatever call the function dies at', () => {
+  const injector = new FaultInjector();
+  let unregister: () => void;
+  let h: OperationsHarness;
+  let tail: LogTail;
+  /**
+   * The clock of the functions: each retry comes 16 minutes later, past any in-flight window (a
+   * sweep may run 15).
+   */
+  let clock = new Date();
+  let runs = 0;
+
+  beforeAll(async () => {
+    unregister = registerClientPlugin(injector);
+    h = await startOperationsHarness();
+    tail = new LogTail(h.s3, h.outputs.LogBucketName);
+  });
+  afterAll(async () => {
+    await h?.stop();
+    unregister?.();
+  });
+
+  const instance = (fn: CrashFunction) => freshInstance(h.pipeline, fn, () => clock);
+
+  /** Stores a document through the upload function (no fault); returns its item. */
+  async function stored(who: string, documentId: string, category: string, documentDate?: string) {
+    const event = await h.upload(who, documentId, category, `content of ${documentId}`, {
+      ...(documentDate ? { documentDate } : {}),
+    });
+    const outcome = await attempt(
+      injector,
+      instance('document-upload'),
+      sqsEvent(documentId, event),
+    );
+    if (outcome.failed) throw new Error(`setup upload ${documentId} failed`);
+    return (await h.items(who))[documentId];
+  }
+
+  /**
+   * Runs `fn` on `event` crashing at call `crashAt`, then retries it without faults (a fresh
+   * instance, 16 minutes later each time) until it succeeds; returns the new log records.
+   */
+  async function crashThenRetry(fn: CrashFunction, event: unknown, crashAt?: number) {
+    clock = new Date();
+    const first = await attempt(injector, instance(fn), event, crashAt);
+    let failed = first.failed || first.crashed;
+    for (let retry = 1; failed && retry <= 3; retry += 1) {
+      clock = new Date(Date.now() + retry * 16 * 60_000);
+      failed = (await attempt(injector, instance(fn), event)).failed;
+    }
+    clock = new Date();
+    const records = await tail.next();
+
+    return { first, failed, records };
+  }
+
+  /** Calls a clean run of a scenario makes: the crash points to enumerate. */
+  async function callsOf(run: (crashAt?: number) => Promise<{ calls: number }>): Promise<number[]> {
+    const { calls } = await run();
+    return Array.from({ length: calls }, (_, i) => i + 1);
+  }
+
+  /** Asserts the property at every crash point (each one an example; no shrinking). */
+  async function everyCrashPoint(points: number[], check: (n: number) => Promise<string[]>) {
+    const failures: string[] = [];
+    await fc.assert(
+      fc.asyncProperty(fc.constantFrom(...points), async (n) => {
+        const problems = await check(n);
+        failures.push(...problems.map((p) => `crash at call ${n}: ${p}`));
+        return true;
+      }),
+      { examples: points.map((n) => [n]), numRuns: points.length, endOnFailure: true },
+    );
+    expect(failures).toEqual([]);
+  }
+
+  /** Problems with the records of one effect kind: expected exactly `count`. */
+  function exactly(records: ProcessingLogRecord[], what: string, count: number): string[] {
+    return records.length === count ? [] : [`${records.length} records of ${what}, not ${count}`];
+  }
+
+  function noDuplicateIds(records: ProcessingLogRecord[]): string[] {
+    const ids = records.map((r) => r.recordId);
+    return new Set(ids).size === ids.length ? [] : ['a record id logged twice'];
+  }
+
+  async function versions(bucket: string, prefix: string): Promise<number> {
+    return h.versions(bucket, prefix);
+  }
+
+  it('erasure: every deletion, shred, copy removal and restriction logged once, nothing left', async () => {
+    const scenario = async (crashAt?: number) => {
+      runs += 1;
+      const who = `crash-erase-${runs}`;
+      const subject = await h.pseudonym(who);
+      // Prepare: two case documents, an invoice (kept under a legal duty), an access export, an
+      // upload a crashed upload left (its object and marker), a vault object without an item
+      const cases = [await stored(who, `${who}-c1`, 'case-document')];
+      cases.push(await stored(who, `${who}-c2`, 'case-document'));
+      const invoice = await stored(who, `${who}-inv`, 'accounting-document', '2026-02-10');
+      const exportPrefix = `acme-sas/${subject}/access-${runs}/`;
+      await h.s3.send(
+        new PutObjectCommand({
+          Bucket: h.outputs.ExportBucketName,
+          Key: `${exportPrefix}documents.json`,
+          Body: 'decrypted copy',
+        }),
+      );
+      const pendingKey = `acme-sas/incoming/${who}-pending.pdf`;
+      await h.s3.send(
+        new PutObjectCommand({ Bucket: h.outputs.UploadBucketName, Key: pendingKey, Body: 'p' }),
+      );
+      await h.ctx.store.putUploadMarker({
+        pk: subjectKey('acme-sas', subject),
+        sk: uploadMarkerKey(pendingKey),
+        kind: 'upload',
+        tenant: 'acme-sas',
+        subject,
+        documentId: `${who}-pending`,
+        document: await h.ctx.pseudonyms.of('acme-sas', 'document', `${who}-pending`),
+        category: 'case-document',
+        uploadKey: pendingKey,
+        eventTime: '2026-01-01T00:00:00.000Z',
+      });
+      const orphan = `${who}-orphan`;
+      await h.ctx.vault.put(
+        { tenant: 'acme-sas', subject, keyClass: 'case-document', documentId: orphan },
+        Buffer.from('orphan'),
+      );
+      await tail.next();
+      const requestId = `req-${who}`;
+      const event = h.event('privacy.erasure.requested.v1', {
+        subjectId: who,
+        requestId,
+        receivedAt: new Date().toISOString(),
+      });
+      // Act
+      const run = await crashThenRetry('erasure-request', sqsEvent(`m-${who}`, event), crashAt);
+      // Assess
+      const request = await h.ctx.pseudonyms.request('acme-sas', requestId);
+      const mine = run.records.filter((r) => r.requestId === request);
+      const erased = mine.filter((r) => r.operation === 'erased' && r.outcome === 'success');
+      const reasonIs = (part: string) => erased.filter((r) => (r.reason ?? '').includes(part));
+      const problems = [
+        ...(run.failed ? ['the retries did not succeed'] : []),
+        ...exactly(
+          mine.filter((r) => r.operation === 'received'),
+          'received',
+          1,
+        ),
+        ...exactly(reasonIs('access-export-deleted'), 'the export removal', 1),
+        ...exactly(reasonIs('pending-upload-deleted'), 'the pending upload removal', 1),
+        ...exactly(reasonIs('vault-object-without-item'), 'the orphan removal', 1),
+        ...cases.flatMap((c) =>
+          exactly(
+            reasonIs('crypto-shredded').filter((r) => r.document === c.document),
+            `the erasure of ${c.documentId}`,
+            1,
+          ),
+        ),
+        ...exactly(
+          mine.filter((r) => r.operation === 'shredded' && r.category === 'case-document'),
+          'the shred',
+          1,
+        ),
+        ...exactly(
+          mine.filter((r) => r.operation === 'restricted' && r.document === invoice.document),
+          'the restriction',
+          1,
+        ),
+        ...exactly(
+          mine.filter((r) => r.operation === 'request-completed'),
+          'the completion',
+          1,
+        ),
+        ...noDuplicateIds(mine),
+      ];
+      const left = {
+        vault: await versions(h.outputs.VaultBucketName, `acme-sas/${subject}/case-document/`),
+        exports: await versions(h.outputs.ExportBucketName, `acme-sas/${subject}/`),
+        upload: await versions(h.outputs.UploadBucketName, pendingKey),
+        key: !(await h.ctx.vault.isShredded('acme-sas', subject, 'case-document')),
+      };
+      if (left.vault + left.exports + left.upload > 0 || left.key)
+        problems.push(`left behind: ${JSON.stringify(left)}`);
+      const invoiceText = await h.ctx.vault.get(vaultRefOf(invoice)).then(
+        (b) => Buffer.from(b).toString(),
+        () => 'unreadable',
+      );
+      if (invoiceText !== `content of ${who}-inv`) problems.push('the kept invoice is unreadable');
+      return { calls: run.first.calls, problems };
+    };
+    const points = await callsOf(scenario);
+    await everyCrashPoint(points, async (n) => (await scenario(n)).problems);
+  });
+
+  it('upload: one received and one stored record, the item active over a readable document', async () => {
+    const scenario = async (crashAt?: number) => {
+      runs += 1;
+      const who = `crash-upload-${runs}`;
+      const subject = await h.pseudonym(who);
+      const documentId = `${who}-doc`;
+      const event = await h.upload(who, documentId, 'case-document', `content of ${documentId}`);
+      await tail.next();
+      // Act
+      const run = await crashThenRetry('document-upload', sqsEvent(`m-${who}`, event), crashAt);
+      // Assess
+      const mine = run.records.filter((r) => r.eventId === event.id);
+      const item: DocumentItem | undefined = (await h.items(who))[documentId];
+      const text = item
+        ? await h.ctx.vault.get(vaultRefOf(item)).then(
+            (b) => Buffer.from(b).toString(),
+            () => 'unreadable',
+          )
+        : 'no item';
+      const problems = [
+        ...(run.failed ? ['the retries did not succeed'] : []),
+        ...exactly(
+          mine.filter((r) => r.operation === 'received'),
+          'received',
+          1,
+        ),
+        ...exactly(
+          mine.filter((r) => r.operation === 'stored'),
+          'stored',
+          1,
+        ),
+        ...noDuplicateIds(mine),
+        ...(text === `content of ${documentId}` ? [] : [`document: ${text}`]),
+        ...(item?.state === 'waiting-anchor' ? [] : [`item state ${item?.state}`]),
+      ];
+      const upload = await versions(h.outputs.UploadBucketName, `acme-sas/incoming/${documentId}`);
+      const markers = await h.ctx.store.listUploadMarkers('acme-sas', subject);
+      if (upload > 0 || markers.length > 0)
+        problems.push(`left behind: ${upload} upload versions, ${markers.length} markers`);
+      return { calls: run.first.calls, problems };
+    };
+    const points = await callsOf(scenario);
+    await everyCrashPoint(points, async (n) => (await scenario(n)).problems);
+  });
+
+  /** Two training records long past their ten years: due now; the second takes the key with it. */
+  async function dueDocuments(who: string): Promise<DocumentItem[]> {
+    return [
+      await stored(who, `${who}-t1`, 'training-attendance', '2010-01-10'),
+      await stored(who, `${who}-t2`, 'training-attendance', '2010-01-11'),
+    ];
+  }
+
+  /** Problems after an expiry: one `expired` per document, one `shredded`, nothing left. */
+  async function expiryProblems(
+    who: string,
+    documents: DocumentItem[],
+    records: ProcessingLogRecord[],
+    failed: boolean,
+  ): Promise<string[]> {
+    const subject = await h.pseudonym(who);
+    const mine = records.filter((r) => r.subject === subject);
+    const problems = [
+      ...(failed ? ['the retries did not succeed'] : []),
+      ...documents.flatMap((d) =>
+        exactly(
+          mine.filter(
+            (r) =>
+              r.operation === 'expired' && r.outcome === 'success' && r.document === d.document,
+          ),
+          `the expiry of ${d.documentId}`,
+          1,
+        ),
+      ),
+      ...exactly(
+        mine.filter((r) => r.operation === 'shredded'),
+        'the shred',
+        1,
+      ),
+      ...noDuplicateIds(mine),
+    ];
+    const vault = await versions(h.outputs.VaultBucketName, `acme-sas/${subject}/`);
+    // A claim may stay (not live) until the sweeper forgets it: no live item is left.
+    const items = Object.values(await h.items(who)).filter((d) => isLive(d.state)).length;
+    const key = !(await h.ctx.vault.isShredded('acme-sas', subject, 'training-attendance'));
+    if (vault > 0 || items > 0 || key)
+      problems.push(`left behind: ${JSON.stringify({ vault, items, key })}`);
+    return problems;
+  }
+
+  it('expiry by the sweeper: one expired record per document and one shred, nothing left', async () => {
+    const scenario = async (crashAt?: number) => {
+      runs += 1;
+      const who = `crash-sweep-${runs}`;
+      const documents = await dueDocuments(who);
+      await tail.next();
+      // Act
+      const run = await crashThenRetry('sweep', undefined, crashAt);
+      // Assess
+      return {
+        calls: run.first.calls,
+        problems: await expiryProblems(who, documents, run.records, run.failed),
+      };
+    };
+    const points = await callsOf(scenario);
+    await everyCrashPoint(points, async (n) => (await scenario(n)).problems);
+  });
+
+  it('expiry by the TTL stream: one expired record per document and one shred, nothing left', async () => {
+    const scenario = async (crashAt?: number) => {
+      runs += 1;
+      const who = `crash-ttl-${runs}`;
+      const documents = await dueDocuments(who);
+      // TTL removes both items; the stream hands their old images over in one batch
+      for (const d of documents) await h.ctx.store.deleteDocument(d);
+      const event = {
+        Records: documents.flatMap((d, i) => ttlRemoval(d, `${runs}${i}`).Records),
+      };
+      await tail.next();
+      // Act
+      const run = await crashThenRetry('retention-expiry', event, crashAt);
+      // Assess
+      return {
+        calls: run.first.calls,
+        problems: await expiryProblems(who, documents, run.records, run.failed),
+      };
+    };
+    const points = await callsOf(scenario);
+    await everyCrashPoint(points, async (n) => (await scenario(n)).problems);
+  });
+});
