@@ -1,3 +1,6 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
 import { LocalPipeline, LocalPipelineOptions, startLocalPipeline } from '../../local/environment';
 
 /**
@@ -11,8 +14,10 @@ import { LocalPipeline, LocalPipelineOptions, startLocalPipeline } from '../../l
  * them from `runtime.findFunction(name).environment`.
  */
 export async function startTestPipeline(
-  options: LocalPipelineOptions = {},
+  options: LocalPipelineOptions & TestPipelineOptions = {},
 ): Promise<LocalPipeline> {
+  const { producers, ...local } = options;
+  if (producers !== undefined) return withProducers(producers, () => startTestPipeline(local));
   const endpoint = process.env.PRIVACY_OPS_TEST_ENDPOINT;
   const templatePath = process.env.PRIVACY_OPS_TEST_TEMPLATE;
   if (!endpoint || !templatePath)
@@ -27,6 +32,35 @@ export async function startTestPipeline(
     templatePath,
     failedMessageVisibilitySeconds: 1,
     schedules: false,
-    ...options,
+    ...local,
   });
+}
+
+/** What a test may set besides the runtime's options. */
+export interface TestPipelineOptions {
+  /**
+   * The producer registry the intake runs with (the content of a `config/producers.json`), given
+   * to the local functions as `PRODUCERS_FILE`.
+   * @default the local registry: moto's sender for every tenant, source and type
+   */
+  readonly producers?: unknown;
+}
+
+/**
+ * Runs `start` with `PRODUCERS_FILE` naming a file that holds `registry`: the runtime hands the
+ * variable to the functions it starts. The file stays (in the system's temporary folder) for
+ * whenever the intake reads it.
+ */
+async function withProducers<T>(registry: unknown, start: () => Promise<T>): Promise<T> {
+  const work = mkdtempSync(path.join(tmpdir(), 'producers-'));
+  const file = path.join(work, 'producers.json');
+  writeFileSync(file, JSON.stringify(registry));
+  const previous = process.env.PRODUCERS_FILE;
+  process.env.PRODUCERS_FILE = file;
+  try {
+    return await start();
+  } finally {
+    if (previous === undefined) delete process.env.PRODUCERS_FILE;
+    else process.env.PRODUCERS_FILE = previous;
+  }
 }

@@ -1,6 +1,6 @@
 import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import type { SQSClient } from '@aws-sdk/client-sqs';
-import type { LocalPipeline } from '../../local/environment';
+import type { LocalPipeline, LocalPipelineOptions } from '../../local/environment';
 import { PipelineDriver } from '../../local/pipeline-driver';
 import { listObjectVersions } from '../../shared/aws/object-versions';
 import type { OperationContext } from '../../shared/operations/context';
@@ -8,7 +8,7 @@ import type { ProcessingLogRecord } from '../../shared/processing-log/record';
 import { readLogRecords } from '../../shared/processing-log/reader';
 import type { ProcessingLogWriter } from '../../shared/processing-log/writer';
 import { type DocumentItem } from '../../shared/retention/retention-items';
-import { startTestPipeline } from '../helpers/local-pipeline';
+import { startTestPipeline, type TestPipelineOptions } from '../helpers/local-pipeline';
 
 /** A pipeline plus clients and helpers for the operations' integration tests. */
 export interface OperationsHarness {
@@ -48,9 +48,11 @@ export interface OperationsHarness {
   stop(): Promise<void>;
 }
 
-/** Starts a pipeline for an operations test file. */
-export async function startOperationsHarness(): Promise<OperationsHarness> {
-  const pipeline = await startTestPipeline();
+/** Starts a pipeline for an operations test file (with the runtime's and the test's options). */
+export async function startOperationsHarness(
+  options: LocalPipelineOptions & TestPipelineOptions = {},
+): Promise<OperationsHarness> {
+  const pipeline = await startTestPipeline(options);
   const driver = new PipelineDriver(pipeline, { source: '/ops-test', tenant: 'acme-sas' });
   const { s3, sqs, ctx, sweepLog, outputs } = driver;
   return {

@@ -1,11 +1,7 @@
 import { SendMessageCommand, SQSClient, type Message } from '@aws-sdk/client-sqs';
 import { S3Client } from '@aws-sdk/client-s3';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import * as path from 'node:path';
 import { exampleEvents } from '../../events/examples';
 import { localClientOptions } from '../../local/client-options';
-import type { LocalPipeline } from '../../local/environment';
 import { readLogObjects } from '../../shared/processing-log/reader';
 import { drainDeadLetters } from '../support/dead-letters';
 import { startTestPipeline } from '../helpers/local-pipeline';
@@ -30,18 +26,7 @@ interface LogRecord {
  * deployed), with clients on its endpoint and the means to send, drain and read the log.
  */
 async function pipelineWith(registry: unknown) {
-  const work = mkdtempSync(path.join(tmpdir(), 'producers-'));
-  const file = path.join(work, 'producers.json');
-  writeFileSync(file, JSON.stringify(registry));
-  const previous = process.env.PRODUCERS_FILE;
-  process.env.PRODUCERS_FILE = file;
-  let pipeline: LocalPipeline;
-  try {
-    pipeline = await startTestPipeline();
-  } finally {
-    if (previous === undefined) delete process.env.PRODUCERS_FILE;
-    else process.env.PRODUCERS_FILE = previous;
-  }
+  const pipeline = await startTestPipeline({ producers: registry });
   const outputs = pipeline.environment.outputs;
   const sqs = new SQSClient(localClientOptions(pipeline.endpoint));
   const s3 = new S3Client(localClientOptions(pipeline.endpoint));
@@ -67,7 +52,6 @@ async function pipelineWith(registry: unknown) {
       await pipeline.stop();
       sqs.destroy();
       s3.destroy();
-      rmSync(work, { recursive: true, force: true });
     },
   };
 }
