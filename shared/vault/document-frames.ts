@@ -82,8 +82,7 @@ export class FrameEncryptor extends Transform {
   private readonly frameBytes: number;
   private readonly objectKey: ObjectKey;
   private readonly header: Buffer;
-  private pending: Buffer[] = [];
-  private pendingBytes = 0;
+  private readonly pending = new PendingBytes();
   private seq = 0;
   private started = false;
 
@@ -118,10 +117,9 @@ export class FrameEncryptor extends Transform {
   override _transform(chunk: Buffer, _encoding: BufferEncoding, done: TransformCallback): void {
     this.start();
     this.pending.push(chunk);
-    this.pendingBytes += chunk.length;
     try {
-      while (this.pendingBytes >= this.frameBytes)
-        this.pushFrame(this.takePending(this.frameBytes), false);
+      while (this.pending.length >= this.frameBytes)
+        this.pushFrame(this.pending.take(this.frameBytes), false);
     } catch (error) {
       return done(error as Error);
     }
@@ -131,7 +129,7 @@ export class FrameEncryptor extends Transform {
   override _flush(done: TransformCallback): void {
     this.start();
     try {
-      this.pushFrame(this.takePending(this.pendingBytes), true);
+      this.pushFrame(this.pending.take(this.pending.length), true);
     } catch (error) {
       return done(error as Error);
     }
@@ -142,15 +140,6 @@ export class FrameEncryptor extends Transform {
     if (this.started) return;
     this.started = true;
     this.push(this.header);
-  }
-
-  /** The first `bytes` of the pending plaintext. */
-  private takePending(bytes: number): Buffer {
-    const all = this.pending.length === 1 ? this.pending[0] : Buffer.concat(this.pending);
-    const rest = all.subarray(bytes);
-    this.pending = rest.length > 0 ? [rest] : [];
-    this.pendingBytes = rest.length;
-    return all.subarray(0, bytes);
   }
 
   private pushFrame(plaintext: Buffer, final: boolean): void {
@@ -190,8 +179,7 @@ export function readFramedHeader(start: Buffer): FramedHeader {
 export class FrameDecryptor extends Transform {
   private readonly objectKey: ObjectKey;
   private readonly frameBytes: number;
-  private pending: Buffer[] = [];
-  private pendingBytes = 0;
+  private readonly pending = new PendingBytes();
   private seq = 0;
 
   constructor(subjectKey: Uint8Array, header: FramedHeader, context: DocumentContext) {
@@ -202,11 +190,10 @@ export class FrameDecryptor extends Transform {
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, done: TransformCallback): void {
     this.pending.push(chunk);
-    this.pendingBytes += chunk.length;
     const full = this.frameBytes + TAG_BYTES;
     try {
       // A frame of full size is never the final one: the final frame is shorter.
-      while (this.pendingBytes >= full) this.openFrame(this.takePending(full), false);
+      while (this.pending.length >= full) this.openFrame(this.pending.take(full), false);
     } catch (error) {
       return done(error as Error);
     }
@@ -215,21 +202,13 @@ export class FrameDecryptor extends Transform {
 
   override _flush(done: TransformCallback): void {
     try {
-      if (this.pendingBytes < TAG_BYTES)
+      if (this.pending.length < TAG_BYTES)
         throw new DocumentIntegrityError(`missing or truncated final frame (frame ${this.seq})`);
-      this.openFrame(this.takePending(this.pendingBytes), true);
+      this.openFrame(this.pending.take(this.pending.length), true);
     } catch (error) {
       return done(error as Error);
     }
     done();
-  }
-
-  private takePending(bytes: number): Buffer {
-    const all = this.pending.length === 1 ? this.pending[0] : Buffer.concat(this.pending);
-    const rest = all.subarray(bytes);
-    this.pending = rest.length > 0 ? [rest] : [];
-    this.pendingBytes = rest.length;
-    return all.subarray(0, bytes);
   }
 
   private openFrame(frame: Buffer, final: boolean): void {
@@ -251,5 +230,30 @@ export class FrameDecryptor extends Transform {
     }
     this.seq += 1;
     if (plaintext.length > 0) this.push(plaintext);
+  }
+}
+
+/** The bytes a frame transform has received and not yet framed: at most one frame and a chunk. */
+class PendingBytes {
+  private chunks: Buffer[] = [];
+  private bytes = 0;
+
+  /** How many bytes are pending. */
+  get length(): number {
+    return this.bytes;
+  }
+
+  push(chunk: Buffer): void {
+    this.chunks.push(chunk);
+    this.bytes += chunk.length;
+  }
+
+  /** Takes the first `count` pending bytes. */
+  take(count: number): Buffer {
+    const all = this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks);
+    const rest = all.subarray(count);
+    this.chunks = rest.length > 0 ? [rest] : [];
+    this.bytes = rest.length;
+    return all.subarray(0, count);
   }
 }
