@@ -1,5 +1,5 @@
-import type { SQSEvent, SQSRecord } from 'aws-lambda';
-import { randomUUID } from 'node:crypto';
+import { sqsRecord } from '../test/support/sqs-records';
+import type { SQSEvent } from 'aws-lambda';
 import { performance } from 'node:perf_hooks';
 import type { LocalPipeline } from '../local/environment';
 import { diffCounts, type SdkCallCounter } from '../test/support/call-counter';
@@ -29,25 +29,7 @@ export async function measureIntake(pipeline: LocalPipeline, counter: SdkCallCou
   const batches: SQSEvent[] = [];
   for (let i = 0; i < messages.length; i += 10)
     batches.push({
-      Records: messages.slice(i, i + 10).map(
-        (m) =>
-          ({
-            messageId: randomUUID(),
-            receiptHandle: 'local',
-            body: m.body,
-            attributes: {
-              ApproximateReceiveCount: '1',
-              SentTimestamp: String(Date.now()),
-              SenderId: 'bench',
-              ApproximateFirstReceiveTimestamp: String(Date.now()),
-            },
-            messageAttributes: {},
-            md5OfBody: '',
-            eventSource: 'aws:sqs',
-            eventSourceARN: 'arn:aws:sqs:eu-west-3:000000000000:ingress',
-            awsRegion: 'eu-west-3',
-          }) as SQSRecord,
-      ),
+      Records: messages.slice(i, i + 10).map((m) => sqsRecord(m.body, { queue: 'ingress' })),
     });
   const before = counter.snapshot();
   const cpu0 = process.cpuUsage();

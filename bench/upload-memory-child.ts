@@ -5,7 +5,7 @@
  * 2 ms, and prints the RSS before, the highest sample and the process's `maxRSS`, as one JSON
  * line. Started by upload-memory.ts (with `--expose-gc`); reads its input as JSON on stdin.
  */
-import { randomUUID } from 'node:crypto';
+import { sqsEvent } from '../test/support/sqs-records';
 import { LocalRuntime } from '../local/runtime';
 import type { ProvisionedEnvironment } from '../local/provision';
 
@@ -26,23 +26,6 @@ export interface MemoryRunOutput {
   readonly handlerMs: number;
   readonly batchItemFailures: number;
 }
-
-/** An SQS event of one record carrying `event`, as the queue mapping delivers it. */
-const sqsEvent = (event: Record<string, unknown>) => ({
-  Records: [
-    {
-      messageId: randomUUID(),
-      receiptHandle: 'r',
-      body: JSON.stringify(event),
-      attributes: { ApproximateReceiveCount: '1' },
-      messageAttributes: {},
-      md5OfBody: '',
-      eventSource: 'aws:sqs',
-      eventSourceARN: 'arn:aws:sqs:eu-west-3:000000000000:bench',
-      awsRegion: 'eu-west-3',
-    },
-  ],
-});
 
 const mib = (bytes: number) => Math.round((bytes / 1024 / 1024) * 10) / 10;
 

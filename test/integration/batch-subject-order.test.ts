@@ -1,6 +1,6 @@
+import { sqsRecord } from '../support/sqs-records';
 import type { Pluggable } from '@smithy/types';
-import type { SQSBatchResponse, SQSRecord } from 'aws-lambda';
-import { randomUUID } from 'node:crypto';
+import type { SQSBatchResponse } from 'aws-lambda';
 import { performance } from 'node:perf_hooks';
 import { registerClientPlugin } from '../../shared/aws/client-config';
 import { startOperationsHarness, type OperationsHarness } from './operations-harness';
@@ -38,21 +38,6 @@ function uploadReads(bucket: () => string): { spans: ReadSpan[]; plugin: AnyPlug
   return { spans, plugin };
 }
 
-/** An SQS record carrying `event`, as the event source mapping delivers it. */
-function sqsRecord(event: Record<string, unknown>): SQSRecord {
-  return {
-    messageId: randomUUID(),
-    receiptHandle: 'r',
-    body: JSON.stringify(event),
-    attributes: { ApproximateReceiveCount: '1' } as SQSRecord['attributes'],
-    messageAttributes: {},
-    md5OfBody: '',
-    eventSource: 'aws:sqs',
-    eventSourceARN: 'arn:aws:sqs:eu-west-3:000000000000:x',
-    awsRegion: 'eu-west-3',
-  };
-}
-
 describe('a batch of uploads: distinct subjects at once, one subject in queue order', () => {
   let h: OperationsHarness;
   let reads: ReturnType<typeof uploadReads>;
@@ -86,7 +71,7 @@ describe('a batch of uploads: distinct subjects at once, one subject in queue or
       events.push(await h.upload(subject, `order-${doc}`, 'accounting-document', `body ${doc}`));
     // Act
     const response = (await h.pipeline.runtime.invoke('document-upload', {
-      Records: events.map(sqsRecord),
+      Records: events.map((e) => sqsRecord(e)),
     })) as SQSBatchResponse;
     // Assess: every record applied
     expect(response.batchItemFailures).toEqual([]);

@@ -1,3 +1,4 @@
+import { sqsEvent as sqsEventOf } from '../support/sqs-records';
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import { marshall } from '@aws-sdk/util-dynamodb';
@@ -137,26 +138,7 @@ export function freshInstance(
 
 /** An SQS event of one message carrying `body` (the same message id on every delivery). */
 export function sqsEvent(messageId: string, body: unknown): SQSEvent {
-  return {
-    Records: [
-      {
-        messageId,
-        receiptHandle: messageId,
-        body: JSON.stringify(body),
-        attributes: {
-          ApproximateReceiveCount: '1',
-          SentTimestamp: String(Date.now()),
-          SenderId: 'crash-points',
-          ApproximateFirstReceiveTimestamp: String(Date.now()),
-        },
-        messageAttributes: {},
-        md5OfBody: '',
-        eventSource: 'aws:sqs',
-        eventSourceARN: 'arn:aws:sqs:eu-west-3:000000000000:crash-points',
-        awsRegion: 'eu-west-3',
-      },
-    ],
-  };
+  return sqsEventOf(body, { messageId, queue: 'crash-points' });
 }
 
 /** The stream record TTL's removal of `item` produces (its old image). */

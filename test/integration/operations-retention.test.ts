@@ -1,3 +1,4 @@
+import { sqsEvent } from '../support/sqs-records';
 import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { randomUUID } from 'node:crypto';
@@ -236,21 +237,10 @@ describe('privacy operations: retention, closure, hold, expiry (local endpoint)'
     });
     const messageId = randomUUID();
     // Act
-    const response = await h.pipeline.runtime.invoke('document-upload', {
-      Records: [
-        {
-          messageId,
-          receiptHandle: 'r',
-          body: JSON.stringify(event),
-          attributes: { ApproximateReceiveCount: '1' },
-          messageAttributes: {},
-          md5OfBody: '',
-          eventSource: 'aws:sqs',
-          eventSourceARN: 'arn:aws:sqs:eu-west-3:000000000000:x',
-          awsRegion: 'eu-west-3',
-        },
-      ],
-    });
+    const response = await h.pipeline.runtime.invoke(
+      'document-upload',
+      sqsEvent(event, { messageId }),
+    );
     const dead = await h.sqs.send(
       new ReceiveMessageCommand({
         QueueUrl: h.outputs.DeadLetterQueueUrl,

@@ -1,3 +1,4 @@
+import { sqsEvent } from '../support/sqs-records';
 import type { SQSBatchResponse } from 'aws-lambda';
 import { randomUUID } from 'node:crypto';
 import type { LocalPipeline } from '../../local/environment';
@@ -9,23 +10,6 @@ import { SdkCallCounter, type CallCounts } from '../support/call-counter';
 import type { CallInfo } from '../support/call-scopes';
 import { instrumentRuntime, type RuntimeInstrumentation } from '../support/runtime-instrumentation';
 import { startTestPipeline } from '../helpers/local-pipeline';
-
-/** An SQS event of one record carrying `event`. */
-const sqsEvent = (event: Record<string, unknown>, messageId = randomUUID()) => ({
-  Records: [
-    {
-      messageId,
-      receiptHandle: 'r',
-      body: JSON.stringify(event),
-      attributes: { ApproximateReceiveCount: '1' },
-      messageAttributes: {},
-      md5OfBody: '',
-      eventSource: 'aws:sqs',
-      eventSourceARN: 'arn:aws:sqs:eu-west-3:000000000000:x',
-      awsRegion: 'eu-west-3',
-    },
-  ],
-});
 
 /** What the upload function called, by `Service.Operation resource`, between two snapshots. */
 function callsOf(
