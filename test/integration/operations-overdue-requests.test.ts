@@ -1,25 +1,8 @@
-import type { Metrics } from '@aws-lambda-powertools/metrics';
+import { recordingMetrics, type Emf } from '../support/recording-metrics';
 import { SWEEP_METRICS } from '../../shared/operations/sweep-metrics';
-import { RetentionSweeper, sweepMetrics } from '../../shared/operations/retention-sweep';
+import { RetentionSweeper } from '../../shared/operations/retention-sweep';
 import { subjectKey } from '../../shared/retention/retention-items';
 import { startOperationsHarness, type OperationsHarness } from './operations-harness';
-
-type Emf = ReturnType<Metrics['serializeMetrics']>;
-
-/**
- * The sweeper's real Powertools `Metrics`, recording the EMF document of every publish (locally
- * metrics are disabled, so nothing reaches stdout; the document is what Lambda would print).
- */
-function recordingMetrics(): { metrics: Metrics; emitted: Emf[] } {
-  const metrics = sweepMetrics();
-  const emitted: Emf[] = [];
-  const publish = metrics.publishStoredMetrics.bind(metrics);
-  jest.spyOn(metrics, 'publishStoredMetrics').mockImplementation(() => {
-    emitted.push(metrics.serializeMetrics());
-    return publish();
-  });
-  return { metrics, emitted };
-}
 
 /** The `OverdueRequests` value of one EMF document, with its namespace and service dimension. */
 function overdueOf(emf: Emf) {

@@ -1,21 +1,7 @@
-import type { Metrics } from '@aws-lambda-powertools/metrics';
+import { recordingMetrics, type Emf } from '../support/recording-metrics';
 import { SWEEP_METRICS } from '../../shared/operations/sweep-metrics';
-import { RetentionSweeper, sweepMetrics } from '../../shared/operations/retention-sweep';
+import { RetentionSweeper } from '../../shared/operations/retention-sweep';
 import { startOperationsHarness, type OperationsHarness } from './operations-harness';
-
-type Emf = ReturnType<Metrics['serializeMetrics']>;
-
-/** The sweeper's real Powertools `Metrics`, recording the EMF document of every publish. */
-function recordingMetrics(): { metrics: Metrics; emitted: Emf[] } {
-  const metrics = sweepMetrics();
-  const emitted: Emf[] = [];
-  const publish = metrics.publishStoredMetrics.bind(metrics);
-  jest.spyOn(metrics, 'publishStoredMetrics').mockImplementation(() => {
-    emitted.push(metrics.serializeMetrics());
-    return publish();
-  });
-  return { metrics, emitted };
-}
 
 /** The waiting-for-closure values of one EMF document, with its namespace. */
 function waitingOf(emf: Emf) {
