@@ -228,21 +228,7 @@ export class RetentionStore {
     to: string,
     at: string,
   ): Promise<boolean> {
-    try {
-      await this.dynamo.send(
-        new UpdateCommand({
-          TableName: this.table,
-          Key: { pk: key.pk, sk: key.sk },
-          UpdateExpression: 'SET logObjectKey = :to, storedAt = :at',
-          ConditionExpression: 'logObjectKey = :from',
-          ExpressionAttributeValues: { ':from': from, ':to': to, ':at': at },
-        }),
-      );
-      return true;
-    } catch (error) {
-      if (isConditionalWriteRefused(error)) return false;
-      throw error;
-    }
+    return this.repoint(key, { pointer: 'logObjectKey', at: 'storedAt' }, from, to, at);
   }
 
   /** Writes the receipt of an upload that was never stored, unless one exists (false then). */
@@ -355,14 +341,45 @@ export class RetentionStore {
     to: string,
     at: string,
   ): Promise<boolean> {
+    return this.repoint(
+      item,
+      { pointer: 'expiryClaim.logObjectKey', at: 'expiryClaim.at' },
+      from,
+      to,
+      at,
+    );
+  }
+
+  /**
+   * Sets the log-object pointer at path `paths.pointer` of an item to `to` and the time at
+   * `paths.at` to `at`, only if the pointer still says `from`; false otherwise.
+   */
+  private async repoint(
+    key: Pick<DocumentItem, 'pk' | 'sk'>,
+    paths: { readonly pointer: string; readonly at: string },
+    from: string,
+    to: string,
+    at: string,
+  ): Promise<boolean> {
+    // Each path segment is a placeholder name, so no segment can clash with a reserved word.
+    const names: Record<string, string> = {};
+    const placeholder = (path: string) =>
+      path
+        .split('.')
+        .map((segment) => {
+          names[`#${segment}`] = segment;
+          return `#${segment}`;
+        })
+        .join('.');
+    const pointer = placeholder(paths.pointer);
     try {
       await this.dynamo.send(
         new UpdateCommand({
           TableName: this.table,
-          Key: { pk: item.pk, sk: item.sk },
-          UpdateExpression: 'SET expiryClaim.logObjectKey = :to, expiryClaim.#at = :at',
-          ConditionExpression: 'expiryClaim.logObjectKey = :from',
-          ExpressionAttributeNames: { '#at': 'at' },
+          Key: { pk: key.pk, sk: key.sk },
+          UpdateExpression: `SET ${pointer} = :to, ${placeholder(paths.at)} = :at`,
+          ConditionExpression: `${pointer} = :from`,
+          ExpressionAttributeNames: names,
           ExpressionAttributeValues: { ':from': from, ':to': to, ':at': at },
         }),
       );
