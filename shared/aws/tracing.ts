@@ -56,9 +56,11 @@ export const TRACED_PARAMETERS = {
 
 /**
  * The Powertools tracer of a function (settings from the process environment: on in Lambda with
- * active tracing, off elsewhere), recording only {@link TRACED_PARAMETERS} of its AWS calls.
+ * active tracing, off elsewhere), recording only {@link TRACED_PARAMETERS} of its AWS calls. It
+ * does not capture Node.js HTTP: that would add a subsegment per request with its URL, and an S3
+ * URL holds the object key (the AWS calls are traced by their clients instead).
  */
 export function functionTracer(): Tracer {
   setAWSWhitelist(TRACED_PARAMETERS);
-  return new Tracer();
+  return new Tracer({ captureHTTPsRequests: false });
 }

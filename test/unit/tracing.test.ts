@@ -2,6 +2,7 @@ import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { HttpResponse } from '@smithy/protocol-http';
 import AWSXRay from 'aws-xray-sdk-core';
+import http from 'node:http';
 import { Readable } from 'node:stream';
 import { functionTracer } from '../../shared/aws/tracing';
 
@@ -65,5 +66,29 @@ describe('tracing records no producer-chosen value', () => {
     expect(segment).toContain('"bucket_name":"upload-bucket"');
     expect(segment).not.toContain('jane-doe');
     expect(segment).not.toContain('payslip');
+  });
+
+  it('leaves Node.js HTTP alone: no subsegment with a request URL (an S3 URL holds the object key)', async () => {
+    // Prepare: a local server, and the tracer as a function in Lambda makes it
+    const server = http.createServer((_req, res) => res.end('ok'));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as { port: number };
+    functionTracer();
+    // Act: a plain HTTP request inside a segment
+    const segment = await traced(
+      () =>
+        new Promise((resolve, reject) =>
+          http
+            .get(`http://127.0.0.1:${port}/acme-sas/jane-doe-payslip.pdf`, (res) => {
+              res.resume();
+              res.on('end', resolve);
+            })
+            .on('error', reject),
+        ),
+    );
+    server.close();
+    // Assess: X-Ray's global HTTP capture would have added a subsegment with the URL
+    expect(segment).not.toContain('jane-doe');
+    expect(JSON.parse(segment).subsegments ?? []).toEqual([]);
   });
 });
