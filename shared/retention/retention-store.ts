@@ -395,19 +395,7 @@ export class RetentionStore {
    * place. Returns false when an item exists again under its key.
    */
   async restoreRemoved(item: DocumentItem): Promise<boolean> {
-    try {
-      await this.dynamo.send(
-        new PutCommand({
-          TableName: this.table,
-          Item: item,
-          ConditionExpression: 'attribute_not_exists(pk)',
-        }),
-      );
-      return true;
-    } catch (error) {
-      if (isConditionalWriteRefused(error)) return false;
-      throw error;
-    }
+    return this.putIfAbsent(item);
   }
 
   /**
