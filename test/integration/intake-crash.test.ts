@@ -4,13 +4,7 @@ import {
   PutObjectCommand,
   S3Client,
 } from '@aws-sdk/client-s3';
-import {
-  DeleteMessageBatchCommand,
-  ReceiveMessageCommand,
-  SendMessageBatchCommand,
-  SQSClient,
-  type Message,
-} from '@aws-sdk/client-sqs';
+import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSEvent } from 'aws-lambda';
 import { exampleEvents } from '../../events/examples';
 import type { LocalPipeline } from '../../local/environment';
@@ -18,6 +12,7 @@ import type { InvokeHook } from '../../local/runtime';
 import { readLogRecords } from '../../shared/processing-log/reader';
 import { startTestPipeline } from '../helpers/local-pipeline';
 import { localClientOptions } from '../../local/client-options';
+import { drainDeadLetters } from '../support/dead-letters';
 
 jest.setTimeout(180_000);
 
@@ -53,32 +48,6 @@ describe('intake: crash in the middle of a batch, and a failed log write', () =>
 
   async function readLog(): Promise<LogRecord[]> {
     return readLogRecords<LogRecord>(s3, outputs.LogBucketName);
-  }
-
-  async function drainDeadLetters(): Promise<Message[]> {
-    const all: Message[] = [];
-    for (let empty = 0; empty < 2;) {
-      const r = await sqs.send(
-        new ReceiveMessageCommand({
-          QueueUrl: outputs.DeadLetterQueueUrl,
-          MaxNumberOfMessages: 10,
-          MessageAttributeNames: ['All'],
-        }),
-      );
-      const messages = r.Messages ?? [];
-      if (messages.length === 0) {
-        empty += 1;
-        continue;
-      }
-      all.push(...messages);
-      await sqs.send(
-        new DeleteMessageBatchCommand({
-          QueueUrl: outputs.DeadLetterQueueUrl,
-          Entries: messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle! })),
-        }),
-      );
-    }
-    return all;
   }
 
   beforeAll(async () => {
@@ -120,7 +89,7 @@ describe('intake: crash in the middle of a batch, and a failed log write', () =>
     await pipeline.runtime.waitForIdle(120_000);
     // Assess
     const records = await readLog();
-    const deadLetters = await drainDeadLetters();
+    const deadLetters = await drainDeadLetters(sqs, outputs.DeadLetterQueueUrl);
     expect(mockCrash.crashed).toBe(1);
     for (const id of valid) {
       const ofEvent = records.filter((r) => r.eventId === id && r.actor === 'document-upload');
@@ -176,7 +145,7 @@ describe('intake: crash in the middle of a batch, and a failed log write', () =>
     await pipeline.runtime.waitForIdle(60_000);
     // Assess
     const records = await readLog();
-    const deadLetters = await drainDeadLetters();
+    const deadLetters = await drainDeadLetters(sqs, outputs.DeadLetterQueueUrl);
     expect(pipeline.runtime.stats.failedItems.intake ?? 0).toBeGreaterThan(failuresBefore);
     expect(records.filter((r) => r.eventId === 'flush-fails')).toHaveLength(1);
     expect(deadLetters.map((m) => m.MessageAttributes?.['rejection-reason']?.StringValue)).toEqual([
