@@ -110,7 +110,7 @@ export interface PrivacyOpsPipelineProps {
  * processing log under Object Lock), tables, queues, one function per operation built from its
  * declaration and bundled with the given policy and producers, the auditors' catalog, the alarms
  * and the replication of the log's checkpoints to the anchor in the other EU region (deploy a
- * {@link CheckpointAnchorStack} there first). Refuses a region outside eu-west-3/eu-west-1, an
+ * `CheckpointAnchorStack` there first). Refuses a region outside eu-west-3/eu-west-1, an
  * environment-agnostic stack, and any invalid setting, policy or registry, at synthesis.
  */
 export class PrivacyOpsPipeline extends Construct {
