@@ -3,7 +3,17 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'cdk.out/**', 'dist/**', '.local/**', 'coverage/**', 'bin/*.js'] },
+  {
+    ignores: [
+      'node_modules/**',
+      'cdk.out/**',
+      'dist/**',
+      '.local/**',
+      'coverage/**',
+      'bin/*.js',
+      'lib/**',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

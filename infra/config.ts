@@ -101,6 +101,19 @@ function isAllowedRegion(region: string): region is AllowedRegion {
 }
 
 /**
+ * `region` as an allowed region; refuses anything outside the EU pair, naming where the value
+ * came from (`source`) and what to do instead (`remedy`).
+ */
+export function allowedRegion(region: unknown, source: string, remedy: string): AllowedRegion {
+  if (typeof region === 'string' && isAllowedRegion(region)) return region;
+  throw new InvalidDeploymentConfigError(
+    `Region ${JSON.stringify(region)} (from ${source}) is not allowed: privacy-ops deploys only to ` +
+      `${ALLOWED_REGIONS.join(' (Paris) or ')} (Dublin), so that personal data never leaves the EU. ` +
+      remedy,
+  );
+}
+
+/**
  * Resolves the region: `-c region=…` first, then the environment (`CDK_DEFAULT_REGION`,
  * `AWS_REGION`, `AWS_DEFAULT_REGION`), else eu-west-3. Anything outside the EU pair is refused.
  */
@@ -117,16 +130,25 @@ export function resolveRegion(
   ];
   for (const [source, value] of candidates) {
     if (value === undefined || value === '') continue;
-    if (typeof value !== 'string' || !isAllowedRegion(value)) {
-      throw new InvalidDeploymentConfigError(
-        `Region ${JSON.stringify(value)} (from ${source}) is not allowed: privacy-ops deploys only to ` +
-          `${ALLOWED_REGIONS.join(' (Paris) or ')} (Dublin), so that personal data never leaves the EU. ` +
-          `Use -c region=eu-west-3 or -c region=eu-west-1.`,
-      );
-    }
-    return value;
+    return allowedRegion(value, source, 'Use -c region=eu-west-3 or -c region=eu-west-1.');
   }
   return 'eu-west-3';
+}
+
+/**
+ * The settings of a deployment before validation: numbers and lists from the construct's props,
+ * or the text of `-c` options (context). Each is optional and has a default.
+ */
+export interface DeploymentSettings {
+  readonly logRetentionDays?: unknown;
+  readonly functionLogRetentionDays?: unknown;
+  readonly waitingForClosureAlarmDays?: unknown;
+  /** A list, or addresses separated by commas. */
+  readonly alarmEmails?: unknown;
+  /** Overrides of {@link DEFAULT_QUEUE_SCALING}, as an object or its JSON text. */
+  readonly scaling?: unknown;
+  readonly accountConcurrency?: unknown;
+  readonly maxDocumentBytes?: unknown;
 }
 
 /** Reads and validates the whole deployment configuration from context. */
@@ -134,15 +156,33 @@ export function loadDeploymentConfig(
   context: (key: string) => unknown,
   env: NodeJS.ProcessEnv = process.env,
 ): DeploymentConfig {
-  const region = resolveRegion(context, env);
-  const rawDays = context('logRetentionDays');
+  return validateDeploymentConfig(resolveRegion(context, env), {
+    logRetentionDays: context('logRetentionDays'),
+    functionLogRetentionDays: context('functionLogRetentionDays'),
+    waitingForClosureAlarmDays: context('waitingForClosureAlarmDays'),
+    alarmEmails: context('alarmEmail'),
+    scaling: context('scaling'),
+    accountConcurrency: context('accountConcurrency'),
+    maxDocumentBytes: context('maxDocumentBytes'),
+  });
+}
+
+/**
+ * Validates the settings of a deployment in `region`, each over its default; refuses the first
+ * invalid one with an {@link InvalidDeploymentConfigError} naming it and the value given.
+ */
+export function validateDeploymentConfig(
+  region: AllowedRegion,
+  settings: DeploymentSettings,
+): DeploymentConfig {
+  const rawDays = settings.logRetentionDays;
   const logRetentionDays = rawDays === undefined ? 3653 : Number(rawDays);
   if (!Number.isInteger(logRetentionDays) || logRetentionDays < 1 || logRetentionDays > 36500) {
     throw new InvalidDeploymentConfigError(
       `logRetentionDays must be a whole number of days between 1 and 36500, got ${JSON.stringify(rawDays)}`,
     );
   }
-  const rawLogGroupDays = context('functionLogRetentionDays');
+  const rawLogGroupDays = settings.functionLogRetentionDays;
   const functionLogRetentionDays = rawLogGroupDays === undefined ? 365 : Number(rawLogGroupDays);
   if (!(LOG_GROUP_RETENTION_DAYS as readonly number[]).includes(functionLogRetentionDays)) {
     throw new InvalidDeploymentConfigError(
@@ -150,7 +190,7 @@ export function loadDeploymentConfig(
         `(${LOG_GROUP_RETENTION_DAYS.join(', ')}), got ${JSON.stringify(rawLogGroupDays)}`,
     );
   }
-  const rawWaiting = context('waitingForClosureAlarmDays');
+  const rawWaiting = settings.waitingForClosureAlarmDays;
   const waitingForClosureAlarmDays = rawWaiting === undefined ? 1096 : Number(rawWaiting);
   if (
     !Number.isInteger(waitingForClosureAlarmDays) ||
@@ -166,9 +206,9 @@ export function loadDeploymentConfig(
     logRetentionDays,
     functionLogRetentionDays,
     waitingForClosureAlarmDays,
-    alarmEmails: parseAlarmEmails(context('alarmEmail')),
-    scaling: parseScaling(context('scaling'), context('accountConcurrency'), otherReserved),
-    maxDocumentBytes: parseMaxDocumentBytes(context('maxDocumentBytes')),
+    alarmEmails: parseAlarmEmails(settings.alarmEmails),
+    scaling: parseScaling(settings.scaling, settings.accountConcurrency, otherReserved),
+    maxDocumentBytes: parseMaxDocumentBytes(settings.maxDocumentBytes),
   };
 }
 

@@ -1,4 +1,4 @@
-import { Stack, Validations } from 'aws-cdk-lib';
+import { Stack, Token, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
@@ -90,17 +90,20 @@ export class CheckpointReplication extends Construct {
         }),
       ],
     });
+    // The account as cdk-nag renders it: the pseudo parameter of an environment-agnostic stack,
+    // else the account the stack is pinned to.
+    const account = Token.isUnresolved(stack.account) ? '<AWS::AccountId>' : stack.account;
     for (const [finding, reason] of [
       [
         `Resource::<${stack.getLogicalId(props.logBucket.node.defaultChild as s3.CfnBucket)}.Arn>/checkpoints/*`,
         'Replication reads the versions of the checkpoints only (their keys are not known at deploy time)',
       ],
       [
-        `Resource::arn:<AWS::Partition>:s3:::privacy-ops-anchor-<AWS::AccountId>-${props.anchorRegion}/checkpoints/*`,
+        `Resource::arn:<AWS::Partition>:s3:::privacy-ops-anchor-${account}-${props.anchorRegion}/checkpoints/*`,
         'Replication writes the checkpoints into the anchor bucket only',
       ],
       [
-        `Resource::arn:<AWS::Partition>:kms:${props.anchorRegion}:<AWS::AccountId>:key/*`,
+        `Resource::arn:<AWS::Partition>:kms:${props.anchorRegion}:${account}:key/*`,
         'The anchor key is in another region (no reference): the condition names its alias',
       ],
     ])

@@ -10,6 +10,7 @@ import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import type { DeployedConfigDocuments } from '../../shared/deployed-config';
 import type { FunctionDeclaration, FunctionInput } from '../../shared/functions/declarations';
 import type { QueueScaling } from '../config';
 import {
@@ -53,6 +54,11 @@ export interface DeclaredFunctionProps {
    * batches of 10 within 1 second
    */
   readonly scaling?: QueueScaling;
+  /**
+   * The retention policy, instructions and producer registry compiled into the function.
+   * @default none: the function reads the package's `config/` files
+   */
+  readonly deployedConfig?: DeployedConfigDocuments;
 }
 
 /**
@@ -88,6 +94,7 @@ export class DeclaredFunction extends Construct {
       reservedConcurrentExecutions: declaration.reservedConcurrency,
       logKey: props.logKey,
       logRetention: props.logRetention,
+      deployedConfig: props.deployedConfig,
     };
     const scaling = props.scaling ?? {
       batchSize: 10,

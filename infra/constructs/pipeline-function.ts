@@ -6,6 +6,8 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import * as path from 'node:path';
+import { DEPLOYED_CONFIG_GLOBAL, type DeployedConfigDocuments } from '../../shared/deployed-config';
+import { PACKAGE_ROOT } from '../package-root';
 import { FunctionRole, type FunctionRoleProps } from './function-role';
 
 /** Template metadata key naming a function's source file; the local runtime loads handlers from it. */
@@ -24,9 +26,7 @@ export const BUNDLE_SETTINGS = {
   /** In Lambda, credentials come from the environment only (see shared/aws/lambda-credentials.ts). */
   alias: {
     '@aws-sdk/credential-provider-node': path.join(
-      __dirname,
-      '..',
-      '..',
+      PACKAGE_ROOT,
       'shared',
       'aws',
       'lambda-credentials.ts',
@@ -74,6 +74,11 @@ export interface PipelineFunctionProps {
    * @default a new {@link FunctionRole} of its own
    */
   readonly role?: FunctionRole;
+  /**
+   * The retention policy, instructions and producer registry compiled into the bundle.
+   * @default none: the function reads the package's `config/` files
+   */
+  readonly deployedConfig?: DeployedConfigDocuments;
 }
 
 /**
@@ -109,7 +114,7 @@ export class PipelineFunction extends Construct {
     this.role = props.role ?? new FunctionRole(this, 'Role', functionRoleProps(props.serviceName));
     this.logGroup.grantWrite(this.role);
     this.function = new nodejs.NodejsFunction(this, 'Function', {
-      entry: path.join(__dirname, '..', '..', props.entry),
+      entry: path.join(PACKAGE_ROOT, props.entry),
       handler: 'handler',
       runtime: NODE_RUNTIME,
       architecture: lambda.Architecture.ARM_64,
@@ -139,6 +144,9 @@ export class PipelineFunction extends Construct {
         ),
         format: nodejs.OutputFormat.CJS,
         externalModules: [],
+        define: props.deployedConfig
+          ? { [DEPLOYED_CONFIG_GLOBAL]: JSON.stringify(props.deployedConfig) }
+          : undefined,
       },
     });
     const cfn = this.function.node.defaultChild as lambda.CfnFunction;

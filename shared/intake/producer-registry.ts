@@ -2,6 +2,7 @@ import * as z from 'zod/mini';
 import { en } from 'zod/locales';
 import { EVENT_SOURCE_PATTERN, EVENT_TYPES, type EventType, type PrivacyEvent } from '../../events';
 import defaultRegistryDocument from '../../config/producers.json';
+import { deployedConfig } from '../deployed-config';
 import { ConfigurationError } from '../errors';
 import { readJsonConfig } from '../retention/json-config';
 
@@ -123,6 +124,14 @@ export class ProducerRegistry {
     this.bySender = new Map(producers.map((p) => [p.senderId, p]));
   }
 
+  /** The registry as its JSON file gives it (what {@link loadProducerRegistry} reads back). */
+  toDocument(): { version: 1; producers: Record<string, Omit<RegisteredProducer, 'name'>> } {
+    return {
+      version: 1,
+      producers: Object.fromEntries(this.producers.map(({ name, ...p }) => [name, p])),
+    };
+  }
+
   /**
    * The producer that sent a message, from its SQS `SenderId`: the unique id of a user, or
    * `<role unique id>:<session name>` for a role; undefined when no registration names it.
@@ -179,15 +188,18 @@ export function loadProducerRegistry(pathOrObject: string | unknown): ProducerRe
   );
 }
 
-/** The registry the stack and the intake are built with: `config/producers.json`, bundled. */
+/**
+ * The registry bundled with the code: the one the deployment gave the construct (compiled into
+ * each function), else `config/producers.json`.
+ */
 export function bundledProducerRegistry(): ProducerRegistry {
-  return loadProducerRegistry(defaultRegistryDocument);
+  return loadProducerRegistry(deployedConfig?.producers ?? defaultRegistryDocument);
 }
 
 /**
- * The registry the intake runs with: `config/producers.json`, bundled into the function
- * (changing it = edit the file and deploy; the stack's queue and bucket policies follow from the
- * same file), or the file named by `PRODUCERS_FILE` (local use; infra never sets it).
+ * The registry the intake runs with: the deployment's, bundled into the function (changing it =
+ * edit the file and deploy; the queue and bucket policies follow from the same registry), or the
+ * file named by `PRODUCERS_FILE` (local use; infra never sets it).
  */
 export function defaultProducerRegistry(env: NodeJS.ProcessEnv = process.env): ProducerRegistry {
   const file = env.PRODUCERS_FILE;

@@ -3,6 +3,7 @@ import { en } from 'zod/locales';
 import { ConfigurationError, PermanentError } from '../errors';
 import defaultPolicyDocument from '../../config/retention-policy.json';
 import defaultTenantsDocument from '../../config/tenants.json';
+import { deployedConfig } from '../deployed-config';
 import { readJsonConfig } from './json-config';
 import { parsePeriod, periodAtMost, periodWithin, ZERO_PERIOD, type Period } from './schedule';
 import { loadTenantInstructions, NO_INSTRUCTIONS, type TenantInstructions } from './tenant-config';
@@ -293,14 +294,15 @@ export function loadRetentionPolicy(
 }
 
 /**
- * The policy the functions run with: `config/retention-policy.json` and `config/tenants.json`,
- * bundled into each function (changing them = edit the files and deploy), or the files named by
+ * The policy the functions run with: the policy and instructions the deployment gave the
+ * construct, bundled into each function (changing them = edit the files and deploy); unbundled,
+ * `config/retention-policy.json` and `config/tenants.json`, or the files named by
  * `RETENTION_POLICY_FILE` and `TENANTS_FILE` (local use).
  */
 export function defaultRetentionPolicy(env: NodeJS.ProcessEnv = process.env): RetentionPolicy {
   const named = (file: string | undefined) => (file && file.trim() !== '' ? file : undefined);
   return loadRetentionPolicy(
-    named(env.RETENTION_POLICY_FILE) ?? defaultPolicyDocument,
-    named(env.TENANTS_FILE) ?? defaultTenantsDocument,
+    named(env.RETENTION_POLICY_FILE) ?? deployedConfig?.retentionPolicy ?? defaultPolicyDocument,
+    named(env.TENANTS_FILE) ?? deployedConfig?.tenants ?? defaultTenantsDocument,
   );
 }
