@@ -192,9 +192,11 @@ export class VaultReconciler {
       truncated,
       entries,
     });
-    const completed = progress?.completedAt ? Date.parse(progress.completedAt) : undefined;
-    if (completed !== undefined && this.ctx.now().getTime() - completed < this.intervalMs)
-      return result(false);
+    // A completion ahead of the clock (a clock set back) holds no pass back.
+    const since = progress?.completedAt
+      ? this.ctx.now().getTime() - Date.parse(progress.completedAt)
+      : undefined;
+    if (since !== undefined && since >= 0 && since < this.intervalMs) return result(false);
     for await (const page of vault.objectPages(progress?.afterKey, this.pageSize)) {
       log.begin();
       const effects: ReconciliationMarker[] = [];
