@@ -160,9 +160,15 @@ const vault: ServiceBinding<'vault'> = {
   grant: (r, fn, access) => {
     const bucket = r.vaultBucket;
     const deleteVersions = ['s3:DeleteObject', 's3:DeleteObjectVersion'];
-    if (access === 'delete') {
+    if (access === 'delete' || access === 'reconcile') {
       onBucket(fn, bucket, { objects: deleteVersions, bucket: ['s3:ListBucketVersions'] });
       onItems(fn, r.keyStore, ['dynamodb:Query', 'dynamodb:DeleteItem'], true);
+      if (access === 'delete') return;
+      // An object's metadata (HEAD: s3:GetObject, and s3:ListBucket to be told 404 rather than
+      // 403), never its content: no grant on the bucket's key nor the documents key. The id of
+      // a subject key is read from the key store without unwrapping it.
+      onBucket(fn, bucket, { objects: ['s3:GetObject'], bucket: ['s3:ListBucket'] });
+      onItems(fn, r.keyStore, ['dynamodb:GetItem'], true);
       return;
     }
     if (access === 'read') {

@@ -5,6 +5,11 @@ import type { FunctionName } from '../shared/functions/declarations';
 import { functionServices } from '../shared/functions/services';
 import type { OperationContext } from '../shared/operations/context';
 import { RetentionSweeper, type SweepResult } from '../shared/operations/retention-sweep';
+import {
+  VaultReconciler,
+  type ReconciliationResult,
+  type VaultReconcilerOptions,
+} from '../shared/operations/vault-reconciliation';
 import type { ProcessingLogWriter } from '../shared/processing-log/writer';
 import type { DocumentItem } from '../shared/retention/retention-items';
 import { localClientOptions } from './client-options';
@@ -119,6 +124,26 @@ export class PipelineDriver {
     this.setClock(at);
     try {
       return await new RetentionSweeper(this.ctx).sweep(this.sweepLog);
+    } finally {
+      this.setClock(undefined);
+    }
+  }
+
+  /**
+   * Runs the vault reconciliation (domain service, as the sweep function runs it after its sweep)
+   * with the clock at `at`; `shouldStop` is asked after each page.
+   */
+  async reconcile(
+    at: Date,
+    options: VaultReconcilerOptions & { readonly shouldStop?: () => boolean } = {},
+  ): Promise<ReconciliationResult> {
+    this.setClock(at);
+    try {
+      const { shouldStop, ...reconcilerOptions } = options;
+      return await new VaultReconciler(this.ctx, reconcilerOptions).reconcile(
+        this.sweepLog,
+        shouldStop,
+      );
     } finally {
       this.setClock(undefined);
     }

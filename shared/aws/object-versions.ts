@@ -7,6 +7,8 @@ export interface ObjectVersion {
   readonly versionId: string;
   readonly deleteMarker: boolean;
   readonly latest: boolean;
+  /** When the version was written (ISO), when the listing says. */
+  readonly lastModified?: string;
 }
 
 /** Where to list and how much per call. */
@@ -18,6 +20,8 @@ export interface ObjectVersionsQuery {
   readonly exactKey?: string;
   /** Versions per listing call (at most 1,000). */
   readonly pageSize?: number;
+  /** List only keys after this one (a cursor kept between runs). */
+  readonly afterKey?: string;
 }
 
 /**
@@ -29,7 +33,7 @@ export async function* objectVersionPages(
   s3: S3Client,
   query: ObjectVersionsQuery,
 ): AsyncGenerator<ObjectVersion[]> {
-  let keyMarker: string | undefined;
+  let keyMarker: string | undefined = query.afterKey;
   let versionIdMarker: string | undefined;
   do {
     const page = await s3.send(
@@ -52,6 +56,7 @@ export async function* objectVersionPages(
         versionId: v.VersionId ?? 'null',
         deleteMarker,
         latest: Boolean(v.IsLatest),
+        ...(v.LastModified ? { lastModified: v.LastModified.toISOString() } : {}),
       }));
     const truncated = page.IsTruncated === true && page.NextKeyMarker !== undefined;
     keyMarker = truncated ? page.NextKeyMarker : undefined;

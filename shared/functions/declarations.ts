@@ -25,9 +25,11 @@ export interface ServiceAccess {
    * The document vault: bucket, key store and the documents key.
    * - `read`: read documents (unwrapping their keys; a missing tenant key is created on the way);
    * - `write`: store documents, and remove every version of one (an upload older than an erasure);
-   * - `delete`: shred subject keys and remove every version; never unwraps a key.
+   * - `delete`: shred subject keys and remove every version; never unwraps a key;
+   * - `reconcile`: as `delete`, and read an object's metadata (HEAD, never its content) and whether
+   *   the subject key it was written under still exists (the vault reconciliation).
    */
-  readonly vault: 'read' | 'write' | 'delete';
+  readonly vault: 'read' | 'write' | 'delete' | 'reconcile';
   /**
    * The upload (landing) bucket. `name`: only its name, to check events point into it;
    * `read-delete`: read an upload of at most the document size limit (`MAX_DOCUMENT_BYTES`) and
@@ -253,11 +255,12 @@ export const FUNCTIONS = {
     reservedConcurrency: 5,
     services: { log: 'append-read', store: 'read-write', policy: 'bundled', vault: 'delete' },
   }),
+  // Expires what is due, then reconciles the vault with the retention table (its metadata).
   'retention-sweep': declare('retention-sweep', {
     input: { kind: 'schedule', everyHours: 1 },
     timeoutSeconds: 900,
     reservedConcurrency: 1,
-    services: { log: 'append-read', store: 'read-write', policy: 'bundled', vault: 'delete' },
+    services: { log: 'append-read', store: 'read-write', policy: 'bundled', vault: 'reconcile' },
   }),
   // One run at a time: two runs would both extend the same checkpoint.
   checkpointer: declare('checkpointer', {

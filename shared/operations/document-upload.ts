@@ -29,6 +29,7 @@ import { ConcurrentChangeError } from '../retention/retention-store';
 import { DocumentDigestMismatchError } from '../vault/errors';
 import { deleteAllObjectVersions } from '../vault/version-deletion';
 import { documentFields, keptBasis, reasonOf } from './log-entries';
+import { vaultMetadataOf } from './vault-metadata';
 
 /** Versions of one upload key listed before deleting them (a producer writes a key a few times). */
 const UPLOAD_VERSIONS_ROUND = 1000;
@@ -369,17 +370,23 @@ export class DocumentUploadOperation {
     const { documentId } = event.data;
     const ref = { tenant, subject, keyClass: category.id, documentId };
     const source = { body: upload.body, size: upload.size, sha256: event.data.sha256 };
-    const stored = await vault
-      .putStream(ref, source, { category: category.id })
-      .catch(async (error: unknown) => {
-        if (error instanceof DocumentDigestMismatchError)
-          await this.removeUpload(event.data.upload.key);
-        throw error;
-      });
     const tenantPolicy = policy.forTenant(tenant);
     const documentDate = tenantPolicy
       .documentDate(event.data.documentDate ?? event.time)
       .toISOString();
+    const metadata = vaultMetadataOf({
+      category: category.id,
+      document: target.document,
+      documentDate,
+      eventTime: isoOf(event.time),
+      eventKey: run.receipt.eventKey,
+      payloadHash: run.receipt.payloadHash,
+    });
+    const stored = await vault.putStream(ref, source, metadata).catch(async (error: unknown) => {
+      if (error instanceof DocumentDigestMismatchError)
+        await this.removeUpload(event.data.upload.key);
+      throw error;
+    });
     const due = tenantPolicy.dueDate(category, {
       documentDate,
       closedAt: relationshipEndOf(subjectRecord),

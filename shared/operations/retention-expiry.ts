@@ -20,6 +20,12 @@ import { documentFields, reasonOf } from './log-entries';
 export type ExpiryLog = LogObjects;
 
 /**
+ * Which path expires a document: the sweeper, the TTL stream, or the vault reconciliation (a
+ * document whose item was lost, handled as the TTL stream handles a removed item).
+ */
+export type ExpiryPath = 'sweep' | 'ttl' | 'reconciliation';
+
+/**
  * How long after a claim its log object may still be in flight: the longer timeout of the two
  * functions that claim (the sweeper's).
  */
@@ -57,7 +63,7 @@ export class DocumentExpiry {
    * `erased`, for an erasure deferred by a legal hold), and `shredded` when its claim takes its key
    * with it. The retention item is left to the caller ({@link forget}), after logging.
    */
-  async purge(item: DocumentItem, via: 'sweep' | 'ttl'): Promise<LogEntry[]> {
+  async purge(item: DocumentItem, via: ExpiryPath): Promise<LogEntry[]> {
     const { vault } = this.ctx;
     await vault.deleteAllVersions(item.tenant, item.subject, item.keyClass, item.documentId);
     const claim = item.expiryClaim;
@@ -69,7 +75,7 @@ export class DocumentExpiry {
   }
 
   /** The records of a claimed document's expiry (the same on every run). */
-  private entriesOf(item: DocumentItem, via: 'sweep' | 'ttl'): LogEntry[] {
+  private entriesOf(item: DocumentItem, via: ExpiryPath): LogEntry[] {
     const category = this.ctx.policy.find(item.category);
     // The document's upload event (its key's digest) tells this purge from that of an earlier
     // document stored under the same id (and the key shredded with it from an earlier one of the
@@ -143,7 +149,7 @@ export class DocumentExpiry {
    */
   private async resumed(
     item: DocumentItem & { expiryClaim: ExpiryClaim },
-    via: 'sweep' | 'ttl',
+    via: ExpiryPath,
     log: ExpiryLog,
   ): Promise<LogEntry[] | undefined> {
     const claim = item.expiryClaim;
@@ -214,7 +220,11 @@ export class DocumentExpiry {
    * sweeper) before anything is destroyed, so a redelivery of the record logs nothing twice.
    * Throws a transient error while the claim's first run may still be writing its log.
    */
-  async ttlRemoved(old: DocumentItem, log: ExpiryLog): Promise<LogEntry[]> {
+  async ttlRemoved(
+    old: DocumentItem,
+    log: ExpiryLog,
+    via: Exclude<ExpiryPath, 'sweep'> = 'ttl',
+  ): Promise<LogEntry[]> {
     const { store, policy } = this.ctx;
     if (!old.sk?.startsWith('DOC#') || old.state === 'expired' || old.state === 'erased') return [];
     const category = policy.find(old.category);
@@ -234,6 +244,7 @@ export class DocumentExpiry {
             category,
             subject.holds ? 'legal-hold' : 'not-due',
             put ? 'item-restored' : 'item-replaced',
+            via === 'ttl' ? undefined : `via-${via}`,
           ),
         },
       ];
@@ -241,7 +252,7 @@ export class DocumentExpiry {
     if (old.state === 'expiring' && old.expiryClaim) {
       // A claimed item TTL removed: done when its records are logged.
       const claim = old.expiryClaim;
-      const first = this.entriesOf(old, 'ttl')[0];
+      const first = this.entriesOf(old, via)[0];
       const decision = await logPointerDecision(log, claim, first, now, IN_FLIGHT_MS);
       if (decision === 'logged') return [];
       if (decision === 'in-flight') throw new ExpiryInFlightError();
@@ -256,15 +267,11 @@ export class DocumentExpiry {
     const fresh = await this.claimOf(old, log);
     const claim = old.expiryClaim ? { ...fresh, shredKey: old.expiryClaim.shredKey } : fresh;
     const claimed = await store.claimRemoved(removed, claim);
-    if (claimed) return this.purge(claimed, 'ttl');
+    if (claimed) return this.purge(claimed, via);
     const current = await store.getDocument(old.pk, old.sk);
     // Another document took its key since: not this expiry's to touch.
     if (!current?.expiryClaim || current.eventKey !== old.eventKey) return [];
-    const entries = await this.resumed(
-      { ...current, expiryClaim: current.expiryClaim },
-      'ttl',
-      log,
-    );
+    const entries = await this.resumed({ ...current, expiryClaim: current.expiryClaim }, via, log);
     if (!entries) throw new ExpiryInFlightError();
     return entries;
   }

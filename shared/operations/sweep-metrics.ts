@@ -24,4 +24,9 @@ export const SWEEP_METRICS = {
    * producer never sends shows as an age that only grows.
    */
   oldestWaitingForClosureDays: 'OldestWaitingForClosureDays',
+  /**
+   * Vault objects older than the reconciliation's grace period that no retention item knew, found
+   * by the reconciliation in this run (each is then settled, or left with its reason).
+   */
+  vaultOrphans: 'VaultOrphans',
 } as const;

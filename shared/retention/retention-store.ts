@@ -391,6 +391,45 @@ export class RetentionStore {
   }
 
   /**
+   * Saves a marker written before an effect (`pk`, `sk` given) unless one is there: returns the
+   * marker that holds, this one or the one an earlier run saved (its decision is kept).
+   */
+  async saveMarker<T extends { pk: string; sk: string }>(marker: T): Promise<T> {
+    if (await this.putIfAbsent(marker)) return marker;
+    const existing = await this.getItem<T>(marker.pk, marker.sk);
+    if (!existing) throw new ConcurrentChangeError('effect marker');
+    return existing;
+  }
+
+  /**
+   * Points a marker's `logObjectKey` at another log object (its records are logged again there),
+   * only if it still names `from`; false otherwise.
+   */
+  async moveMarker(
+    key: { pk: string; sk: string },
+    from: string,
+    to: string,
+    at: string,
+  ): Promise<boolean> {
+    return this.repoint(key, { pointer: 'logObjectKey', at: 'at' }, from, to, at);
+  }
+
+  /** The progress record of a scheduled run (`pk = OPS#<name>`, `sk = PROGRESS`), if any. */
+  async getProgress<T extends object>(name: string): Promise<T | undefined> {
+    return this.getItem<T>(`OPS#${name}`, 'PROGRESS');
+  }
+
+  /** Saves the progress record of a scheduled run, replacing the previous one. */
+  async putProgress(name: string, progress: object): Promise<void> {
+    await this.dynamo.send(
+      new PutCommand({
+        TableName: this.table,
+        Item: { ...progress, pk: `OPS#${name}`, sk: 'PROGRESS', kind: 'progress' },
+      }),
+    );
+  }
+
+  /**
    * Puts back an item that TTL removed (from the stream's old image), only if nothing took its
    * place. Returns false when an item exists again under its key.
    */

@@ -44,6 +44,7 @@ import {
   checkSubject,
   checkTenant,
   parseVaultKey,
+  validateVaultRef,
   vaultKeyOf,
   type VaultDocumentRef,
 } from './vault-ref';
@@ -69,6 +70,29 @@ export interface StoredDocument {
  * before the document was streamed in (given by its producer, or computed from memory).
  */
 export type ListedDocument = Omit<StoredDocument, 'sha256'> & { readonly sha256?: string };
+
+/** A vault key as a listing of every version sees it (current or not, delete markers too). */
+export interface VaultObject {
+  readonly vaultKey: string;
+  /** The reference it stands for; undefined for a key the vault did not make. */
+  readonly ref?: VaultDocumentRef;
+  /** When its newest version (or delete marker) was written (ISO). */
+  readonly newest: string;
+  /** True when its current version is a document (not a delete marker). */
+  readonly current: boolean;
+}
+
+/** What the current version of a vault object says of itself, without reading its content. */
+export interface VaultObjectFacts {
+  /** The caller's metadata (no `po-` key). */
+  readonly metadata: Readonly<Record<string, string>>;
+  /** Id (hex) of the subject key it was written under, when recorded. */
+  readonly keyId?: string;
+  readonly versionId?: string;
+  /** Plaintext bytes and digest, when recorded. */
+  readonly size?: number;
+  readonly sha256?: string;
+}
 
 /** Options of a {@link DocumentVault}. */
 export interface DocumentVaultOptions {
@@ -108,6 +132,8 @@ const METADATA_KEY = /^[a-z0-9][a-z0-9-]{0,63}$/;
 const META_FORMAT = 'po-format';
 const META_SIZE = 'po-size';
 const META_SHA256 = 'po-sha256';
+/** The id (hex) of the subject key the object was written under: tells a destroyed key apart. */
+const META_KEY_ID = 'po-key-id';
 /**
  * Bytes of each part of a vault write (the multipart minimum is 5 MiB), and parts sent at once:
  * what a write holds in memory, whatever the document's size.
@@ -209,6 +235,7 @@ export class DocumentVault {
           ...metadata,
           [META_FORMAT]: String(FRAMED_FORMAT),
           [META_SIZE]: String(source.size),
+          [META_KEY_ID]: subjectKey.id.toString('hex'),
           ...(source.sha256 !== undefined ? { [META_SHA256]: source.sha256 } : {}),
         },
       },
@@ -384,6 +411,80 @@ export class DocumentVault {
       .sort()
       .map(parseVaultKey)
       .filter((ref): ref is VaultDocumentRef => ref !== undefined);
+  }
+
+  /**
+   * Every key of the vault in key order, after `afterKey` when given, one page per listing call
+   * (`pageSize` versions at most): each key once, with its newest write time, even when its
+   * versions span two listing calls. Lists versions only (`s3:ListBucketVersions`, no read).
+   */
+  async *objectPages(afterKey?: string, pageSize?: number): AsyncGenerator<VaultObject[]> {
+    let open: { key: string; newest: string; current: boolean } | undefined;
+    const done = (o: NonNullable<typeof open>): VaultObject => {
+      const ref = parseVaultKey(o.key);
+      return { vaultKey: o.key, ...(ref ? { ref } : {}), newest: o.newest, current: o.current };
+    };
+    for await (const page of objectVersionPages(this.s3, {
+      bucket: this.bucket,
+      ...(afterKey !== undefined ? { afterKey } : {}),
+      ...(pageSize !== undefined ? { pageSize } : {}),
+    })) {
+      const out: VaultObject[] = [];
+      for (const version of page) {
+        const at = version.lastModified ?? new Date(0).toISOString();
+        if (open && open.key !== version.key) {
+          out.push(done(open));
+          open = undefined;
+        }
+        open ??= { key: version.key, newest: at, current: false };
+        if (at > open.newest) open.newest = at;
+        if (version.latest) open.current = !version.deleteMarker;
+      }
+      // The last key may go on in the next page: yielded once it is complete.
+      if (out.length > 0) yield out;
+    }
+    if (open) yield [done(open)];
+  }
+
+  /**
+   * What the current version of a vault object says of itself (HeadObject: metadata only, no
+   * content, no KMS); undefined when its current version is gone or a delete marker.
+   */
+  async inspect(ref: VaultDocumentRef): Promise<VaultObjectFacts | undefined> {
+    let head;
+    try {
+      head = await this.s3.send(
+        new HeadObjectCommand({ Bucket: this.bucket, Key: vaultKeyOf(ref) }),
+      );
+    } catch (error) {
+      if (isNotFound(error)) return undefined; // gone, or a delete marker is current
+      throw error;
+    }
+    const all = head.Metadata ?? {};
+    const metadata = Object.fromEntries(
+      Object.entries(all).filter(([name]) => !name.startsWith('po-')),
+    );
+    const keyId = all[META_KEY_ID];
+    const size = Number(all[META_SIZE]);
+    const sha256 = all[META_SHA256];
+    return {
+      metadata,
+      ...(keyId !== undefined ? { keyId } : {}),
+      ...(head.VersionId ? { versionId: head.VersionId } : {}),
+      ...(Number.isInteger(size) && size >= 0 ? { size } : {}),
+      ...(sha256 !== undefined ? { sha256 } : {}),
+    };
+  }
+
+  /**
+   * True when the subject key a document was written under is gone (crypto-shredded): no key of
+   * its class any more, or another one than `keyId` (read from the key store, no KMS). Without
+   * `keyId` only the absence of a key tells.
+   */
+  async keyDestroyed(ref: VaultDocumentRef, keyId?: string): Promise<boolean> {
+    validateVaultRef(ref);
+    const current = await this.keys.currentKeyId(ref.tenant, ref.subject, ref.keyClass);
+    return current === undefined || (keyId !== undefined && current !== keyId);
   }
 
   /**

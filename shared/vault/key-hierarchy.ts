@@ -159,6 +159,19 @@ export class KeyHierarchy {
   }
 
   /**
+   * The id (hex) of the subject's current key of the class, read from the key store without
+   * unwrapping it (strongly consistent, no cache, no KMS); undefined when there is none.
+   */
+  async currentKeyId(
+    tenant: string,
+    subject: string,
+    keyClass: string,
+  ): Promise<string | undefined> {
+    const item = await this.readSubjectKeyItem(tenant, subject, keyClass);
+    return typeof item?.keyId === 'string' ? item.keyId : undefined;
+  }
+
+  /**
    * Destroys the subject's keys (every class, or only `keyClasses`) in the key store and in this
    * instance's memory. Cost: one Query page per 1 MB of key items (all classes) plus one
    * DeleteItem per class, whatever the number of documents. Returns the number of keys that

@@ -4,6 +4,7 @@ import type { LocalPipeline, LocalPipelineOptions } from '../../local/environmen
 import { PipelineDriver } from '../../local/pipeline-driver';
 import { listObjectVersions } from '../../shared/aws/object-versions';
 import type { OperationContext } from '../../shared/operations/context';
+import type { ReconciliationResult } from '../../shared/operations/vault-reconciliation';
 import type { ProcessingLogRecord } from '../../shared/processing-log/record';
 import { readLogRecords } from '../../shared/processing-log/reader';
 import type { ProcessingLogWriter } from '../../shared/processing-log/writer';
@@ -42,6 +43,11 @@ export interface OperationsHarness {
   logs(): Promise<ProcessingLogRecord[]>;
   /** Runs the sweeper (domain service) with the clock at `iso`. */
   sweep(iso: string): Promise<{ expired: number; skipped: number }>;
+  /** Runs the vault reconciliation (domain service) with the clock at `iso`. */
+  reconcile(
+    iso: string,
+    options?: Parameters<PipelineDriver['reconcile']>[1],
+  ): Promise<ReconciliationResult>;
   versions(bucket: string, prefix: string): Promise<number>;
   getText(bucket: string, key: string): Promise<string>;
   listKeys(bucket: string, prefix: string): Promise<string[]>;
@@ -74,6 +80,7 @@ export async function startOperationsHarness(
       const { expired, skipped } = await driver.sweep(new Date(iso));
       return { expired, skipped };
     },
+    reconcile: (iso, options) => driver.reconcile(new Date(iso), options),
     versions: async (bucket, prefix) => (await listObjectVersions(s3, { bucket, prefix })).length,
     getText: async (bucket, key) => {
       const got = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
