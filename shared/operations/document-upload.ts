@@ -429,8 +429,12 @@ export class DocumentUploadOperation {
     const now = await store.getSubject(tenant, subject);
     if (now.version === subjectRecord.version) return item;
     if (await store.withdrawDocument(item)) throw new ConcurrentChangeError('subject record');
-    // The operation that changed the subject has seen the item and made it its own.
-    return (await store.getDocument(item.pk, item.sk)) ?? item;
+    // Refused: the operation that changed the subject has made the item its own, or the item is
+    // already gone (this withdrawal took effect and its answer was lost, or that operation removed
+    // it). Only an item still there is logged stored; a gone one is retried, and the retry sees why.
+    const current = await store.getDocument(item.pk, item.sk);
+    if (!current) throw new ConcurrentChangeError('document item');
+    return current;
   }
 
   private storedEntry(item: DocumentItem, event: DocumentUploadedV1): LogEntry {
