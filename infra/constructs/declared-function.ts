@@ -12,6 +12,7 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { FunctionDeclaration, FunctionInput } from '../../shared/functions/declarations';
 import type { QueueScaling } from '../config';
+import { SERVICE_VARIABLES } from '../../shared/functions/declarations';
 import {
   environmentOf,
   grantKeyThrough,
@@ -110,6 +111,14 @@ export class DeclaredFunction extends Construct {
         });
         this.function = fed.pipelineFunction.function;
         this.queue = fed.queue;
+        // A request too large for one invocation continues on the function's own queue.
+        if (declaration.services.continuations) {
+          this.function.addEnvironment(
+            SERVICE_VARIABLES.continuations.queueUrl,
+            fed.queue.queueUrl,
+          );
+          fed.queue.grantSendMessages(this.role);
+        }
         break;
       }
       case 'ingress-queue':
@@ -191,6 +200,8 @@ function checkInput(id: string, props: DeclaredFunctionProps): void {
       throw new Error(`${id}: ${name} is required for a function fed by ${input.kind}`);
     }
   }
+  if (props.declaration.services.continuations && input.kind !== 'operation-queue')
+    throw new Error(`${id}: only a function fed by its own queue can continue on it`);
   if (input.kind === 'schedule') {
     const [count, unit] =
       'everyMinutes' in input ? [input.everyMinutes, 'minutes'] : [input.everyHours, 'hours'];

@@ -158,6 +158,12 @@ export class KeyHierarchy {
     return item !== undefined;
   }
 
+  /** The key classes the subject has a key of in the key store (strongly consistent; no KMS). */
+  async subjectKeyClasses(tenant: string, subject: string): Promise<string[]> {
+    const sks = await this.listSubjectKeySks(subjectPk(tenant, subject));
+    return sks.map((sk) => sk.slice(subjectKeySk('').length)).sort();
+  }
+
   /**
    * Destroys the subject's keys (every class, or only `keyClasses`) in the key store and in this
    * instance's memory. Cost: one Query page per 1 MB of key items (all classes) plus one
