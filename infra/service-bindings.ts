@@ -216,8 +216,12 @@ function operationQueuesOf(r: PipelineResources): Readonly<Record<QueueOperation
   return r.operationQueues;
 }
 
-/** Documents one invocation of an operation takes before it continues on its own queue. */
-export const PAGE_DOCUMENTS = 1000;
+/**
+ * Documents one invocation of an operation takes before it continues on its own queue. A page's log
+ * entries are stored in one idempotency item (DynamoDB: 400 KB at most), about 0.5 KB each: 1,000
+ * documents overflowed it.
+ */
+export const PAGE_DOCUMENTS = 250;
 
 /**
  * The own queue of a function is built with it (`DeclaredFunction`), after its environment: the
