@@ -20,6 +20,12 @@ export const EXPORT_EXPIRY_DAYS = 30;
 /** Bytes of each part of an exported document's upload (2 parts in flight). */
 const EXPORT_PART_BYTES = 8 * 1024 * 1024;
 
+/**
+ * Documents exported at once: each streams through its own upload (at most 2 parts of
+ * {@link EXPORT_PART_BYTES} in memory), so an export holds at most 64 MiB of parts.
+ */
+const EXPORT_CONCURRENCY = 4;
+
 /** Format id written in every export manifest. */
 export const EXPORT_FORMAT = 'privacy-ops/subject-export/v1';
 
@@ -180,6 +186,7 @@ export class SubjectExporter {
       this.budget,
       { tenant, subject, after: at.progress?.after },
       (items) => Promise.all(items.filter((d) => isLive(d.state)).map(exportOne)),
+      EXPORT_CONCURRENCY,
     );
     const listed = taken.results.map((r) => r.listed);
     const entries = taken.results.map((r) => r.entry);

@@ -57,7 +57,7 @@ export interface TakenPage<T> {
 
 /**
  * Takes one page of a subject's document items after `after`, at most the budget's
- * `pageDocuments`, and runs `work` on them {@link PAGE_CONCURRENCY} at a time, in key order,
+ * `pageDocuments`, and runs `work` on them `concurrency` at a time, in key order,
  * starting no new group once the invocation's time runs short. Returns the results in key order
  * and the key of the last item taken.
  */
@@ -66,6 +66,7 @@ export async function takePage<T>(
   budget: PageBudget,
   subject: { tenant: string; subject: string; after?: string },
   work: (items: DocumentItem[]) => Promise<T[]>,
+  concurrency = PAGE_CONCURRENCY,
 ): Promise<TakenPage<T>> {
   const { items, more } = await store.documentPage(
     subject.tenant,
@@ -76,7 +77,7 @@ export async function takePage<T>(
   const results: T[] = [];
   let taken = 0;
   while (taken < items.length && (taken === 0 || budget.hasTime())) {
-    const group = items.slice(taken, taken + PAGE_CONCURRENCY);
+    const group = items.slice(taken, taken + concurrency);
     results.push(...(await work(group)));
     taken += group.length;
   }
