@@ -259,6 +259,7 @@ const BINDINGS: { readonly [S in ServiceName]: ServiceBinding<S> } = {
       // its earlier pages wrote.
       onBucket(fn, r.exportBucket, {
         objects: ['s3:PutObject', 's3:AbortMultipartUpload', 's3:GetObject'],
+        bucket: ['s3:ListBucket'],
       });
       grantKeyThrough(fn, r.exportBucket.encryptionKey, 's3', 'encrypt-decrypt');
     },
