@@ -34,6 +34,10 @@ const ERASURE_WINDOW_MS = FUNCTIONS['erasure-request'].timeoutSeconds * 1000;
  * page had already destroyed, and the page ends where it said, whatever is left to list.
  */
 interface PagePlan {
+  /** Whether a legal hold keeps everything (decided by the first page, as it found the subject). */
+  readonly held: boolean;
+  /** The erasure tombstone's time (decided by the first page). */
+  readonly tombstoneTime: string;
   /** The first page only: key classes it shreds (every class of the scope that erasure deletes). */
   readonly classes: readonly string[];
   /** Documents the page erases (or, under a legal hold, defers): their items as read. */
@@ -131,7 +135,7 @@ export class ErasureRequestOperation {
       }
       markDestroying(r, scope, until);
     });
-    const progress: ErasureProgress = at.progress ?? {
+    const start: ErasureProgress = at.progress ?? {
       tombstoneTime,
       held: Boolean(record.holds),
       shredded: [],
@@ -148,9 +152,11 @@ export class ErasureRequestOperation {
       (await store.saveEffectPlan(
         opened.pk,
         planId,
-        await this.planOf(tenant, subject, categories, page, progress),
+        await this.planOf(tenant, subject, categories, page, start),
         this.planExpiry(),
       ));
+    // A re-run of the first page goes on as its plan says, whatever it finds now.
+    const progress = { ...start, held: plan.held, tombstoneTime: plan.tombstoneTime };
     const shredded = page === 1 ? [...plan.classes] : progress.shredded;
     if (progress.held) entries.push(...(await this.deferred(plan.documents, requestId, common)));
     else {
@@ -224,6 +230,8 @@ export class ErasureRequestOperation {
         ? (await vault.keyClasses(tenant, subject)).filter((c) => inScope(c) && deletes(c))
         : [];
     return {
+      held: progress.held,
+      tombstoneTime: progress.tombstoneTime,
       classes,
       documents: wanted.filter((d) => deletes(d.category)),
       kept: wanted.filter((d) => !deletes(d.category)),
