@@ -4,6 +4,8 @@ import { readLogObjects } from '../../shared/processing-log/reader';
 import type { ProcessingLogRecord } from '../../shared/processing-log/record';
 import { startOperationsHarness, type OperationsHarness } from './operations-harness';
 
+jest.setTimeout(600_000);
+
 /** Documents one invocation may take in these tests (the page budget, set as configuration). */
 const PAGE = 5;
 const DOCUMENTS = 23;
