@@ -55,7 +55,7 @@ describe('large subjects: erasure and export continue across invocations (local 
     const bodies = [...new Set(continuations.filter((c) => c.fn.includes(fn)).map((c) => c.body))];
     for (const body of bodies)
       await h.sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: body }));
-    await h.pipeline.runtime.waitForIdle(90_000);
+    await h.pipeline.runtime.waitForIdle(300_000);
     return bodies.length;
   }
 
