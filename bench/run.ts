@@ -11,8 +11,9 @@
  * One file per benchmark family: cost-per-event.ts (each event type through the pipeline),
  * upload-throughput.ts (sustained uploads/s against the bare calls), naive-reference.ts,
  * intake-throughput.ts, erasure.ts, bundles.ts, checkpoints.ts, upload-memory.ts (peak RSS of
- * the upload handler by document size, BENCH_MEMORY_SIZES MiB, default 1,64,256); targets.ts
- * judges them and tables.ts prints them.
+ * the upload handler by document size, BENCH_MEMORY_SIZES MiB, default 1,64,256),
+ * large-subjects.ts (erasure and export of one subject's documents across invocations,
+ * BENCH_LARGE_SIZES, default 1,10000,100000); targets.ts judges them and tables.ts prints them.
  *
  * `npm run bench -- <family>…` runs only the named families (those of {@link FAMILIES}) and
  * updates their entries of bench/results.json, leaving the others as they were.
@@ -35,6 +36,7 @@ import { measureCheckpoints } from './checkpoints';
 import { measureType, type BenchContext, type PhaseResult } from './cost-per-event';
 import { measureErasure } from './erasure';
 import { measureIntake } from './intake-throughput';
+import { measureLargeSubjects } from './large-subjects';
 import { machine } from './machine';
 import { measureNaive } from './naive-reference';
 import { measureUploadMemory } from './upload-memory';
@@ -96,6 +98,7 @@ async function measureAll(bench: BenchContext, results: Record<string, unknown>)
   const erasure = await measureErasure(pipeline);
   results.erasure = erasure;
   results.checkpoints = await measureCheckpoints(pipeline);
+  results.largeSubjects = await measureLargeSubjects(pipeline);
   const bundles = await measureBundles(pipeline.runtime.functions.values());
   results.bundles = bundles;
   const uploadMemory = await measureUploadMemory(pipeline);
@@ -113,6 +116,7 @@ const FAMILIES: Record<string, (pipeline: LocalPipeline) => Promise<unknown>> = 
   erasure: measureErasure,
   checkpoints: measureCheckpoints,
   uploadMemory: measureUploadMemory,
+  largeSubjects: measureLargeSubjects,
 };
 
 /** Runs only the named families and updates their entries of results.json. */

@@ -2,6 +2,8 @@ import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-p
 import type { SQSRecord } from 'aws-lambda';
 import * as z from 'zod/mini';
 import { AccountClosedV1, AccountReopenedV1 } from '../events';
+import { SubjectRequestContinuedV1 } from '../events/internal';
+import { continuingOn } from '../shared/batch/continuation-queue';
 import { OperationBatch } from '../shared/batch/operation-batch';
 import { inSubjectOrder, IN_SUBJECT_ORDER } from '../shared/batch/subject-order';
 import { functionServices } from '../shared/functions/services';
@@ -11,12 +13,26 @@ const services = functionServices('account-closure');
 const operation = new AccountClosureOperation(services, {
   s3: services.exports.s3,
   exportBucket: services.exports.bucket,
+  budget: services.continuations,
 });
-const batch = new OperationBatch('account-closure', services);
+const batch = new OperationBatch(
+  'account-closure',
+  services,
+  undefined,
+  continuingOn(services.continuations),
+);
 const processor = new BatchProcessor(EventType.SQS);
-const RelationshipEvent = z.discriminatedUnion('type', [AccountClosedV1, AccountReopenedV1]);
+/** A closure, a reopening, or the next page of a closure's export (sent to its own queue). */
+const RelationshipEvent = z.discriminatedUnion('type', [
+  AccountClosedV1,
+  AccountReopenedV1,
+  SubjectRequestContinuedV1,
+]);
 
-/** One queued closure or reopening: applied once per (tenantid, source, id), or rejected with its reason. */
+/**
+ * One queued closure, reopening or export page: applied once per (tenantid, source, id), the next
+ * page sent on, or rejected with its reason.
+ */
 const recordHandler = (record: SQSRecord): Promise<void> =>
   batch.applyOnce(record, RelationshipEvent, (event) => operation.handle(event));
 

@@ -1,6 +1,9 @@
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import type { SQSRecord } from 'aws-lambda';
+import * as z from 'zod/mini';
 import { ErasureRequestedV1 } from '../events';
+import { SubjectRequestContinuedV1 } from '../events/internal';
+import { continuingOn } from '../shared/batch/continuation-queue';
 import { OperationBatch } from '../shared/batch/operation-batch';
 import { inSubjectOrder, IN_SUBJECT_ORDER } from '../shared/batch/subject-order';
 import { functionServices } from '../shared/functions/services';
@@ -13,13 +16,24 @@ const copies = new SubjectCopies({
   exportBucket: services.exports.bucket,
   uploadBucket: services.uploads.bucket,
 });
-const operation = new ErasureRequestOperation(services, copies);
-const batch = new OperationBatch('erasure-request', services);
+const operation = new ErasureRequestOperation(services, copies, services.continuations);
+const batch = new OperationBatch(
+  'erasure-request',
+  services,
+  undefined,
+  continuingOn(services.continuations),
+);
 const processor = new BatchProcessor(EventType.SQS);
 
-/** One queued erasure request: applied once per (tenantid, source, id), or rejected with its reason. */
+/** An erasure request, or the next page of one (sent by this function to its own queue). */
+const ErasureInput = z.discriminatedUnion('type', [ErasureRequestedV1, SubjectRequestContinuedV1]);
+
+/**
+ * One queued erasure request or page: applied once per (tenantid, source, id), the next page sent
+ * on, or rejected with its reason.
+ */
 const recordHandler = (record: SQSRecord): Promise<void> =>
-  batch.applyOnce(record, ErasureRequestedV1, (event) => operation.handle(event));
+  batch.applyOnce(record, ErasureInput, (event) => operation.handle(event));
 
 /** Erasure request: shreds and deletes what may go, and every copy; restricts what the law keeps. */
 export const handler = batch.handler((event, context) =>

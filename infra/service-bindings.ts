@@ -222,6 +222,19 @@ function operationQueuesOf(r: PipelineResources): Readonly<Record<QueueOperation
   return r.operationQueues;
 }
 
+/**
+ * Documents one invocation of an operation takes before it continues on its own queue. A page's log
+ * entries are stored in one idempotency item (DynamoDB: 400 KB at most), about 0.5 KB each: 1,000
+ * documents overflowed it.
+ */
+export const PAGE_DOCUMENTS = 250;
+
+/**
+ * The own queue of a function is built with it (`DeclaredFunction`), after its environment: the
+ * construct replaces this value with the queue's URL and grants the send on that queue alone.
+ */
+export const OWN_QUEUE_URL_PENDING = 'set-by-declared-function';
+
 /** Every service: its variables' values from the resources, and its grants per access. */
 const BINDINGS: { readonly [S in ServiceName]: ServiceBinding<S> } = {
   log,
@@ -248,8 +261,12 @@ const BINDINGS: { readonly [S in ServiceName]: ServiceBinding<S> } = {
     grant: (r, fn, access) => {
       if (access === 'delete') return deleteEveryVersion(fn, r.exportBucket);
       // Documents are exported by multipart upload (aborted on failure), for which S3 also
-      // decrypts the data key of the parts.
-      onBucket(fn, r.exportBucket, { objects: ['s3:PutObject', 's3:AbortMultipartUpload'] });
+      // decrypts the data key of the parts; an export of many pages reads back the manifest parts
+      // its earlier pages wrote.
+      onBucket(fn, r.exportBucket, {
+        objects: ['s3:PutObject', 's3:AbortMultipartUpload', 's3:GetObject'],
+        bucket: ['s3:ListBucket'],
+      });
       grantKeyThrough(fn, r.exportBucket.encryptionKey, 's3', 'encrypt-decrypt');
     },
   },
@@ -267,6 +284,10 @@ const BINDINGS: { readonly [S in ServiceName]: ServiceBinding<S> } = {
       grantKeyThrough(fn, r.logBucket.encryptionKey, 's3', 'encrypt-decrypt');
       allow(fn, ['kms:Sign', 'kms:GetPublicKey'], [r.checkpointKey.keyArn]);
     },
+  },
+  continuations: {
+    values: () => ({ queueUrl: OWN_QUEUE_URL_PENDING, pageDocuments: String(PAGE_DOCUMENTS) }),
+    grant: () => undefined,
   },
   operationQueues: {
     values: (r) => {

@@ -13,6 +13,7 @@ import { Construct } from 'constructs';
 import type { DeployedConfigDocuments } from '../../shared/deployed-config';
 import type { FunctionDeclaration, FunctionInput } from '../../shared/functions/declarations';
 import type { QueueScaling } from '../config';
+import { SERVICE_VARIABLES } from '../../shared/functions/declarations';
 import {
   environmentOf,
   grantKeyThrough,
@@ -117,6 +118,14 @@ export class DeclaredFunction extends Construct {
         });
         this.function = fed.pipelineFunction.function;
         this.queue = fed.queue;
+        // A request too large for one invocation continues on the function's own queue.
+        if (declaration.services.continuations) {
+          this.function.addEnvironment(
+            SERVICE_VARIABLES.continuations.queueUrl,
+            fed.queue.queueUrl,
+          );
+          fed.queue.grantSendMessages(this.role);
+        }
         break;
       }
       case 'ingress-queue':
@@ -198,6 +207,8 @@ function checkInput(id: string, props: DeclaredFunctionProps): void {
       throw new Error(`${id}: ${name} is required for a function fed by ${input.kind}`);
     }
   }
+  if (props.declaration.services.continuations && input.kind !== 'operation-queue')
+    throw new Error(`${id}: only a function fed by its own queue can continue on it`);
   if (input.kind === 'schedule') {
     const [count, unit] =
       'everyMinutes' in input ? [input.everyMinutes, 'minutes'] : [input.everyHours, 'hours'];

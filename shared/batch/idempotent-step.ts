@@ -14,11 +14,22 @@ import { ID_REUSED_REASON } from './event-key';
 /** How long a processed key is remembered: a redelivery within this window has no effect. */
 export const IDEMPOTENCY_WINDOW_SECONDS = 14 * 24 * 3600;
 
+/**
+ * What an effect returns: its log entries, and what is to follow it (the next page of a request
+ * too large for one invocation), stored with them so that a replay passes on the same thing.
+ */
+export interface EffectResult<T = unknown> {
+  readonly entries: LogEntry[];
+  readonly next?: T;
+}
+
 /** What the idempotency table stores for one key: the log entries, and where they were meant to go. */
 interface StoredResult {
   readonly entries: LogEntry[];
   /** Key of the processing-log object the entries were queued for. */
   readonly logObjectKey: string;
+  /** What follows the effect, as it returned it (absent when nothing does). */
+  readonly next?: unknown;
 }
 
 /** Options of an {@link IdempotentStep}. */
@@ -44,6 +55,13 @@ export interface StepOutcome {
   /** True when the entries were queued for this invocation's log object. */
   readonly logged: boolean;
   readonly entries: readonly LogEntry[];
+  /** What follows the effect, as its first run returned it (the same on every replay). */
+  readonly next?: unknown;
+}
+
+/** The entries and what follows, from what an effect returned. */
+function asEffectResult(result: LogEntry[] | EffectResult): EffectResult {
+  return Array.isArray(result) ? { entries: result } : result;
 }
 
 /**
@@ -65,7 +83,7 @@ export class IdempotentStep<K extends object> {
   private readonly persistence: DynamoDBPersistenceLayer;
   private readonly once: (
     key: K,
-    effect: () => Promise<LogEntry[]>,
+    effect: () => Promise<LogEntry[] | EffectResult>,
     run: { computed: boolean },
   ) => Promise<StoredResult>;
 
@@ -81,9 +99,14 @@ export class IdempotentStep<K extends object> {
     });
     // `run` is a fresh token per call, outside the key: it tells a computed result from a replay.
     this.once = makeIdempotent(
-      async (_key: K, effect: () => Promise<LogEntry[]>, run: { computed: boolean }) => {
+      async (
+        _key: K,
+        effect: () => Promise<LogEntry[] | EffectResult>,
+        run: { computed: boolean },
+      ) => {
         run.computed = true;
-        return { entries: await effect(), logObjectKey: options.log.objectKey };
+        const { entries, next } = asEffectResult(await effect());
+        return { entries, logObjectKey: options.log.objectKey, ...(next ? { next } : {}) };
       },
       {
         dataIndexArgument: 0,
@@ -104,7 +127,7 @@ export class IdempotentStep<K extends object> {
    * Throws what the effect or the idempotency table throws (a retry is safe), and a permanent
    * `id-reused-with-different-payload` when the key was processed with another payload.
    */
-  async run(key: K, effect: () => Promise<LogEntry[]>): Promise<StepOutcome> {
+  async run(key: K, effect: () => Promise<LogEntry[] | EffectResult>): Promise<StepOutcome> {
     const { log } = this.options;
     const run = { computed: false };
     const result = await this.once(key, effect, run).catch((error: unknown) => {
@@ -121,9 +144,9 @@ export class IdempotentStep<K extends object> {
     const logged = run.computed || lost;
     if (logged) for (const entry of result.entries) log.add(entry);
     if (lost) {
-      const moved: StoredResult = { entries: result.entries, logObjectKey: log.objectKey };
+      const moved: StoredResult = { ...result, logObjectKey: log.objectKey };
       await this.persistence.saveSuccess(key as JSONValue, moved as unknown as JSONValue);
     }
-    return { replay: !run.computed, logged, entries: result.entries };
+    return { replay: !run.computed, logged, entries: result.entries, next: result.next };
   }
 }

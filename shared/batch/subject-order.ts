@@ -12,15 +12,18 @@ export const IN_SUBJECT_ORDER = {
 } as const;
 
 /**
- * What orders a record: its tenant and subject (`tenantid`, `data.subjectId`), or its message id
- * when its body names neither (it can only be rejected, so it waits for nothing). Kept in memory
- * for the batch only, never logged.
+ * What orders a record: its tenant and subject (`tenantid`, `data.subjectId`, or the subject of
+ * the request a continuation carries), or its message id when its body names neither (it can only
+ * be rejected, so it waits for nothing). Kept in memory for the batch only, never logged.
  */
 export function subjectOrderKey(record: SQSRecord): string {
   try {
-    const body = JSON.parse(record.body) as { tenantid?: unknown; data?: { subjectId?: unknown } };
+    const body = JSON.parse(record.body) as {
+      tenantid?: unknown;
+      data?: { subjectId?: unknown; request?: { data?: { subjectId?: unknown } } };
+    };
     const tenant = body?.tenantid;
-    const subject = body?.data?.subjectId;
+    const subject = body?.data?.subjectId ?? body?.data?.request?.data?.subjectId;
     if (typeof tenant === 'string' && typeof subject === 'string')
       return JSON.stringify([tenant, subject]);
   } catch {

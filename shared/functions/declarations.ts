@@ -38,8 +38,9 @@ export interface ServiceAccess {
    */
   readonly uploads: 'name' | 'read-delete' | 'delete';
   /**
-   * The export bucket. `write`: put subject exports; `delete`: remove every version of a
-   * subject's exports, never read them.
+   * The export bucket. `write`: put subject exports (and read back the manifest parts of an
+   * export written in pages); `delete`: remove every version of a subject's exports, never read
+   * them.
    */
   readonly exports: 'write' | 'delete';
   /** The retention policy bundled with the function: no variable, no grant. */
@@ -49,6 +50,11 @@ export interface ServiceAccess {
    * which tenant. No variable, no grant.
    */
   readonly producers: 'bundled';
+  /**
+   * The function's own input queue, where a request too large for one invocation continues, and
+   * the page budget (documents per invocation). `send`: send a continuation to it.
+   */
+  readonly continuations: 'send';
   /** The input queue of every queue-fed operation. `send`: forward events to them. */
   readonly operationQueues: 'send';
   /**
@@ -89,6 +95,10 @@ export const SERVICE_VARIABLES = {
   exports: { bucket: 'EXPORT_BUCKET_NAME' },
   policy: {},
   producers: {},
+  continuations: {
+    queueUrl: 'CONTINUATION_QUEUE_URL',
+    pageDocuments: 'CONTINUATION_PAGE_DOCUMENTS',
+  },
   operationQueues: Object.fromEntries(
     QUEUE_OPERATIONS.map((operation) => [operation, queueUrlVariable(operation)]),
   ) as Readonly<Record<QueueOperation, string>>,
@@ -238,15 +248,21 @@ export const FUNCTIONS = {
   }),
   'account-closure': declare('account-closure', {
     ...queueFed,
-    services: { ...OPERATION_BATCH, vault: 'read', exports: 'write' },
+    services: { ...OPERATION_BATCH, vault: 'read', exports: 'write', continuations: 'send' },
   }),
   'erasure-request': declare('erasure-request', {
     ...queueFed,
-    services: { ...OPERATION_BATCH, vault: 'delete', exports: 'delete', uploads: 'delete' },
+    services: {
+      ...OPERATION_BATCH,
+      vault: 'delete',
+      exports: 'delete',
+      uploads: 'delete',
+      continuations: 'send',
+    },
   }),
   'access-request': declare('access-request', {
     ...queueFed,
-    services: { ...OPERATION_BATCH, vault: 'read', exports: 'write' },
+    services: { ...OPERATION_BATCH, vault: 'read', exports: 'write', continuations: 'send' },
   }),
   'legal-hold': declare('legal-hold', { ...queueFed, services: OPERATION_BATCH }),
   'retention-expiry': declare('retention-expiry', {

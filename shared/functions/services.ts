@@ -12,6 +12,7 @@ import { createS3Client } from '../aws/s3';
 import { functionTracer } from '../aws/tracing';
 import { createSqsClient } from '../aws/sqs';
 import type { IdempotencyTable } from '../batch/batch-services';
+import { ContinuationQueue } from '../batch/continuation-queue';
 import { DeadLetterRouter } from '../batch/dead-letter';
 import { requireEnv } from '../config';
 import { ConfigurationError } from '../errors';
@@ -68,6 +69,7 @@ export interface ServiceObjects {
   readonly uploads: UploadsAccess;
   readonly exports: BucketAccess;
   readonly operationQueues: OperationQueues;
+  readonly continuations: ContinuationQueue;
   readonly policy: RetentionPolicy;
   readonly producers: ProducerRegistry;
   readonly checkpoints: Checkpointer;
@@ -170,6 +172,8 @@ const BUILDERS: Builders = {
   // The signer reads the key's public half on the first run, not at module load.
   checkpoints: ({ bucket, keyId }, { clients }) =>
     new Checkpointer({ s3: clients.s3(), bucket, signer: new KmsNoteSigner(clients.kms(), keyId) }),
+  continuations: ({ queueUrl, pageDocuments }, { clients }) =>
+    new ContinuationQueue(clients.sqs(), queueUrl, pageDocuments),
   // The intake forwards each event type to the queue of its operation (one table: routes.ts).
   operationQueues: (urls, { clients }) => ({
     sqs: clients.sqs(),

@@ -1,18 +1,24 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import { createHash } from 'node:crypto';
 import type { AccountClosedV1, AccountReopenedV1 } from '../../events';
+import type { ExportProgress, SubjectRequestContinuedV1 } from '../../events/internal';
+import type { Continuation } from '../batch/continuation-queue';
+import type { EffectResult } from '../batch/idempotent-step';
 import type { LogEntry } from '../processing-log/writer';
 import { isLive, relationshipEndOf } from '../retention/retention-items';
 import { isoOf, laterOf } from '../retention/schedule';
 import type { OperationContext } from './context';
 import { documentFields, reasonOf } from './log-entries';
 import { SubjectExporter } from './subject-export';
+import { pageOf, type PageBudget, type RequestPage } from './subject-pages';
 
 /** Options of the {@link AccountClosureOperation}. */
 export interface AccountClosureOptions {
   readonly s3: S3Client;
   /** Export bucket, for `exportBeforeDeletion`. */
   readonly exportBucket: string;
+  /** Documents per invocation and time left (the export). @default everything in one invocation */
+  readonly budget?: PageBudget;
 }
 
 /**
@@ -25,7 +31,8 @@ export interface AccountClosureOptions {
  * their schedule, and so do documents already scheduled from the end of an earlier relationship.
  * The latest closure and reopening (by business time, whatever order they arrive in) tell whether
  * the relationship is closed: after a reopening, uploads wait for the next closure. A replay
- * re-applies the same schedule.
+ * re-applies the same schedule. An export too large for one invocation goes on in pages on the
+ * function's own queue; the clocks start on its last page.
  */
 export class AccountClosureOperation {
   private readonly exporter: SubjectExporter;
@@ -34,12 +41,20 @@ export class AccountClosureOperation {
     private readonly ctx: OperationContext,
     options: AccountClosureOptions,
   ) {
-    this.exporter = new SubjectExporter(ctx, options.s3, options.exportBucket);
+    this.exporter = new SubjectExporter(ctx, options.s3, options.exportBucket, options.budget);
   }
 
-  /** Applies one closure or reopening event. */
-  async handle(event: AccountClosedV1 | AccountReopenedV1): Promise<LogEntry[]> {
-    return event.type === 'privacy.account.reopened.v1' ? this.reopen(event) : this.close(event);
+  /** Applies one closure or reopening event, or one page of a closure's export. */
+  async handle(
+    event: AccountClosedV1 | AccountReopenedV1 | SubjectRequestContinuedV1,
+  ): Promise<LogEntry[] | EffectResult<Continuation>> {
+    if (event.type === 'privacy.account.reopened.v1') return this.reopen(event);
+    return this.close(
+      pageOf<AccountClosedV1, 'closure', ExportProgress>(
+        event as AccountClosedV1 | SubjectRequestContinuedV1,
+        ['closure'],
+      ),
+    );
   }
 
   /**
@@ -67,24 +82,30 @@ export class AccountClosureOperation {
     ];
   }
 
-  private async close(event: AccountClosedV1): Promise<LogEntry[]> {
+  private async close(
+    at: RequestPage<AccountClosedV1, ExportProgress>,
+  ): Promise<LogEntry[] | EffectResult<Continuation>> {
     const { store, policy, pseudonyms } = this.ctx;
+    const event = at.request;
     const tenant = event.tenantid;
     const subject = await pseudonyms.subject(tenant, event.data.subjectId);
     const eventFields = { eventId: event.id, eventSource: event.source, eventType: event.type };
-    const entries: LogEntry[] = [
-      { tenant, subject, operation: 'received', outcome: 'success', ...eventFields },
-    ];
+    const entries: LogEntry[] =
+      at.page === 1
+        ? [{ tenant, subject, operation: 'received', outcome: 'success', ...eventFields }]
+        : [];
     if (event.data.exportBeforeDeletion) {
       const exportId = createHash('sha256').update(`${event.source}|${event.id}`).digest('hex');
-      const result = await this.exporter.export({
-        tenant,
-        subject,
-        subjectId: event.data.subjectId,
-        kind: 'closure',
-        exportId,
-      });
+      const result = await this.exporter.export(
+        { tenant, subject, subjectId: event.data.subjectId, kind: 'closure', exportId },
+        at,
+      );
       entries.push(...result.entries.map((e) => ({ ...e, ...eventFields })));
+      if (result.next)
+        return {
+          entries,
+          next: { operation: 'closure', page: at.page + 1, request: event, progress: result.next },
+        };
     }
     const record = await store.updateSubject(tenant, subject, (r) => {
       r.closedAt = laterOf(r.closedAt, isoOf(event.data.closedAt));

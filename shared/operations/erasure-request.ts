@@ -1,4 +1,7 @@
 import type { ErasureRequestedV1 } from '../../events';
+import type { ErasureProgress, SubjectRequestContinuedV1 } from '../../events/internal';
+import type { Continuation } from '../batch/continuation-queue';
+import type { EffectResult } from '../batch/idempotent-step';
 import type { LogEntry } from '../processing-log/writer';
 import {
   clearDestroying,
@@ -10,45 +13,48 @@ import {
   uploadReceiptOf,
   vaultRefOf,
   type DocumentItem,
-  type UploadMarker,
 } from '../retention/retention-items';
-import { vaultKeyOf, type VaultDocumentRef } from '../vault/vault-ref';
+import { ConcurrentChangeError } from '../retention/retention-store';
 import { epochSeconds, isoOf, laterOf } from '../retention/schedule';
 import { eventKeyOf } from '../batch/event-key';
 import { FUNCTIONS } from '../functions/declarations';
 import type { OperationContext } from './context';
+import { ErasureCopies, type CopiesPlan } from './erasure-copies';
 import { documentFields, keptBasis, reasonOf } from './log-entries';
-import type { ExportCopy, SubjectCopies } from './subject-copies';
+import type { SubjectCopies } from './subject-copies';
+import { pageOf, PAGE_CONCURRENCY, UNBOUNDED, inGroups, type PageBudget } from './subject-pages';
 import { openSubjectRequest, type RequestFields } from './subject-request';
 
 /** How long an erasure's destruction mark holds uploads back: the erasure's timeout. */
 const ERASURE_WINDOW_MS = FUNCTIONS['erasure-request'].timeoutSeconds * 1000;
 
-/** An upload object a refused or crashed upload left, and whether it was there when planned. */
-interface PlannedUpload {
-  readonly marker: UploadMarker;
-  readonly found: boolean;
-}
-
 /**
- * What one erasure destroys, saved before anything is (see `RetentionStore.saveEffectPlan`): its
- * records are rebuilt from it whatever a crashed run had already destroyed.
+ * What one page of an erasure destroys and restricts, saved before anything is (see
+ * `RetentionStore.saveEffectPlan`): its records are rebuilt from it whatever a crashed run of the
+ * page had already destroyed, and the page ends where it said, whatever is left to list.
  */
-interface ErasurePlan {
-  /** A legal hold kept everything but the exports. */
+interface PagePlan {
+  /** Whether a legal hold keeps everything (decided by the first page, as it found the subject). */
   readonly held: boolean;
-  readonly exports: readonly ExportCopy[];
-  readonly uploads: readonly PlannedUpload[];
-  readonly orphans: readonly VaultDocumentRef[];
-  /** Key classes shredded. */
+  /** The erasure tombstone's time (decided by the first page). */
+  readonly tombstoneTime: string;
+  /** The first page only: key classes it shreds (every class of the scope that erasure deletes). */
   readonly classes: readonly string[];
-  /** Documents erased (their items as read). */
+  /** Documents the page erases (or, under a legal hold, defers): their items as read. */
   readonly documents: readonly DocumentItem[];
+  /** Documents the page restricts (the law keeps them): their items as read. */
+  readonly kept: readonly DocumentItem[];
+  /** Sort key of the last item the page took: the next page starts after it. */
+  readonly after: string | undefined;
+  /** True when items may follow: the page continues on the function's queue. */
+  readonly more: boolean;
 }
 
-/** The plan of one erasure event: the digest of its key (`tenantid`, `source`, `id`). */
-function planIdOf(event: ErasureRequestedV1): string {
-  return `erasure#${eventKeyOf(event)}`;
+/** The plan of one page of an erasure event: the digest of its key, and the page after the first. */
+function planIdOf(event: ErasureRequestedV1, page: number, part: 'page' | 'copies'): string {
+  const id = `erasure#${eventKeyOf(event)}`;
+  if (part === 'copies') return `${id}#copies`;
+  return page === 1 ? id : `${id}#page-${page}`;
 }
 
 /**
@@ -65,138 +71,191 @@ function planIdOf(event: ErasureRequestedV1): string {
  * - under a legal hold nothing is deleted: what may be deleted is marked and is erased at the
  *   first sweep after the hold is released.
  *
- * Copies go too, one record per removal: every version of the subject's exports (decrypted
- * documents, restricted ones included: the vault keeps the original), and, unless a hold keeps
- * them, what a refused or crashed upload left (its upload object, found by its marker, and vault
- * objects no retention item knows). The upload object of a category the law keeps, never stored,
- * is the original: it stays, and a redrive stores it restricted.
+ * A subject is erased in pages of at most the page budget's documents, one invocation each: a
+ * page that leaves documents sends the next (`privacy.internal.subject-request.continued.v1`, to
+ * the function's own queue, applied once like any event) with the cursor and what the pages
+ * before did. Each page renews the destruction mark (uploads of the scope wait) and saves its
+ * plan before destroying anything; the first page shreds every key of the scope, so the pages
+ * after it only delete what is already unreadable.
  *
- * Finally the request is marked completed and logged (`request-completed`, with its deadline);
- * an erasure deferred by a legal hold stays open (outcome `deferred-by-legal-hold`) and is
- * completed by the sweep that runs it after the release.
+ * The last page removes the copies, one record per removal: every version of the subject's exports
+ * (decrypted documents, restricted ones included: the vault keeps the original), and, unless a
+ * hold keeps them, what a refused or crashed upload left (see {@link ErasureCopies}). Then the
+ * request is marked completed and logged (`request-completed`, with its deadline); an erasure
+ * deferred by a legal hold stays open (outcome `deferred-by-legal-hold`) and is completed by the
+ * sweep that runs it after the release.
  */
 export class ErasureRequestOperation {
+  private readonly copies: ErasureCopies;
+
   constructor(
     private readonly ctx: OperationContext,
-    private readonly copies: SubjectCopies,
-  ) {}
+    copies: SubjectCopies,
+    private readonly budget: PageBudget = UNBOUNDED,
+  ) {
+    this.copies = new ErasureCopies(ctx, copies);
+  }
 
-  /** Applies one erasure request; every step is keyed and idempotent. */
-  async handle(event: ErasureRequestedV1): Promise<LogEntry[]> {
+  /**
+   * Applies one page of an erasure request (the request itself is its first page); every step is
+   * keyed and idempotent. Returns the page's entries and, when documents remain, the next page.
+   */
+  async handle(
+    event: ErasureRequestedV1 | SubjectRequestContinuedV1,
+  ): Promise<EffectResult<Continuation>> {
     const { store, policy } = this.ctx;
-    const { categories } = event.data;
+    const at = pageOf<ErasureRequestedV1, 'erasure', ErasureProgress>(event, ['erasure']);
+    const { request, page } = at;
+    const { categories } = request.data;
     // A category the tenant's policy does not have is refused (`unknown-category`), before
     // anything is recorded: never a request "completed" with nothing done.
-    for (const c of categories ?? []) policy.forTenant(event.tenantid).category(c);
-    const opened = await openSubjectRequest(this.ctx, event, 'erasure');
-    const { tenant, subject, requestId, deadline, common, request } = opened;
-    const entries: LogEntry[] = [{ ...common, operation: 'received', outcome: 'success' }];
+    for (const c of categories ?? []) policy.forTenant(request.tenantid).category(c);
+    const opened = await openSubjectRequest(this.ctx, request, 'erasure');
+    const { tenant, subject, requestId, common } = opened;
+    const entries: LogEntry[] = [];
+    if (page === 1) entries.push({ ...common, operation: 'received', outcome: 'success' });
 
     // The erasure's time, but never later than now: a tombstone is not written ahead of itself.
-    const tombstoneTime = [isoOf(event.time), this.ctx.now().toISOString()].sort()[0]!;
-    // With the tombstone, the mark of a destruction in progress (see `keyDestroying`): an upload
+    const tombstoneTime =
+      at.progress?.tombstoneTime ?? [isoOf(request.time), this.ctx.now().toISOString()].sort()[0]!;
+    // Every page renews the mark of a destruction in progress (see `keyDestroying`): an upload
     // that created its item before it is listed below; one after it waits until it is cleared.
     const until = new Date(this.ctx.now().getTime() + ERASURE_WINDOW_MS).toISOString();
     const scope = categories ?? ['*'];
     const record = await store.updateSubject(tenant, subject, (r) => {
-      const tombstones = { ...(r.tombstones ?? {}) };
-      const requests = { ...(r.tombstoneRequests ?? {}) };
-      for (const c of scope) {
-        tombstones[c] = laterOf(tombstones[c], tombstoneTime)!;
-        if (tombstones[c] === tombstoneTime) requests[c] = requestId;
+      if (page === 1) {
+        const tombstones = { ...(r.tombstones ?? {}) };
+        const requests = { ...(r.tombstoneRequests ?? {}) };
+        for (const c of scope) {
+          tombstones[c] = laterOf(tombstones[c], tombstoneTime)!;
+          if (tombstones[c] === tombstoneTime) requests[c] = requestId;
+        }
+        r.tombstones = tombstones;
+        r.tombstoneRequests = requests;
       }
-      r.tombstones = tombstones;
-      r.tombstoneRequests = requests;
       markDestroying(r, scope, until);
     });
-    const held = Boolean(record.holds);
-    const wanted = (d: DocumentItem) =>
-      (!categories || categories.includes(d.category)) && isLive(d.state);
-    const documents = (await store.listDocuments(tenant, subject)).filter(wanted);
-    const deletable = documents.filter((d) => policy.find(d.category)?.erasure !== 'restrict');
-    const kept = documents.filter((d) => policy.find(d.category)?.erasure === 'restrict');
+    const start: ErasureProgress = at.progress ?? {
+      tombstoneTime,
+      held: Boolean(record.holds),
+      shredded: [],
+      erased: 0,
+      restricted: 0,
+      deferred: 0,
+    };
 
-    // What this erasure destroys is planned and saved before anything is destroyed: a run that
+    // What this page destroys is planned and saved before anything is destroyed: a run that
     // crashed part-way is re-run from its plan, so every effect (done or not) gets its record.
+    const planId = planIdOf(request, page, 'page');
     const plan =
-      (await store.effectPlan<ErasurePlan>(request.pk, planIdOf(event))) ??
+      (await store.effectPlan<PagePlan>(opened.pk, planId)) ??
       (await store.saveEffectPlan(
-        request.pk,
-        planIdOf(event),
-        await this.planOf(event, tenant, subject, tombstoneTime, held, documents, deletable),
-        epochSeconds(new Date(this.ctx.now().getTime() + UPLOAD_RECEIPT_SECONDS * 1000)),
+        opened.pk,
+        planId,
+        await this.planOf(tenant, subject, categories, page, start),
+        this.planExpiry(),
       ));
-    entries.push(...(await this.exportsErased(plan.exports, common)));
-    if (plan.held) entries.push(...(await this.deferred(deletable, requestId, common)));
+    // A re-run of the first page goes on as its plan says, whatever it finds now.
+    const progress = { ...start, held: plan.held, tombstoneTime: plan.tombstoneTime };
+    const shredded = page === 1 ? [...plan.classes] : progress.shredded;
+    if (progress.held) entries.push(...(await this.deferred(plan.documents, requestId, common)));
     else {
-      entries.push(...(await this.pendingUploadsErased(plan.uploads, common)));
-      entries.push(...(await this.orphansErased(plan.orphans, common)));
-      entries.push(...(await this.erased(tenant, subject, plan, common)));
+      if (page === 1) entries.push(...(await this.shredded(tenant, subject, plan.classes, common)));
+      entries.push(...(await this.erased(plan.documents, common)));
     }
+    const closedAt = relationshipEndOf(record);
+    for (const group of inGroups(plan.kept, PAGE_CONCURRENCY))
+      entries.push(
+        ...(await Promise.all(
+          group.map((item) => this.restricted(item, progress.held, common, closedAt)),
+        )),
+      );
+    const done: ErasureProgress = {
+      ...progress,
+      ...(plan.after ? { after: plan.after } : {}),
+      shredded,
+      erased: progress.erased + (progress.held ? 0 : plan.documents.length),
+      deferred: progress.deferred + (progress.held ? plan.documents.length : 0),
+      restricted: progress.restricted + plan.kept.length,
+    };
+    if (plan.more)
+      return { entries, next: { operation: 'erasure', page: page + 1, request, progress: done } };
+
+    // The last page: the copies, planned (and saved) once the documents are gone, then removed.
+    const copiesId = planIdOf(request, page, 'copies');
+    const copies =
+      (await store.effectPlan<CopiesPlan>(opened.pk, copiesId)) ??
+      (await store.saveEffectPlan(
+        opened.pk,
+        copiesId,
+        await this.copies.planOf(tenant, subject, categories, done),
+        this.planExpiry(),
+      ));
+    entries.push(...(await this.copies.removed(tenant, subject, copies, common)));
     // Destroyed: uploads of these categories may store again (under a new key).
     await store.updateSubject(tenant, subject, (r) => clearDestroying(r, scope, until));
-    for (const item of kept)
-      entries.push(await this.restricted(item, held, common, relationshipEndOf(record)));
-    if (plan.held && deletable.length > 0) {
-      // Not answered yet: the request stays open (and overdue once past its deadline) until the
-      // hold is released and the sweeper has run the deferred erasure; the sweeper completes it.
-      await store.deferRequest(request, DEFERRED_BY_LEGAL_HOLD);
-      return entries;
-    }
-    const outcome = `erased:${plan.documents.length};restricted:${kept.length}`;
-    const completed = await store.completeRequest(request, this.ctx.now().toISOString(), outcome);
-    entries.push({
-      ...common,
-      operation: 'request-completed',
-      outcome: 'success',
-      reason: `${completed.outcome}${completed.completedAt! > deadline ? ';late' : ''}`,
-    });
-    return entries;
+    return { entries: [...entries, ...(await this.completed(opened, done))] };
+  }
+
+  /** When a saved plan may go: after the redelivery window of the event it was made for. */
+  private planExpiry(): number {
+    return epochSeconds(new Date(this.ctx.now().getTime() + UPLOAD_RECEIPT_SECONDS * 1000));
   }
 
   /**
-   * What the erasure will destroy, read before anything is: the subject's exports; unless a legal
-   * hold keeps them, the upload objects refused or crashed uploads left (each with its marker),
-   * vault objects no retention item knows, the key classes to shred and the documents to erase.
+   * What one page will do, read before anything is destroyed: the next documents of the subject
+   * after the cursor (at most the page budget) that the erasure covers, split into those it erases
+   * and those the law keeps; on the first page, the key classes of the scope to shred (unless a
+   * legal hold keeps everything).
    */
   private async planOf(
-    event: ErasureRequestedV1,
     tenant: string,
     subject: string,
-    tombstoneTime: string,
-    held: boolean,
-    documents: readonly DocumentItem[],
-    deletable: readonly DocumentItem[],
-  ): Promise<ErasurePlan> {
-    const { store, policy } = this.ctx;
-    const { categories } = event.data;
-    const exports = await this.copies.exportsOf(tenant, subject);
-    if (held) return { held, exports, uploads: [], orphans: [], classes: [], documents: [] };
+    categories: readonly string[] | undefined,
+    page: number,
+    progress: ErasureProgress,
+  ): Promise<PagePlan> {
+    const { store, policy, vault } = this.ctx;
     const inScope = (category: string) => !categories || categories.includes(category);
-    // An upload in flight that is newer than this erasure is not covered by it: left alone.
-    const covers = (m: UploadMarker) => inScope(m.category) && m.eventTime < tombstoneTime;
-    // Vault objects first: an upload writes its marker before storing, so a vault object in
-    // flight always has a marker listed after it.
-    const refs = await this.ctx.vault.storedRefs(tenant, subject);
-    const markers = await store.listUploadMarkers(tenant, subject);
-    const newer = new Set(markers.filter((m) => !covers(m)).map((m) => m.documentId));
-    const known = new Set(documents.map((d) => vaultKeyOf(vaultRefOf(d))));
-    const orphans = refs.filter(
-      (ref) => inScope(ref.keyClass) && !newer.has(ref.documentId) && !known.has(vaultKeyOf(ref)),
+    const deletes = (category: string) => policy.find(category)?.erasure !== 'restrict';
+    const { items, more } = await store.documentPage(
+      tenant,
+      subject,
+      progress.after,
+      this.budget.pageDocuments,
     );
-    // The upload of a category the law keeps, never stored, stays (a redrive stores it restricted).
-    const stored = new Set(documents.map((d) => d.document));
-    const uploads: PlannedUpload[] = [];
-    for (const marker of markers.filter(covers)) {
-      if (!stored.has(marker.document) && policy.find(marker.category)?.erasure === 'restrict')
-        continue;
-      uploads.push({ marker, found: (await this.copies.uploadVersions(marker.uploadKey)) > 0 });
-    }
-    const orphanClasses = orphans
-      .map((ref) => ref.keyClass)
-      .filter((keyClass) => policy.find(keyClass)?.erasure !== 'restrict');
-    const classes = [...new Set([...deletable.map((d) => d.keyClass), ...orphanClasses])].sort();
-    return { held, exports, uploads, orphans, classes, documents: [...deletable] };
+    const wanted = items.filter((d) => inScope(d.category) && isLive(d.state));
+    const classes =
+      page === 1 && !progress.held
+        ? (await vault.keyClasses(tenant, subject)).filter((c) => inScope(c) && deletes(c))
+        : [];
+    return {
+      held: progress.held,
+      tombstoneTime: progress.tombstoneTime,
+      classes,
+      documents: wanted.filter((d) => deletes(d.category)),
+      kept: wanted.filter((d) => !deletes(d.category)),
+      after: items.length > 0 ? items[items.length - 1]!.sk : progress.after,
+      more,
+    };
+  }
+
+  /** Destroys the subject keys of `classes` (crypto-shredding): one record per class. */
+  private async shredded(
+    tenant: string,
+    subject: string,
+    classes: readonly string[],
+    common: RequestFields,
+  ): Promise<LogEntry[]> {
+    if (classes.length === 0) return [];
+    await this.ctx.vault.shred(tenant, subject, classes);
+    return classes.map((keyClass) => ({
+      ...common,
+      category: keyClass,
+      operation: 'shredded' as const,
+      outcome: 'success' as const,
+      reason: reasonOf(this.ctx.policy.find(keyClass), 'erasure-request'),
+    }));
   }
 
   /** Under a legal hold: what may be deleted is marked for erasure at the release, not deleted. */
@@ -207,16 +266,18 @@ export class ErasureRequestOperation {
   ): Promise<LogEntry[]> {
     const { store, policy } = this.ctx;
     const entries: LogEntry[] = [];
-    for (const item of deletable) {
-      if (item.erasurePending !== requestId)
-        await store.saveDocument({ ...item, erasurePending: requestId });
+    for (const planned of deletable) {
+      await this.changed(planned, async (item) => {
+        if (item.erasurePending !== requestId)
+          await store.saveDocument({ ...item, erasurePending: requestId });
+      });
       entries.push({
-        ...documentFields(item, policy.find(item.category)),
+        ...documentFields(planned, policy.find(planned.category)),
         ...common,
         operation: 'erased',
         outcome: 'skipped',
         reason: reasonOf(
-          policy.find(item.category),
+          policy.find(planned.category),
           'legal-hold',
           'erasure-deferred-until-release',
         ),
@@ -226,123 +287,45 @@ export class ErasureRequestOperation {
   }
 
   /**
-   * Deletes every version of each of the subject's exports, kept data included (the vault keeps
-   * the original; a legal hold keeps the original, not the copies).
-   */
-  private async exportsErased(
-    exports: readonly ExportCopy[],
-    common: RequestFields,
-  ): Promise<LogEntry[]> {
-    const entries: LogEntry[] = [];
-    for (const copy of exports) {
-      await this.copies.deleteExport(copy);
-      entries.push({
-        ...common,
-        operation: 'erased',
-        outcome: 'success',
-        reason: `${copy.kind}-export-deleted;all-versions-deleted`,
-        effect: copy.prefix,
-      });
-    }
-    return entries;
-  }
-
-  /**
-   * Deletes the upload objects refused or crashed uploads left: a copy when its document is
-   * stored, or the only original of a category erasure deletes. The upload of a category the law
-   * keeps, never stored, stays (a redrive stores it restricted). Each marker goes with its object.
-   */
-  private async pendingUploadsErased(
-    uploads: readonly PlannedUpload[],
-    common: RequestFields,
-  ): Promise<LogEntry[]> {
-    const { store, policy } = this.ctx;
-    const entries: LogEntry[] = [];
-    for (const { marker, found } of uploads) {
-      const category = policy.find(marker.category);
-      await this.copies.deleteUpload(marker.uploadKey);
-      if (found)
-        entries.push({
-          ...common,
-          category: marker.category,
-          document: marker.document,
-          operation: 'erased',
-          outcome: 'success',
-          reason: reasonOf(category, 'pending-upload-deleted', 'all-versions-deleted'),
-          effect: marker.sk,
-        });
-      await store.deleteUploadMarker(marker);
-    }
-    return entries;
-  }
-
-  /** Deletes every version of the vault objects a dead-lettered upload left without an item. */
-  private async orphansErased(
-    orphans: readonly VaultDocumentRef[],
-    common: RequestFields,
-  ): Promise<LogEntry[]> {
-    const { vault, policy } = this.ctx;
-    const entries: LogEntry[] = [];
-    for (const ref of orphans) {
-      await vault.deleteAllVersions(ref.tenant, ref.subject, ref.keyClass, ref.documentId);
-      entries.push({
-        ...common,
-        category: ref.keyClass,
-        document: await this.ctx.pseudonyms.of(ref.tenant, 'document', ref.documentId),
-        operation: 'erased',
-        outcome: 'success',
-        reason: reasonOf(
-          policy.find(ref.keyClass),
-          'vault-object-without-item',
-          'all-versions-deleted',
-        ),
-      });
-    }
-    return entries;
-  }
-
-  /**
-   * Erases what may be deleted: its subject keys are destroyed first (crypto-shredding: unreadable
-   * at once, even where ciphertext remains), then every object version and the retention items.
-   * The key of a category erasure deletes goes even when only an orphan used it.
+   * Erases the page's documents, their keys already destroyed: the version each upload stored goes
+   * in one call per 1,000 documents (no listing; a document whose version is not known is listed),
+   * then each retention item, {@link PAGE_CONCURRENCY} at a time. Any other version left under a
+   * shredded class is the last page's (see `ErasureCopies`).
    */
   private async erased(
-    tenant: string,
-    subject: string,
-    { classes, documents: deletable }: ErasurePlan,
+    deletable: readonly DocumentItem[],
     common: RequestFields,
   ): Promise<LogEntry[]> {
-    const { store, vault, policy } = this.ctx;
+    const { vault } = this.ctx;
+    const known = deletable.filter((d) => d.versionId !== undefined);
+    await vault.deleteStoredVersions(
+      known.map((d) => ({ ...vaultRefOf(d), versionId: d.versionId! })),
+    );
+    for (const d of deletable.filter((item) => item.versionId === undefined))
+      await vault.deleteAllVersions(d.tenant, d.subject, d.keyClass, d.documentId);
     const entries: LogEntry[] = [];
-    if (classes.length > 0) {
-      await vault.shred(tenant, subject, classes);
-      for (const keyClass of classes)
-        entries.push({
-          ...common,
-          category: keyClass,
-          operation: 'shredded',
-          outcome: 'success',
-          reason: reasonOf(policy.find(keyClass), 'erasure-request'),
-        });
-      for (const keyClass of classes) await vault.deleteAllVersions(tenant, subject, keyClass);
-    }
-    for (const item of deletable) {
-      // A late redelivery of its upload finds the receipt: a replay, not a second record.
-      const document = item.sk.slice('DOC#'.length);
-      const receipt = item.eventKey
-        ? uploadReceiptOf(item.pk, document, item, this.ctx.now())
-        : undefined;
-      await store.retireDocument(item, receipt);
-      entries.push({
-        ...documentFields(item, policy.find(item.category)),
-        ...common,
-        operation: 'erased',
-        outcome: 'success',
-        retainUntil: null,
-        reason: reasonOf(policy.find(item.category), 'crypto-shredded', 'all-versions-deleted'),
-      });
-    }
+    for (const group of inGroups(deletable, PAGE_CONCURRENCY))
+      entries.push(...(await Promise.all(group.map((item) => this.erasedDocument(item, common)))));
     return entries;
+  }
+
+  /** Removes an erased document's retention item (its versions gone); one record. */
+  private async erasedDocument(item: DocumentItem, common: RequestFields): Promise<LogEntry> {
+    const { store, policy } = this.ctx;
+    // A late redelivery of its upload finds the receipt: a replay, not a second record.
+    const document = item.sk.slice('DOC#'.length);
+    const receipt = item.eventKey
+      ? uploadReceiptOf(item.pk, document, item, this.ctx.now())
+      : undefined;
+    await store.retireDocument(item, receipt);
+    return {
+      ...documentFields(item, policy.find(item.category)),
+      ...common,
+      operation: 'erased',
+      outcome: 'success',
+      retainUntil: null,
+      reason: reasonOf(policy.find(item.category), 'crypto-shredded', 'all-versions-deleted'),
+    };
   }
 
   /**
@@ -350,29 +333,31 @@ export class ErasureRequestOperation {
    * until its legal duty ends (not the controller's longer period, if it instructed one).
    */
   private async restricted(
-    item: DocumentItem,
+    planned: DocumentItem,
     held: boolean,
     common: RequestFields,
     closedAt: string | undefined,
   ): Promise<LogEntry> {
-    const tenantPolicy = this.ctx.policy.forTenant(item.tenant);
-    const category = tenantPolicy.category(item.category);
+    const tenantPolicy = this.ctx.policy.forTenant(planned.tenant);
+    const category = tenantPolicy.category(planned.category);
     const dutyEnd = tenantPolicy.dueDate(category, {
-      documentDate: item.documentDate,
+      documentDate: planned.documentDate,
       closedAt,
       restricted: true,
     });
-    const current = item.restricted
-      ? item
-      : await this.ctx.store.saveDocument({
-          ...item,
-          restricted: true,
-          restrictionGround: category.restrictionGround,
-          restrictedAt: this.ctx.now().toISOString(),
-          ...(dutyEnd ? { dueAt: dutyEnd.toISOString() } : {}),
-        });
+    const current = await this.changed(planned, (item) =>
+      item.restricted
+        ? Promise.resolve(item)
+        : this.ctx.store.saveDocument({
+            ...item,
+            restricted: true,
+            restrictionGround: category.restrictionGround,
+            restrictedAt: this.ctx.now().toISOString(),
+            ...(dutyEnd ? { dueAt: dutyEnd.toISOString() } : {}),
+          }),
+    );
     return {
-      ...documentFields(current, category),
+      ...documentFields(current ?? planned, category),
       ...common,
       operation: 'restricted',
       outcome: 'kept',
@@ -380,9 +365,52 @@ export class ErasureRequestOperation {
       reason: reasonOf(
         category,
         'kept-under-legal-duty',
-        current.dueAt ? 'deleted-when-duty-ends' : 'duty-starts-at-relationship-end',
+        (current ?? planned).dueAt ? 'deleted-when-duty-ends' : 'duty-starts-at-relationship-end',
         held ? 'legal-hold' : undefined,
       ),
     };
+  }
+
+  /**
+   * Applies `change` to a planned item; when the item changed since it was planned (a re-run of
+   * the page after a crash had changed it already), to the item as it is now. Undefined when it
+   * is gone.
+   */
+  private async changed<T>(
+    planned: DocumentItem,
+    change: (item: DocumentItem) => Promise<T>,
+  ): Promise<T | undefined> {
+    try {
+      return await change(planned);
+    } catch (error) {
+      if (!(error instanceof ConcurrentChangeError)) throw error;
+      const now = await this.ctx.store.getDocument(planned.pk, planned.sk);
+      return now ? change(now) : undefined;
+    }
+  }
+
+  /** The request completed and logged, or kept open while a hold defers what may go. */
+  private async completed(
+    opened: Awaited<ReturnType<typeof openSubjectRequest>>,
+    done: ErasureProgress,
+  ): Promise<LogEntry[]> {
+    const { store } = this.ctx;
+    const { request, deadline, common } = opened;
+    if (done.held && done.deferred > 0) {
+      // Not answered yet: the request stays open (and overdue once past its deadline) until the
+      // hold is released and the sweeper has run the deferred erasure; the sweeper completes it.
+      await store.deferRequest(request, DEFERRED_BY_LEGAL_HOLD);
+      return [];
+    }
+    const outcome = `erased:${done.erased};restricted:${done.restricted}`;
+    const completed = await store.completeRequest(request, this.ctx.now().toISOString(), outcome);
+    return [
+      {
+        ...common,
+        operation: 'request-completed',
+        outcome: 'success',
+        reason: `${completed.outcome}${completed.completedAt! > deadline ? ';late' : ''}`,
+      },
+    ];
   }
 }

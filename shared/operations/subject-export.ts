@@ -1,8 +1,9 @@
-import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { finished } from 'node:stream/promises';
+import type { ExportProgress } from '../../events/internal';
 import { streamInto } from '../vault/document-streams';
 import type { LogEntry } from '../processing-log/writer';
 import { DocumentNotFoundError, DocumentShreddedError } from '../vault/errors';
@@ -11,12 +12,19 @@ import { formatPeriod } from '../retention/schedule';
 import type { TenantCategory } from '../retention/tenant-policy';
 import type { OperationContext } from './context';
 import { documentFields, reasonOf } from './log-entries';
+import { takePage, UNBOUNDED, type PageBudget } from './subject-pages';
 
 /** Days an export stays in the export bucket (the bucket's lifecycle rule expires it). */
 export const EXPORT_EXPIRY_DAYS = 30;
 
 /** Bytes of each part of an exported document's upload (2 parts in flight). */
 const EXPORT_PART_BYTES = 8 * 1024 * 1024;
+
+/**
+ * Documents exported at once: each streams through its own upload (at most 2 parts of
+ * {@link EXPORT_PART_BYTES} in memory), so an export holds at most 64 MiB of parts.
+ */
+const EXPORT_CONCURRENCY = 4;
 
 /** Format id written in every export manifest. */
 export const EXPORT_FORMAT = 'privacy-ops/subject-export/v1';
@@ -43,8 +51,17 @@ export interface ExportRequest {
 export interface ExportResult {
   readonly manifestKey: string;
   readonly prefix: string;
+  /** Documents listed so far (by this page and the pages before). */
   readonly documents: number;
   readonly entries: LogEntry[];
+  /** Where the next page starts, when documents remain (the manifest is the last page's). */
+  readonly next?: ExportProgress;
+}
+
+/** Which page of an export to write: the first, or one after `progress`. */
+export interface ExportPage {
+  readonly page: number;
+  readonly progress?: ExportProgress;
 }
 
 /** One document as listed in the manifest. */
@@ -88,10 +105,16 @@ export class SubjectExporter {
     private readonly ctx: OperationContext,
     private readonly s3: S3Client,
     private readonly bucket: string,
+    private readonly budget: PageBudget = UNBOUNDED,
   ) {}
 
-  /** Exports the subject's documents (states other than expiring / expired / erased). */
-  async export(request: ExportRequest): Promise<ExportResult> {
+  /**
+   * Exports the subject's documents (states other than expiring / expired / erased), one page of
+   * them: a page that leaves documents for the next writes its part of the manifest
+   * (`parts/<page>.json`) and says where the next starts; the last page writes the manifest, every
+   * part's documents and its own. An export of one page writes no part.
+   */
+  async export(request: ExportRequest, at: ExportPage = { page: 1 }): Promise<ExportResult> {
     const { tenant, subject } = request;
     const now = this.ctx.now();
     const expiresAt = new Date(now.getTime() + EXPORT_EXPIRY_DAYS * 86_400_000);
@@ -129,13 +152,8 @@ export class SubjectExporter {
       await streamInto(finished(body), body, upload);
     };
 
-    const items = (await this.ctx.store.listDocuments(tenant, subject))
-      .filter((d) => isLive(d.state))
-      .sort((a, b) => a.documentId.localeCompare(b.documentId));
-    const documents: ManifestDocument[] = [];
-    const entries: LogEntry[] = [];
     const tenantPolicy = this.ctx.policy.forTenant(tenant);
-    for (const item of items) {
+    const exportOne = async (item: DocumentItem) => {
       const category = tenantPolicy.find(item.category);
       let file: string | null = `${prefix}documents/${item.documentId}`;
       let unreadableReason: string | null = null;
@@ -148,8 +166,7 @@ export class SubjectExporter {
         file = null;
         unreadableReason = error.reason;
       }
-      documents.push(manifestEntry(item, category, file, unreadableReason));
-      entries.push({
+      const entry: LogEntry = {
         ...documentFields(item, category),
         operation: 'exported',
         outcome: file ? 'success' : 'skipped',
@@ -161,8 +178,34 @@ export class SubjectExporter {
           item.restricted ? 'restricted-data-included' : undefined,
           unreadableReason ?? undefined,
         ),
-      });
+      };
+      return { listed: manifestEntry(item, category, file, unreadableReason), entry };
+    };
+    const taken = await takePage(
+      this.ctx.store,
+      this.budget,
+      { tenant, subject, after: at.progress?.after },
+      (items) => Promise.all(items.filter((d) => isLive(d.state)).map(exportOne)),
+      EXPORT_CONCURRENCY,
+    );
+    const listed = taken.results.map((r) => r.listed);
+    const entries = taken.results.map((r) => r.entry);
+    const total = (at.progress?.documents ?? 0) + listed.length;
+    const partKey = (page: number) => `${prefix}parts/${page}.json`;
+    if (taken.more) {
+      await put(partKey(at.page), JSON.stringify(listed), 'application/json');
+      const next = { after: taken.after, parts: at.page, documents: total };
+      return { manifestKey: `${prefix}manifest.json`, prefix, documents: total, entries, next };
     }
+    const documents: ManifestDocument[] = [];
+    for (let page = 1; page < at.page; page += 1) {
+      const got = await this.s3.send(
+        new GetObjectCommand({ Bucket: this.bucket, Key: partKey(page) }),
+      );
+      documents.push(...(JSON.parse(await got.Body!.transformToString()) as ManifestDocument[]));
+    }
+    documents.push(...listed);
+    documents.sort((a, b) => a.documentId.localeCompare(b.documentId));
     const manifestKey = `${prefix}manifest.json`;
     const manifest = {
       format: EXPORT_FORMAT,

@@ -185,6 +185,30 @@ export class RetentionStore {
   }
 
   /**
+   * One page of a subject's document items in key order (consistent read): at most `limit` items
+   * after the sort key `after` (from the first when absent); `more` when items may follow.
+   */
+  async documentPage(
+    tenant: string,
+    subject: string,
+    after: string | undefined,
+    limit: number,
+  ): Promise<{ items: DocumentItem[]; more: boolean }> {
+    const pk = subjectKey(tenant, subject);
+    const page = await this.dynamo.send(
+      new QueryCommand({
+        TableName: this.table,
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :doc)',
+        ExpressionAttributeValues: { ':pk': pk, ':doc': 'DOC#' },
+        ConsistentRead: true,
+        Limit: limit,
+        ...(after ? { ExclusiveStartKey: { pk, sk: after } } : {}),
+      }),
+    );
+    return { items: (page.Items ?? []) as DocumentItem[], more: Boolean(page.LastEvaluatedKey) };
+  }
+
+  /**
    * Creates a document item (one write unit, no transaction), only if none exists under its key;
    * returns false when one does (a replay, or another event's document). The caller then
    * re-reads the subject record ({@link getSubject}, consistent): if it changed since the item

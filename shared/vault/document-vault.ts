@@ -48,7 +48,12 @@ import {
   vaultKeyOf,
   type VaultDocumentRef,
 } from './vault-ref';
-import { DELETE_BATCH, deleteAllObjectVersions, type DeletionResult } from './version-deletion';
+import {
+  DELETE_BATCH,
+  deleteAllObjectVersions,
+  deleteKnownVersions,
+  type DeletionResult,
+} from './version-deletion';
 
 export type { DocumentSource, OpenedDocument } from './document-streams';
 
@@ -351,6 +356,16 @@ export class DocumentVault {
   }
 
   /**
+   * The key classes the subject still has a key of (strongly consistent read, no cache, no KMS):
+   * what a crypto-shred of the subject can destroy.
+   */
+  async keyClasses(tenant: string, subject: string): Promise<string[]> {
+    checkTenant(tenant);
+    checkSubject(subject);
+    return this.keys.subjectKeyClasses(tenant, subject);
+  }
+
+  /**
    * True when no subject key of the class exists in the key store (strongly consistent read, no
    * cache): it was destroyed, or never created (then nothing was ever stored under it).
    */
@@ -391,6 +406,27 @@ export class DocumentVault {
       exactKey,
       roundSize: this.deletionRound,
     });
+  }
+
+  /**
+   * Physically removes the stored version of each document (the version its upload wrote), 1,000
+   * per DeleteObjects call, without listing. Other versions of the same key, if any, are left to
+   * {@link deleteAllVersions}.
+   */
+  async deleteStoredVersions(
+    stored: ReadonlyArray<VaultDocumentRef & { readonly versionId: string }>,
+  ): Promise<number> {
+    for (const ref of stored) {
+      checkTenant(ref.tenant);
+      checkSubject(ref.subject);
+      checkKeyClass(ref.keyClass);
+      checkDocumentId(ref.documentId);
+    }
+    return deleteKnownVersions(
+      this.s3,
+      this.bucket,
+      stored.map((ref) => ({ Key: vaultKeyOf(ref), VersionId: ref.versionId })),
+    );
   }
 
   /**

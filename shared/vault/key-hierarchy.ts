@@ -158,6 +158,12 @@ export class KeyHierarchy {
     return item !== undefined;
   }
 
+  /** The key classes the subject has a key of in the key store (strongly consistent; no KMS). */
+  async subjectKeyClasses(tenant: string, subject: string): Promise<string[]> {
+    const sks = await this.listSubjectKeySks(subjectPk(tenant, subject));
+    return sks.map((sk) => sk.slice(subjectKeySk('').length)).sort();
+  }
+
   /**
    * The id (hex) of the subject's current key of the class, read from the key store without
    * unwrapping it (strongly consistent, no cache, no KMS); undefined when there is none.

@@ -80,3 +80,29 @@ export async function deleteAllObjectVersions(
   if (failed > 0) throw new PartialDeletionError(failed, firstCode);
   return { objectsDeleted, deleteCalls, listCalls };
 }
+
+/**
+ * Physically removes the given object versions, 1,000 per quiet DeleteObjects call (no listing:
+ * the caller knows the version ids). A version already gone is not an error. Versions S3 refuses
+ * to delete raise {@link PartialDeletionError} (transient: the call is idempotent, retry it).
+ */
+export async function deleteKnownVersions(
+  s3: S3Client,
+  bucket: string,
+  versions: readonly ObjectIdentifier[],
+): Promise<number> {
+  let failed = 0;
+  let firstCode: string | undefined;
+  for (let i = 0; i < versions.length; i += DELETE_BATCH) {
+    const response = await s3.send(
+      new DeleteObjectsCommand({
+        Bucket: bucket,
+        Delete: { Objects: versions.slice(i, i + DELETE_BATCH), Quiet: true },
+      }),
+    );
+    failed += response.Errors?.length ?? 0;
+    firstCode ??= response.Errors?.[0]?.Code;
+  }
+  if (failed > 0) throw new PartialDeletionError(failed, firstCode);
+  return versions.length;
+}

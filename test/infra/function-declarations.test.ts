@@ -34,6 +34,7 @@ const RESOURCE_OF: Readonly<Record<string, Readonly<Record<string, readonly stri
   'shared/processing-log/log-object-check.ts': { s3: [V.log.bucket] },
   'shared/pseudonym.ts': { kms: [V.pseudonyms.keyId] },
   'shared/batch/dead-letter.ts': { sqs: [V.deadLetters.queueUrl] },
+  'shared/batch/continuation-queue.ts': { sqs: [V.continuations.queueUrl] },
   'shared/intake/forwarder.ts': { sqs: Object.values(V.operationQueues) },
   'shared/retention/retention-store.ts': { dynamodb: [V.store.table] },
   'shared/vault/document-vault.ts': { s3: [V.vault.bucket] },

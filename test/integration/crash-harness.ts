@@ -5,9 +5,12 @@ import { marshall } from '@aws-sdk/util-dynamodb';
 import type { Context, DynamoDBRecord, DynamoDBStreamEvent, SQSEvent, SQSRecord } from 'aws-lambda';
 import { randomUUID } from 'node:crypto';
 import { gunzipSync } from 'node:zlib';
+import * as z from 'zod/mini';
 import { DocumentUploadedV1, ErasureRequestedV1 } from '../../events';
+import { SubjectRequestContinuedV1 } from '../../events/internal';
 import type { LocalPipeline } from '../../local/environment';
 import { BatchInvocation } from '../../shared/batch/batch-invocation';
+import { continuingOn } from '../../shared/batch/continuation-queue';
 import { KeyedOperationBatch } from '../../shared/batch/keyed-operation-batch';
 import { OperationBatch } from '../../shared/batch/operation-batch';
 import { inSubjectOrder, IN_SUBJECT_ORDER } from '../../shared/batch/subject-order';
@@ -59,13 +62,20 @@ export function shortContext(): Context {
   };
 }
 
-/** Builds a fresh instance of `fn` (module state and clients of its own) on the pipeline. */
+/**
+ * Builds a fresh instance of `fn` (module state and clients of its own) on the pipeline, from its
+ * template environment with `overrides` (configuration a test sets: a page budget, a queue).
+ */
 export function freshInstance(
   pipeline: LocalPipeline,
   fn: CrashFunction,
   now: () => Date,
+  overrides: Record<string, string> = {},
 ): Attempt {
-  const env = (name: FunctionName) => pipeline.runtime.findFunction(name).environment;
+  const env = (name: FunctionName) => ({
+    ...pipeline.runtime.findFunction(name).environment,
+    ...overrides,
+  });
   if (fn === 'erasure-request') {
     const services = { ...functionServices('erasure-request', env(fn)), now };
     const copies = new SubjectCopies({
@@ -73,11 +83,20 @@ export function freshInstance(
       exportBucket: services.exports.bucket,
       uploadBucket: services.uploads.bucket,
     });
-    const operation = new ErasureRequestOperation(services, copies);
-    const batch = new OperationBatch('erasure-request', services);
+    const operation = new ErasureRequestOperation(services, copies, services.continuations);
+    const batch = new OperationBatch(
+      'erasure-request',
+      services,
+      undefined,
+      continuingOn(services.continuations),
+    );
     const processor = new BatchProcessor(EventType.SQS);
+    const ErasureInput = z.discriminatedUnion('type', [
+      ErasureRequestedV1,
+      SubjectRequestContinuedV1,
+    ]);
     const recordHandler = (record: SQSRecord) =>
-      batch.applyOnce(record, ErasureRequestedV1, (event) => operation.handle(event));
+      batch.applyOnce(record, ErasureInput, (event) => operation.handle(event));
     const handler = batch.handler((event, context) =>
       processPartialResponse(event, inSubjectOrder(recordHandler), processor, {
         context,

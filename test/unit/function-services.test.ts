@@ -12,7 +12,10 @@ function environmentFor(name: FunctionName): NodeJS.ProcessEnv {
   return Object.fromEntries(
     environmentNames(FUNCTIONS[name]).map((v) => [
       v,
-      v === SERVICE_VARIABLES.uploads.maxDocumentBytes ? '1048576' : `value-of-${v}`,
+      v === SERVICE_VARIABLES.uploads.maxDocumentBytes ||
+      v === SERVICE_VARIABLES.continuations.pageDocuments
+        ? '1000'
+        : `value-of-${v}`,
     ]),
   );
 }

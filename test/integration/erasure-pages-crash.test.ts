@@ -1,0 +1,249 @@
+import { PutObjectCommand } from '@aws-sdk/client-s3';
+import {
+  CreateQueueCommand,
+  DeleteMessageCommand,
+  ReceiveMessageCommand,
+} from '@aws-sdk/client-sqs';
+import fc from 'fast-check';
+import { registerClientPlugin } from '../../shared/aws/client-config';
+import type { ProcessingLogRecord } from '../../shared/processing-log/record';
+import { subjectKey, uploadMarkerKey, vaultRefOf } from '../../shared/retention/retention-items';
+import { FaultInjector } from '../support/fault-injector';
+import { attempt, freshInstance, LogTail, sqsEvent } from './crash-harness';
+import { startOperationsHarness, type OperationsHarness } from './operations-harness';
+
+jest.setTimeout(1_800_000);
+
+/** Documents one erasure invocation takes here (the page budget, set as configuration). */
+const PAGE = 2;
+
+/**
+ * Crash points of a paged erasure: a subject with more documents than one invocation takes is
+ * erased in pages, each sent on as a continuation message. Its invocations are killed at every SDK
+ * call of every page in turn (a crash between pages is a crash at the send of the next page, or
+ * at the write of the page's log object), each retried without faults as the queue would, and
+ * every continuation is delivered twice. Whatever the crash point, every effect has exactly one
+ * record, the request is completed once, and nothing that should be gone survives.
+ */
+describe('paged erasure: every effect logged once, whatever call of whatever page dies', () => {
+  const injector = new FaultInjector();
+  let unregister: () => void;
+  let h: OperationsHarness;
+  let tail: LogTail;
+  /** The queue the erasure instances continue on (the test delivers from it). */
+  let queueUrl: string;
+  let clock = new Date();
+  let runs = 0;
+
+  beforeAll(async () => {
+    unregister = registerClientPlugin(injector);
+    h = await startOperationsHarness();
+    tail = new LogTail(h.s3, h.outputs.LogBucketName);
+    const created = await h.sqs.send(
+      new CreateQueueCommand({ QueueName: `paged-erasure-${Date.now()}` }),
+    );
+    queueUrl = created.QueueUrl!;
+  });
+  afterAll(async () => {
+    await h?.stop();
+    unregister?.();
+  });
+
+  const overrides = () => ({
+    CONTINUATION_PAGE_DOCUMENTS: String(PAGE),
+    CONTINUATION_QUEUE_URL: queueUrl,
+  });
+  const erasure = () => freshInstance(h.pipeline, 'erasure-request', () => clock, overrides());
+
+  /** Stores a document through the upload function (no fault); returns its item. */
+  async function stored(who: string, documentId: string, category: string, documentDate?: string) {
+    const event = await h.upload(who, documentId, category, `content of ${documentId}`, {
+      ...(documentDate ? { documentDate } : {}),
+    });
+    const instance = freshInstance(h.pipeline, 'document-upload', () => clock);
+    const outcome = await attempt(injector, instance, sqsEvent(documentId, event));
+    if (outcome.failed) throw new Error(`setup upload ${documentId} failed`);
+    return (await h.items(who))[documentId];
+  }
+
+  /** The continuation messages sent so far (taken off the queue). */
+  async function sentOn(): Promise<string[]> {
+    const bodies: string[] = [];
+    for (;;) {
+      const got = await h.sqs.send(
+        new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10 }),
+      );
+      if (!got.Messages?.length) return bodies;
+      for (const m of got.Messages) {
+        bodies.push(m.Body!);
+        await h.sqs.send(
+          new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: m.ReceiptHandle! }),
+        );
+      }
+    }
+  }
+
+  /**
+   * Runs the erasure page by page: each page's first attempt dies at call `crash.call` when it is
+   * page `crash.page`, then is retried (a fresh instance, 16 minutes later) until it succeeds; each
+   * continuation is then delivered twice. Returns the calls of each page's first attempt.
+   */
+  async function erase(who: string, body: unknown, crash?: { page: number; call: number }) {
+    const calls: number[] = [];
+    let pending: unknown[] = [body];
+    let failed = false;
+    for (let page = 1; pending.length > 0 && page < 20; page += 1) {
+      const next: unknown[] = [];
+      for (const [i, message] of pending.entries()) {
+        const event = sqsEvent(`m-${who}-${page}-${i}`, message);
+        clock = new Date();
+        const crashAt = crash?.page === page && i === 0 ? crash.call : undefined;
+        const first = await attempt(injector, erasure(), event, crashAt);
+        if (i === 0) calls.push(first.calls);
+        let retryFailed = first.failed || first.crashed;
+        for (let retry = 1; retryFailed && retry <= 3; retry += 1) {
+          clock = new Date(Date.now() + retry * 16 * 60_000);
+          retryFailed = (await attempt(injector, erasure(), event)).failed;
+        }
+        failed ||= retryFailed;
+        next.push(...(await sentOn()).map((b) => JSON.parse(b) as unknown));
+      }
+      // Every continuation delivered twice (a duplicate send, or a redelivery).
+      const unique = [...new Map(next.map((n) => [JSON.stringify(n), n])).values()];
+      pending = unique.flatMap((n) => [n, n]);
+    }
+    clock = new Date();
+    return { calls, failed };
+  }
+
+  function exactly(records: ProcessingLogRecord[], what: string, count: number): string[] {
+    return records.length === count ? [] : [`${records.length} records of ${what}, not ${count}`];
+  }
+
+  /** One erasure of a fresh subject, crashing where told; what is wrong afterwards. */
+  async function scenario(crash?: { page: number; call: number }) {
+    runs += 1;
+    const who = `paged-erase-${runs}`;
+    const subject = await h.pseudonym(who);
+    // Prepare: four case documents (three pages of two with the invoice), an invoice kept under a
+    // legal duty, an access export, an upload a crashed upload left, a vault object without item
+    const cases = [];
+    for (let i = 1; i <= 4; i += 1) cases.push(await stored(who, `${who}-c${i}`, 'case-document'));
+    const invoice = await stored(who, `${who}-inv`, 'accounting-document', '2026-02-10');
+    const exportPrefix = `acme-sas/${subject}/access-${runs}/`;
+    await h.s3.send(
+      new PutObjectCommand({
+        Bucket: h.outputs.ExportBucketName,
+        Key: `${exportPrefix}documents.json`,
+        Body: 'decrypted copy',
+      }),
+    );
+    const pendingKey = `acme-sas/incoming/${who}-pending.pdf`;
+    await h.s3.send(
+      new PutObjectCommand({ Bucket: h.outputs.UploadBucketName, Key: pendingKey, Body: 'p' }),
+    );
+    await h.ctx.store.putUploadMarker({
+      pk: subjectKey('acme-sas', subject),
+      sk: uploadMarkerKey(pendingKey),
+      kind: 'upload',
+      tenant: 'acme-sas',
+      subject,
+      documentId: `${who}-pending`,
+      document: await h.ctx.pseudonyms.of('acme-sas', 'document', `${who}-pending`),
+      category: 'case-document',
+      uploadKey: pendingKey,
+      eventTime: '2026-01-01T00:00:00.000Z',
+    });
+    await h.ctx.vault.put(
+      { tenant: 'acme-sas', subject, keyClass: 'case-document', documentId: `${who}-orphan` },
+      Buffer.from('orphan'),
+    );
+    await tail.next();
+    const requestId = `req-${who}`;
+    const event = h.event('privacy.erasure.requested.v1', {
+      subjectId: who,
+      requestId,
+      receivedAt: new Date().toISOString(),
+    });
+    // Act
+    const run = await erase(who, event, crash);
+    // Assess
+    const request = await h.ctx.pseudonyms.request('acme-sas', requestId);
+    const mine = (await tail.next()).filter((r) => r.requestId === request);
+    const erased = mine.filter((r) => r.operation === 'erased' && r.outcome === 'success');
+    const reasonIs = (part: string) => erased.filter((r) => (r.reason ?? '').includes(part));
+    const ids = mine.map((r) => r.recordId);
+    const problems = [
+      ...(run.failed ? ['the retries did not succeed'] : []),
+      ...(run.calls.length >= 3 ? [] : [`${run.calls.length} page(s), not 3 or more`]),
+      ...exactly(
+        mine.filter((r) => r.operation === 'received'),
+        'received',
+        1,
+      ),
+      ...exactly(reasonIs('access-export-deleted'), 'the export removal', 1),
+      ...exactly(reasonIs('pending-upload-deleted'), 'the pending upload removal', 1),
+      ...exactly(reasonIs('vault-object-without-item'), 'the orphan removal', 1),
+      ...cases.flatMap((c) =>
+        exactly(
+          reasonIs('crypto-shredded').filter((r) => r.document === c.document),
+          `the erasure of ${c.documentId}`,
+          1,
+        ),
+      ),
+      ...exactly(
+        mine.filter((r) => r.operation === 'shredded' && r.category === 'case-document'),
+        'the shred',
+        1,
+      ),
+      ...exactly(
+        mine.filter((r) => r.operation === 'restricted' && r.document === invoice.document),
+        'the restriction',
+        1,
+      ),
+      ...exactly(
+        mine.filter(
+          (r) => r.operation === 'request-completed' && r.reason === 'erased:4;restricted:1',
+        ),
+        'the completion (erased:4;restricted:1)',
+        1,
+      ),
+      ...(new Set(ids).size === ids.length ? [] : ['a record id logged twice']),
+    ];
+    const left = {
+      vault: await h.versions(h.outputs.VaultBucketName, `acme-sas/${subject}/case-document/`),
+      exports: await h.versions(h.outputs.ExportBucketName, `acme-sas/${subject}/`),
+      upload: await h.versions(h.outputs.UploadBucketName, pendingKey),
+      key: !(await h.ctx.vault.isShredded('acme-sas', subject, 'case-document')),
+      marked: (await h.ctx.store.getSubject('acme-sas', subject)).destroying !== undefined,
+    };
+    if (left.vault + left.exports + left.upload > 0 || left.key || left.marked)
+      problems.push(`left behind: ${JSON.stringify(left)}`);
+    const invoiceText = await h.ctx.vault.get(vaultRefOf(invoice)).then(
+      (b) => Buffer.from(b).toString(),
+      () => 'unreadable',
+    );
+    if (invoiceText !== `content of ${who}-inv`) problems.push('the kept invoice is unreadable');
+    return { calls: run.calls, problems };
+  }
+
+  it('erases across several invocations of the page budget, one record per effect, completed once, at every crash point of every page', async () => {
+    const clean = await scenario();
+    expect(clean.problems).toEqual([]);
+    const points = clean.calls.flatMap((calls, p) =>
+      Array.from({ length: calls }, (_, i) => ({ page: p + 1, call: i + 1 })),
+    );
+    const failures: string[] = [];
+    await fc.assert(
+      fc.asyncProperty(fc.constantFrom(...points), async (crash) => {
+        const { problems } = await scenario(crash);
+        failures.push(
+          ...problems.map((p) => `crash at page ${crash.page} call ${crash.call}: ${p}`),
+        );
+        return true;
+      }),
+      { examples: points.map((p) => [p]), numRuns: points.length, endOnFailure: true },
+    );
+    expect(failures).toEqual([]);
+  });
+});
