@@ -32,6 +32,8 @@ export interface FaultRunSettings {
   readonly retryAfterSeconds: number;
   /** Pollers per queue. */
   readonly pollersPerQueue: number;
+  /** Instances of each function that may run at once (each one invocation at a time). */
+  readonly instancesPerFunction: number;
   /** Relative weights of the valid event types. */
   readonly mix: Readonly<Record<EventType, number>>;
   /** `source` of every event (tells the run's log records from others). */
@@ -69,9 +71,41 @@ export interface FaultRun {
   readonly crashes: string[];
   /** Seconds spent in each step. */
   readonly phases: Record<string, number>;
+  /** Where the processing time went (see {@link watchActivity}). */
+  readonly activity: Activity;
   readonly startedAt: number;
   /** Undoes the instrumentation. */
   readonly unregister: Array<() => void>;
+}
+
+/**
+ * How busy the functions were from the first message sent: the time during which no handler ran
+ * (the pipeline waited on retry delays, receives or the idle checks), and each function's handler
+ * time summed over its runs (its instances together).
+ */
+export interface Activity {
+  running: number;
+  idleSince: number;
+  idleMs: number;
+  handlerMs: Record<string, number>;
+}
+
+/** Records the {@link Activity} of a runtime's handler runs; returns the hook's removal. */
+function watchActivity(run: Pick<FaultRun, 'pipeline' | 'activity'>): () => void {
+  const { activity } = run;
+  return run.pipeline.runtime.onInvoke(async ({ fn, event }, next) => {
+    const started = Date.now();
+    if (activity.running === 0) activity.idleMs += started - activity.idleSince;
+    activity.running += 1;
+    try {
+      return await next(event);
+    } finally {
+      activity.running -= 1;
+      const ended = Date.now();
+      activity.handlerMs[fn.key] = (activity.handlerMs[fn.key] ?? 0) + ended - started;
+      if (activity.running === 0) activity.idleSince = ended;
+    }
+  });
 }
 
 /** Runs `step`, recording its duration in seconds under `name`. */
@@ -101,6 +135,7 @@ export async function prepareFaultRun(settings: FaultRunSettings): Promise<Fault
   });
   const unregister = [registerClientPlugin(counter), registerClientPlugin(injector)];
   const pipeline = await startTestPipeline({
+    instancesPerFunction: settings.instancesPerFunction,
     concurrencyPerMapping: settings.pollersPerQueue,
     failedMessageVisibilitySeconds: settings.retryAfterSeconds,
   }).catch((error: unknown) => {
@@ -138,9 +173,11 @@ export async function prepareFaultRun(settings: FaultRunSettings): Promise<Fault
     duplicates,
     crashes: [],
     phases: {},
+    activity: { running: 0, idleSince: Date.now(), idleMs: 0, handlerMs: {} },
     startedAt,
     unregister,
   };
+  unregister.push(watchActivity(run));
   await timed(run, 'put uploads', () => putUploads(run.s3, outputs.UploadBucketName, messages));
   return run;
 }
@@ -170,6 +207,7 @@ export async function sendWorkload(run: FaultRun): Promise<void> {
   });
   injector.setProbability(run.settings.faultRate);
   run.counter.reset();
+  Object.assign(run.activity, { idleSince: Date.now(), idleMs: 0, handlerMs: {} });
   await timed(run, 'send', () =>
     sendBodies(
       run.sqs,
@@ -185,6 +223,9 @@ export async function drain(run: FaultRun, timeoutMs: number): Promise<void> {
     inScope('harness', () => run.pipeline.runtime.waitForIdle(timeoutMs)),
   );
   run.injector.setProbability(0);
+  const { activity } = run;
+  if (activity.running === 0) activity.idleMs += Date.now() - activity.idleSince;
+  activity.idleSince = Date.now();
 }
 
 /** Stops the pipeline, the clients and the instrumentation. */
