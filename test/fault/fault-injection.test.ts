@@ -9,12 +9,13 @@ import { drain, prepareFaultRun, sendWorkload, stopFaultRun, type FaultRun } fro
 // messages of every rejection kind. Afterwards it counts effects, prints them and checks them.
 
 /**
- * Default size: 1,000 events. On the 2 shared cores of the development machine (load 10-15 from
- * other runs) they take about 7.5 minutes: the handlers are busy 89 % of it, nearly all of that
- * awaiting the one moto process (about 2.6 events/s, 12 handler SDK attempts per event); the 31 s
- * retry delay is the other 11 % (the tail, when the last failed messages wait). More instances do
- * not help there: 2 per function run as fast as 1, and the template's 5-10 overloaded moto until
- * runs outlived their timeout. `FAULT_EVENTS=10000` runs the full size (about an hour there).
+ * Default size: 1,000 events, about 5 minutes on the 2 shared cores of the development machine
+ * (load 3-15 from other runs). The handlers are busy nearly all of it, awaiting the one moto
+ * process; the 31 s retry delay is the tail (about a minute with no handler running). More
+ * instances do not help there: 2 per function run as fast as 1, and the template's 5-10 overload
+ * moto until runs outlive their timeout. The workload is sent as fast as the pipeline takes it
+ * (see `sendWorkload`): moto slows with every message waiting in a queue. `FAULT_EVENTS=10000`
+ * runs the full size: about 46 minutes there at the rate of 1,000, above the 20-minute target.
  */
 const EVENTS = Number(process.env.FAULT_EVENTS ?? 1000);
 const FAULT_RATE = Number(process.env.FAULT_RATE ?? 0.1);
