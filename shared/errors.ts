@@ -71,13 +71,28 @@ const DETERMINISTIC_NAMES = new Set([
 ]);
 
 /**
+ * Whether an error is the SDK failing to read a service's answer (a 5xx page from a proxy, a body
+ * cut short): it carries the answer (`$response`, or the text it could not parse). The answer was
+ * bad, not the input, so a retry may pass.
+ */
+function isUnreadableAnswer(error: { name?: unknown }): boolean {
+  return (
+    typeof error.name === 'string' &&
+    DETERMINISTIC_NAMES.has(error.name) &&
+    ('$responseBodyText' in error || '$response' in error)
+  );
+}
+
+/**
  * Whether an error fails the same way for the same input, whatever the time: one of JavaScript's
- * own errors (by name: a bundle's realm may differ) without a network error code. Never transient.
+ * own errors (by name: a bundle's realm may differ) without a network error code, not thrown while
+ * reading a service's answer. Never transient.
  */
 export function isDeterministic(error: unknown): boolean {
   if (typeof error !== 'object' || error === null) return false;
   const e = error as { name?: unknown; code?: unknown };
   if (typeof e.code === 'string' && TRANSIENT_NAMES.has(e.code)) return false;
+  if (isUnreadableAnswer(e)) return false;
   return typeof e.name === 'string' && DETERMINISTIC_NAMES.has(e.name);
 }
 
@@ -105,6 +120,7 @@ export function isTransient(error: unknown): boolean {
   if (error instanceof PrivacyOpsError) return error.transient;
   if (typeof error !== 'object' || error === null) return true;
   if (isDeterministic(error)) return false;
+  if (isUnreadableAnswer(error)) return true;
   const e = error as {
     name?: string;
     code?: string;

@@ -135,6 +135,8 @@ function checkDeadLetters(messages: readonly WorkloadMessage[], deadLetters: Dea
   };
 }
 
+const seconds = (ms: number) => Math.round(ms / 1000);
+
 /** The run's figures: calls, faults, invocation times, objects. */
 function runCounts(run: FaultRun, effects: Effects): Record<string, number | string> {
   const { injector, timing, pipeline } = run;
@@ -167,6 +169,7 @@ function runCounts(run: FaultRun, effects: Effects): Record<string, number | str
     'dead letters read': effects.deadLetters.length,
     'vault objects / retention items': `${effects.vaultKeys.length} / ${[...effects.retentionItems.values()].reduce((a, b) => a + b, 0)}`,
     'phases (s)': JSON.stringify(run.phases),
+    'send + process: s with no handler running / handler s by function / handler s awaiting the endpoint': `${seconds(run.activity.idleMs)} / ${JSON.stringify(Object.fromEntries(Object.entries(run.activity.handlerMs).map(([fn, t]) => [fn, seconds(t)])))} / ${seconds(Object.values(totals).reduce((n, c) => n + c.endpointMs, 0))}`,
     'events per second (processing)': (run.messages.length / run.phases.process).toFixed(1),
     'wall time (s)': ((Date.now() - run.startedAt) / 1000).toFixed(1),
   };

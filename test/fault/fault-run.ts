@@ -1,6 +1,6 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
-import { SQSClient } from '@aws-sdk/client-sqs';
+import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import {
   generateWorkload,
   putUploads,
@@ -32,6 +32,8 @@ export interface FaultRunSettings {
   readonly retryAfterSeconds: number;
   /** Pollers per queue. */
   readonly pollersPerQueue: number;
+  /** Instances of each function that may run at once (each one invocation at a time). */
+  readonly instancesPerFunction: number;
   /** Relative weights of the valid event types. */
   readonly mix: Readonly<Record<EventType, number>>;
   /** `source` of every event (tells the run's log records from others). */
@@ -69,9 +71,41 @@ export interface FaultRun {
   readonly crashes: string[];
   /** Seconds spent in each step. */
   readonly phases: Record<string, number>;
+  /** Where the processing time went (see {@link watchActivity}). */
+  readonly activity: Activity;
   readonly startedAt: number;
   /** Undoes the instrumentation. */
   readonly unregister: Array<() => void>;
+}
+
+/**
+ * How busy the functions were from the first message sent: the time during which no handler ran
+ * (the pipeline waited on retry delays, receives or the idle checks), and each function's handler
+ * time summed over its runs (its instances together).
+ */
+export interface Activity {
+  running: number;
+  idleSince: number;
+  idleMs: number;
+  handlerMs: Record<string, number>;
+}
+
+/** Records the {@link Activity} of a runtime's handler runs; returns the hook's removal. */
+function watchActivity(run: Pick<FaultRun, 'pipeline' | 'activity'>): () => void {
+  const { activity } = run;
+  return run.pipeline.runtime.onInvoke(async ({ fn, event }, next) => {
+    const started = Date.now();
+    if (activity.running === 0) activity.idleMs += started - activity.idleSince;
+    activity.running += 1;
+    try {
+      return await next(event);
+    } finally {
+      activity.running -= 1;
+      const ended = Date.now();
+      activity.handlerMs[fn.key] = (activity.handlerMs[fn.key] ?? 0) + ended - started;
+      if (activity.running === 0) activity.idleSince = ended;
+    }
+  });
 }
 
 /** Runs `step`, recording its duration in seconds under `name`. */
@@ -101,6 +135,7 @@ export async function prepareFaultRun(settings: FaultRunSettings): Promise<Fault
   });
   const unregister = [registerClientPlugin(counter), registerClientPlugin(injector)];
   const pipeline = await startTestPipeline({
+    instancesPerFunction: settings.instancesPerFunction,
     concurrencyPerMapping: settings.pollersPerQueue,
     failedMessageVisibilitySeconds: settings.retryAfterSeconds,
   }).catch((error: unknown) => {
@@ -138,18 +173,20 @@ export async function prepareFaultRun(settings: FaultRunSettings): Promise<Fault
     duplicates,
     crashes: [],
     phases: {},
+    activity: { running: 0, idleSince: Date.now(), idleMs: 0, handlerMs: {} },
     startedAt,
     unregister,
   };
+  unregister.push(watchActivity(run));
   await timed(run, 'put uploads', () => putUploads(run.s3, outputs.UploadBucketName, messages));
   return run;
 }
 
 /**
- * Sends the workload to the ingress queue with the faults on: random transient faults at the
- * run's rate, and two crashes in the middle of a batch. Intake dies after its 2nd forwarding
- * call of a batch; document-upload dies when starting the 5th record of a batch (four records
- * done, their log object never written).
+ * Sends the workload to the ingress queue (paced: see {@link sendPaced}) with the faults on:
+ * random transient faults at the run's rate, and two crashes in the middle of a batch. Intake
+ * dies after its 2nd forwarding call of a batch; document-upload dies when starting the 5th
+ * record of a batch (four records done, their log object never written).
  */
 export async function sendWorkload(run: FaultRun): Promise<void> {
   const { injector, pipeline, outputs } = run;
@@ -170,14 +207,47 @@ export async function sendWorkload(run: FaultRun): Promise<void> {
   });
   injector.setProbability(run.settings.faultRate);
   run.counter.reset();
+  Object.assign(run.activity, { idleSince: Date.now(), idleMs: 0, handlerMs: {} });
   await timed(run, 'send', () =>
-    sendBodies(
-      run.sqs,
-      outputs.IngressQueueUrl,
-      run.order.map((m) => m.body),
+    inScope('harness', () =>
+      sendPaced(
+        run.sqs,
+        outputs.IngressQueueUrl,
+        run.order.map((m) => m.body),
+      ),
     ),
   );
 }
+
+/** Messages sent at a time by {@link sendPaced}. */
+const SEND_SLICE = 100;
+/** Messages waiting in the ingress queue above which {@link sendPaced} holds the next slice. */
+const INGRESS_BACKLOG = 300;
+
+/**
+ * Sends `bodies` in order, a slice at a time, each slice once the queue holds fewer than
+ * {@link INGRESS_BACKLOG} waiting messages: a producer that keeps pace with the pipeline. moto's
+ * SQS goes through every message of a queue on each receive and delete, so thousands of messages
+ * waiting at once slow every call of the run (10,000 sent at once: about 0.3 events/s).
+ */
+async function sendPaced(sqs: SQSClient, queueUrl: string, bodies: readonly string[]) {
+  for (let i = 0; i < bodies.length; i += SEND_SLICE) {
+    while ((await waitingMessages(sqs, queueUrl)) >= INGRESS_BACKLOG) await sleep(500);
+    await sendBodies(sqs, queueUrl, bodies.slice(i, i + SEND_SLICE));
+  }
+}
+
+async function waitingMessages(sqs: SQSClient, queueUrl: string): Promise<number> {
+  const { Attributes } = await sqs.send(
+    new GetQueueAttributesCommand({
+      QueueUrl: queueUrl,
+      AttributeNames: ['ApproximateNumberOfMessages'],
+    }),
+  );
+  return Number(Attributes?.ApproximateNumberOfMessages ?? 0);
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Waits until the pipeline has processed everything (retries included), then stops the faults. */
 export async function drain(run: FaultRun, timeoutMs: number): Promise<void> {
@@ -185,6 +255,9 @@ export async function drain(run: FaultRun, timeoutMs: number): Promise<void> {
     inScope('harness', () => run.pipeline.runtime.waitForIdle(timeoutMs)),
   );
   run.injector.setProbability(0);
+  const { activity } = run;
+  if (activity.running === 0) activity.idleMs += Date.now() - activity.idleSince;
+  activity.idleSince = Date.now();
 }
 
 /** Stops the pipeline, the clients and the instrumentation. */

@@ -1,4 +1,38 @@
+import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { asPermanent, isTransient, PermanentError, TransientError } from '../../shared/errors';
+
+const HTML_PAGE = {
+  type: 'text/html',
+  body: '<!doctype html><title>Internal Server Error</title>',
+};
+
+/** What the SDK's DynamoDB client throws when the endpoint answers `status` with `answer`. */
+async function errorOfAnswer(
+  status: number,
+  answer: { type: string; body: string } = HTML_PAGE,
+): Promise<unknown> {
+  const server = createServer((_request, response) => {
+    response.writeHead(status, { 'content-type': answer.type });
+    response.end(answer.body);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const client = new DynamoDBClient({
+    endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    region: 'eu-west-3',
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    maxAttempts: 1,
+  });
+  try {
+    return await client
+      .send(new GetItemCommand({ TableName: 'items', Key: { pk: { S: 'a' } } }))
+      .catch((error: unknown) => error);
+  } finally {
+    client.destroy();
+    await new Promise((resolve) => server.close(resolve));
+  }
+}
 
 describe('error classification', () => {
   it('never counts a deterministic JavaScript error as transient, and rejects it with its name', () => {
@@ -30,5 +64,29 @@ describe('error classification', () => {
     ]);
     expect(asPermanent(new TransientError('t', 'x'))).toBeUndefined();
     expect(asPermanent(new PermanentError('p', 'x'))?.reason).toBe('p');
+  });
+
+  it('keeps an answer the SDK could not parse transient: the answer was bad, not the event', async () => {
+    // Prepare: a 500 and a 200 whose bodies are HTML, not the service's JSON; and a service error
+    const conditionFailed = {
+      type: 'application/x-amz-json-1.0',
+      body: JSON.stringify({
+        __type: 'com.amazonaws.dynamodb.v20120810#ConditionalCheckFailedException',
+        message: 'The conditional request failed',
+      }),
+    };
+    const errors = [
+      await errorOfAnswer(500),
+      await errorOfAnswer(200),
+      await errorOfAnswer(400, conditionFailed),
+    ];
+    // Act
+    const results = errors.map((e) => [(e as Error).name, isTransient(e), asPermanent(e)]);
+    // Assess
+    expect(results).toEqual([
+      ['SyntaxError', true, undefined],
+      ['SyntaxError', true, undefined],
+      ['ConditionalCheckFailedException', false, undefined],
+    ]);
   });
 });
