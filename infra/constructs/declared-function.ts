@@ -124,7 +124,13 @@ export class DeclaredFunction extends Construct {
             SERVICE_VARIABLES.continuations.queueUrl,
             fed.queue.queueUrl,
           );
-          fed.queue.grantSendMessages(this.role);
+          // The send is granted on the queue without its key, so the grant names no key; the
+          // function uses the key only through SQS.
+          sqs.Queue.fromQueueAttributes(this, 'ContinuationQueue', {
+            queueArn: fed.queue.queueArn,
+            queueUrl: fed.queue.queueUrl,
+          }).grantSendMessages(this.role);
+          grantKeyThrough(this.role, fed.queue.encryptionMasterKey, 'sqs', 'encrypt-decrypt');
         }
         break;
       }
