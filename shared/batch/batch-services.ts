@@ -21,4 +21,6 @@ export interface BatchServices {
   readonly pseudonyms: Pick<Pseudonymizer, 'subject'>;
   readonly idempotency: IdempotencyTable;
   readonly logger: Logger;
+  /** @default the system clock */
+  readonly now?: () => Date;
 }

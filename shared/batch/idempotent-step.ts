@@ -6,8 +6,9 @@ import {
 } from '@aws-lambda-powertools/idempotency';
 import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
 import type { Context } from 'aws-lambda';
+import { writerMayRun } from '../processing-log/log-pointer';
 import type { LogEntry, ProcessingLogWriter } from '../processing-log/writer';
-import { PermanentError } from '../errors';
+import { PermanentError, TransientError } from '../errors';
 import type { IdempotencyTable } from './batch-services';
 import { ID_REUSED_REASON } from './event-key';
 
@@ -30,6 +31,18 @@ interface StoredResult {
   readonly logObjectKey: string;
   /** What follows the effect, as it returned it (absent when nothing does). */
   readonly next?: unknown;
+  /**
+   * When the result was stored (ISO): until the function's timeout its log object may be in
+   * flight. Absent from results stored before it was recorded (their run is long over).
+   */
+  readonly at?: string;
+}
+
+/** Raised when a replay finds a result whose log object its first run may still be writing. */
+class ResultInFlightError extends TransientError {
+  constructor() {
+    super('in-flight', 'the same event is being applied by another invocation; retry');
+  }
 }
 
 /** Options of an {@link IdempotentStep}. */
@@ -46,6 +59,14 @@ export interface IdempotentStepOptions {
   readonly payloadJmesPath?: string;
   readonly log: ProcessingLogWriter;
   readonly idempotency: IdempotencyTable;
+  /**
+   * How long after a result was stored its log object may still be unwritten while its run goes
+   * on (the acting function's timeout): a replay within it is retried later, not logged again.
+   * @default 0 (a result whose log object is missing is taken for lost at once)
+   */
+  readonly inFlightMs?: number;
+  /** @default the system clock */
+  readonly now?: () => Date;
 }
 
 /** How one run of a step went. */
@@ -106,7 +127,12 @@ export class IdempotentStep<K extends object> {
       ) => {
         run.computed = true;
         const { entries, next } = asEffectResult(await effect());
-        return { entries, logObjectKey: options.log.objectKey, ...(next ? { next } : {}) };
+        return {
+          entries,
+          logObjectKey: options.log.objectKey,
+          at: (options.now?.() ?? new Date()).toISOString(),
+          ...(next ? { next } : {}),
+        };
       },
       {
         dataIndexArgument: 0,
@@ -141,12 +167,23 @@ export class IdempotentStep<K extends object> {
       !run.computed &&
       result.logObjectKey !== log.objectKey &&
       !(await log.wasWritten(result.logObjectKey));
+    if (lost && this.inFlight(result)) throw new ResultInFlightError();
     const logged = run.computed || lost;
     if (logged) for (const entry of result.entries) log.add(entry);
     if (lost) {
-      const moved: StoredResult = { ...result, logObjectKey: log.objectKey };
+      // This invocation now writes them: its object, from now (a third delivery waits for it).
+      const at = (this.options.now?.() ?? new Date()).toISOString();
+      const moved: StoredResult = { ...result, logObjectKey: log.objectKey, at };
       await this.persistence.saveSuccess(key as JSONValue, moved as unknown as JSONValue);
     }
     return { replay: !run.computed, logged, entries: result.entries, next: result.next };
+  }
+
+  /** True when `result`'s run may still be writing its log object (see the options). */
+  private inFlight({ logObjectKey, at }: StoredResult): boolean {
+    const { inFlightMs = 0, now } = this.options;
+    return (
+      at !== undefined && writerMayRun({ logObjectKey, at }, now?.() ?? new Date(), inFlightMs)
+    );
   }
 }

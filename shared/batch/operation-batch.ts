@@ -1,5 +1,6 @@
 import type { SQSRecord } from 'aws-lambda';
 import type * as z from 'zod/mini';
+import { FUNCTIONS } from '../functions/declarations';
 import type { LogEntry } from '../processing-log/writer';
 import type { BatchServices } from './batch-services';
 import {
@@ -51,6 +52,9 @@ export class OperationBatch extends OperationFrame {
       payloadJmesPath: EVENT_PAYLOAD_JMESPATH,
       log: services.log,
       idempotency: services.idempotency,
+      // A result younger than the function's timeout may still have its log object in flight.
+      inFlightMs: timeoutMsOf(actor),
+      ...(services.now ? { now: services.now } : {}),
     });
     super(actor, services, continuations ? [step, continuations] : [step], rejector);
     this.step = step;
@@ -82,4 +86,10 @@ export class OperationBatch extends OperationFrame {
       return outcome;
     });
   }
+}
+
+/** The acting function's timeout, in milliseconds (0 for an actor that is not a function). */
+function timeoutMsOf(actor: string): number {
+  const declared = (FUNCTIONS as Record<string, { timeoutSeconds: number } | undefined>)[actor];
+  return (declared?.timeoutSeconds ?? 0) * 1000;
 }

@@ -40,6 +40,14 @@ export async function logPointerDecision(
   const held = await log.holds(pointer.logObjectKey, first);
   if (held) return 'logged';
   if (pointer.logObjectKey === log.objectKey) return 'log-here';
-  if (held === undefined && now.getTime() - Date.parse(pointer.at) < inFlightMs) return 'in-flight';
+  if (held === undefined && writerMayRun(pointer, now, inFlightMs)) return 'in-flight';
   return 'log-again';
+}
+
+/**
+ * True while the run that wrote `pointer` may still be writing its log object: less than
+ * `inFlightMs` (that run's function timeout) has passed since the marker.
+ */
+export function writerMayRun(pointer: LogPointer, now: Date, inFlightMs: number): boolean {
+  return now.getTime() - Date.parse(pointer.at) < inFlightMs;
 }
