@@ -13,13 +13,11 @@ import { drain, prepareFaultRun, sendWorkload, stopFaultRun, type FaultRun } fro
  * (load 3-15 from other runs). The handlers are busy nearly all of it, awaiting the one moto
  * process; the 31 s retry delay is the tail (about a minute with no handler running). More
  * instances do not help there: 2 per function run as fast as 1, and the template's 5-10 overload
- * moto until runs outlive their timeout. One instance per function by default: at two
- * (`FAULT_INSTANCES=2`) a duplicate delivery of an operation event can run beside its first
- * delivery, and the idempotent step then logs again the entries the first delivery has stored
- * but not yet written (its log object is written at the end of its batch): an open defect of the
- * step, which the upload already guards with its in-flight window. The workload is sent as fast as the pipeline takes it
- * (see `sendWorkload`): moto slows with every message waiting in a queue. `FAULT_EVENTS=10000`
- * runs the full size: 50-100 minutes there (1.6-3.4 events/s), above the 20-minute target.
+ * moto until runs outlive their timeout. Two instances per function by default, so a duplicate
+ * delivery can run beside its first delivery (`FAULT_INSTANCES` sets it). The workload is sent
+ * as fast as the pipeline takes it (see `sendWorkload`): moto slows with every message waiting
+ * in a queue. `FAULT_EVENTS=10000` runs the full size: 50-100 minutes there (1.6-3.4
+ * events/s), above the 20-minute target.
  */
 const EVENTS = Number(process.env.FAULT_EVENTS ?? 1000);
 const FAULT_RATE = Number(process.env.FAULT_RATE ?? 0.1);
@@ -28,8 +26,9 @@ const DUPLICATE_SHARE = 0.05;
 /**
  * Visibility timeout of a failed message. In AWS it is the queue's (six times the function
  * timeout, 180 s), longer than the in-progress window of an idempotency record (the function's
- * remaining time, at most 30 s); the local runtime shortens it, but not below that window, or a
- * redelivery racing an in-progress record would burn its receives and be dead-lettered.
+ * remaining time, at most 30 s) and than the in-flight window of a stored result whose log
+ * object is not yet written (the function's timeout, 30 s); the local runtime shortens it, but
+ * not below those windows, or a redelivery would burn its receives and be dead-lettered.
  */
 const RETRY_AFTER_SECONDS = 31;
 
@@ -50,7 +49,7 @@ describe(`fault injection: ${EVENTS} events, ${FAULT_RATE * 100}% transient AWS 
       seed: Number(process.env.FAULT_SEED ?? 20260314),
       retryAfterSeconds: RETRY_AFTER_SECONDS,
       pollersPerQueue: Number(process.env.FAULT_CONCURRENCY ?? 2),
-      instancesPerFunction: Number(process.env.FAULT_INSTANCES ?? 1),
+      instancesPerFunction: Number(process.env.FAULT_INSTANCES ?? 2),
       mix: {
         'privacy.document.uploaded.v1': 50,
         'privacy.account.closed.v1': 10,
