@@ -20,12 +20,13 @@ jest.setTimeout(1_800_000);
 const PAGE = 2;
 
 /**
- * Crash points of a paged export: an access request for a subject with more documents than one
- * invocation takes is exported in pages, each sent on as a continuation message. Its invocations
- * are killed at every SDK call of every page in turn, each retried without faults as the queue
- * would, and every continuation is delivered twice. Whatever the crash point, the request is
- * received once, each document has exactly one `exported` record, the request is completed once,
- * and the export the subject downloads (its manifest) lists every document once, each readable.
+ * Crash points of a paged export: an access request, or a closure exported before deletion, for a
+ * subject with more documents than one invocation takes is exported in pages, each sent on as a
+ * continuation message. Its invocations are killed at every SDK call of every page in turn, each
+ * retried without faults as the queue would, and every continuation is delivered twice. Whatever
+ * the crash point, the event is received once, each document has exactly one `exported` record,
+ * the request is completed once (the closure's clocks started once), and the export the subject
+ * or the controller downloads (its manifest) lists every document once, each readable.
  */
 describe('paged export: every document exported and logged once, whatever call of whatever page dies', () => {
   const injector = new FaultInjector();
@@ -33,22 +34,27 @@ describe('paged export: every document exported and logged once, whatever call o
   let h: OperationsHarness;
   let tail: LogTail;
   const clock = new RetryClock();
-  /** The access request run page by page on its own queue. */
-  let driver: PagedCrashDriver;
+  /** The access request and the closure, each run page by page on its own queue. */
+  let access: PagedCrashDriver;
+  let closure: PagedCrashDriver;
   let runs = 0;
 
   beforeAll(async () => {
     unregister = registerClientPlugin(injector);
     h = await startOperationsHarness();
     tail = new LogTail(h.s3, h.outputs.LogBucketName);
-    const inbox = await ContinuationInbox.create(h.sqs, 'paged-export');
-    const overrides = {
-      CONTINUATION_PAGE_DOCUMENTS: String(PAGE),
-      CONTINUATION_QUEUE_URL: inbox.queueUrl,
+    const paged = async (fn: 'access-request' | 'account-closure') => {
+      const inbox = await ContinuationInbox.create(h.sqs, `paged-${fn}`);
+      const overrides = {
+        CONTINUATION_PAGE_DOCUMENTS: String(PAGE),
+        CONTINUATION_QUEUE_URL: inbox.queueUrl,
+      };
+      return new PagedCrashDriver(injector, clock, inbox, () =>
+        freshInstance(h.pipeline, fn, clock.now, overrides),
+      );
     };
-    driver = new PagedCrashDriver(injector, clock, inbox, () =>
-      freshInstance(h.pipeline, 'access-request', clock.now, overrides),
-    );
+    access = await paged('access-request');
+    closure = await paged('account-closure');
   });
   afterAll(async () => {
     await h?.stop();
@@ -71,8 +77,12 @@ describe('paged export: every document exported and logged once, whatever call o
   }
 
   /** What is wrong with the export the subject downloads: its one manifest and its documents. */
-  async function exportProblems(subject: string, documents: DocumentItem[]): Promise<string[]> {
-    const keys = await h.listKeys(h.outputs.ExportBucketName, `acme-sas/${subject}/`);
+  async function exportProblems(
+    subject: string,
+    kind: 'access' | 'closure',
+    documents: DocumentItem[],
+  ): Promise<string[]> {
+    const keys = await h.listKeys(h.outputs.ExportBucketName, `acme-sas/${subject}/${kind}-`);
     const manifests = keys.filter((k) => k.endsWith('/manifest.json'));
     if (manifests.length !== 1) return [`${manifests.length} manifests, not 1`];
     const manifest = JSON.parse(await h.getText(h.outputs.ExportBucketName, manifests[0])) as {
@@ -94,7 +104,7 @@ describe('paged export: every document exported and logged once, whatever call o
   }
 
   /** One access request of a fresh subject, crashing where told; what is wrong afterwards. */
-  async function scenario(crash?: PageCrash) {
+  async function accessScenario(crash?: PageCrash) {
     runs += 1;
     const who = `paged-export-${runs}`;
     const subject = await h.pseudonym(who);
@@ -111,7 +121,7 @@ describe('paged export: every document exported and logged once, whatever call o
       receivedAt: new Date().toISOString(),
     });
     // Act
-    const run = await driver.run(who, event, crash);
+    const run = await access.run(who, event, crash);
     // Assess
     const request = await h.ctx.pseudonyms.request('acme-sas', requestId);
     const mine = (await tail.next()).filter((r) => r.requestId === request);
@@ -150,18 +160,93 @@ describe('paged export: every document exported and logged once, whatever call o
         : [
             `the request item: ${JSON.stringify({ completed: item?.completedAt, outcome: item?.outcome })}`,
           ]),
-      ...(await exportProblems(subject, documents)),
+      ...(await exportProblems(subject, 'access', documents)),
+    ];
+    return { calls: run.calls, problems };
+  }
+
+  /**
+   * One closure exported before deletion, of a fresh subject, crashing where told; what is wrong
+   * afterwards.
+   */
+  async function closureScenario(crash?: PageCrash) {
+    runs += 1;
+    const who = `paged-closure-${runs}`;
+    const subject = await h.pseudonym(who);
+    // Prepare: three documents (two pages of two): two contracts (counted from the closure), an
+    // invoice (counted from its own date)
+    const documents = [
+      await stored(who, `${who}-k1`, 'contract'),
+      await stored(who, `${who}-k2`, 'contract'),
+      await stored(who, `${who}-inv`, 'accounting-document', '2026-02-10'),
+    ];
+    await tail.next();
+    const closedAt = new Date().toISOString();
+    const event = h.event('privacy.account.closed.v1', {
+      subjectId: who,
+      closedAt,
+      exportBeforeDeletion: true,
+    });
+    // Act
+    const run = await closure.run(who, event, crash);
+    // Assess
+    const mine = (await tail.next()).filter((r) => r.eventId === event.id);
+    const exported = mine.filter((r) => r.operation === 'exported');
+    const kept = mine.filter((r) => r.operation === 'stored' && r.outcome === 'kept');
+    const ids = mine.map((r) => r.recordId);
+    const items = await h.items(who);
+    const fiveYearsOn = new Date(closedAt);
+    fiveYearsOn.setUTCFullYear(fiveYearsOn.getUTCFullYear() + 5);
+    const problems = [
+      ...(run.failed ? ['the retries did not succeed'] : []),
+      ...(run.calls.length >= 2 ? [] : [`${run.calls.length} page(s), not 2 or more`]),
+      ...exactly(
+        mine.filter((r) => r.operation === 'received'),
+        'received',
+        1,
+      ),
+      ...exactly(exported, 'exported', documents.length),
+      ...exactly(kept, 'kept', documents.length),
+      ...documents.flatMap((d) => [
+        ...exactly(
+          exported.filter((r) => r.document === d.document && r.outcome === 'success'),
+          `the export of ${d.documentId}`,
+          1,
+        ),
+        ...exactly(
+          kept.filter((r) => r.document === d.document),
+          `the clock of ${d.documentId}`,
+          1,
+        ),
+      ]),
+      ...(new Set(ids).size === ids.length ? [] : ['a record id logged twice']),
+      ...[`${who}-k1`, `${who}-k2`].flatMap((id) => {
+        const due = items[id]?.dueAt;
+        const off = due ? Math.abs(Date.parse(due) - fiveYearsOn.getTime()) : Infinity;
+        return off <= 2 * 86_400_000 ? [] : [`${id} due ${due}, not five years after the closure`];
+      }),
+      ...(await exportProblems(subject, 'closure', documents)),
     ];
     return { calls: run.calls, problems };
   }
 
   it('exports across several invocations of the page budget, one record per document, completed once, every document in the export once, at every crash point of every page', async () => {
-    const clean = await scenario();
+    const clean = await accessScenario();
     expect(clean.problems).toEqual([]);
     await everyCrashPoint(
       pageCrashPoints(clean.calls),
       (crash) => `page ${crash.page} call ${crash.call}`,
-      async (crash) => (await scenario(crash)).problems,
+      async (crash) => (await accessScenario(crash)).problems,
+    );
+  });
+
+  it('exports before a closure across several invocations of the page budget, one record per document, the clocks started once, every document in the export once, at every crash point of every page', async () => {
+    const clean = await closureScenario();
+    expect(clean.problems).toEqual([]);
+    await everyCrashPoint(
+      pageCrashPoints(clean.calls),
+      (crash) => `page ${crash.page} call ${crash.call}`,
+      async (crash) => (await closureScenario(crash)).problems,
     );
   });
 });
