@@ -6,7 +6,13 @@ import type { Context, DynamoDBRecord, DynamoDBStreamEvent, SQSEvent, SQSRecord 
 import { randomUUID } from 'node:crypto';
 import { gunzipSync } from 'node:zlib';
 import * as z from 'zod/mini';
-import { DocumentUploadedV1, ErasureRequestedV1 } from '../../events';
+import {
+  AccessRequestedV1,
+  AccountClosedV1,
+  AccountReopenedV1,
+  DocumentUploadedV1,
+  ErasureRequestedV1,
+} from '../../events';
 import { SubjectRequestContinuedV1 } from '../../events/internal';
 import type { LocalPipeline } from '../../local/environment';
 import { BatchInvocation } from '../../shared/batch/batch-invocation';
@@ -16,6 +22,8 @@ import { OperationBatch } from '../../shared/batch/operation-batch';
 import { inSubjectOrder, IN_SUBJECT_ORDER } from '../../shared/batch/subject-order';
 import type { FunctionName } from '../../shared/functions/declarations';
 import { functionServices } from '../../shared/functions/services';
+import { AccessRequestOperation } from '../../shared/operations/access-request';
+import { AccountClosureOperation } from '../../shared/operations/account-closure';
 import { DocumentUploadOperation } from '../../shared/operations/document-upload';
 import { ErasureRequestOperation } from '../../shared/operations/erasure-request';
 import { DocumentExpiry } from '../../shared/operations/retention-expiry';
@@ -39,7 +47,13 @@ import type { FaultInjector } from '../support/fault-injector';
 export type Attempt = (event: unknown, context: Context) => Promise<unknown>;
 
 /** The functions the crash points cover. */
-export type CrashFunction = 'document-upload' | 'erasure-request' | 'retention-expiry' | 'sweep';
+export type CrashFunction =
+  | 'access-request'
+  | 'account-closure'
+  | 'document-upload'
+  | 'erasure-request'
+  | 'retention-expiry'
+  | 'sweep';
 
 /**
  * A Lambda context whose remaining time is short: the in-progress record of a crashed invocation
@@ -97,6 +111,42 @@ export function freshInstance(
     ]);
     const recordHandler = (record: SQSRecord) =>
       batch.applyOnce(record, ErasureInput, (event) => operation.handle(event));
+    const handler = batch.handler((event, context) =>
+      processPartialResponse(event, inSubjectOrder(recordHandler), processor, {
+        context,
+        ...IN_SUBJECT_ORDER,
+      }),
+    );
+    return (event, context) => handler(event as SQSEvent, context);
+  }
+  if (fn === 'access-request' || fn === 'account-closure') {
+    const services = { ...functionServices(fn, env(fn)), now };
+    const options = {
+      s3: services.exports.s3,
+      exportBucket: services.exports.bucket,
+      budget: services.continuations,
+    };
+    const batch = new OperationBatch(fn, services, undefined, continuingOn(services.continuations));
+    const processor = new BatchProcessor(EventType.SQS);
+    let recordHandler: (record: SQSRecord) => Promise<void>;
+    if (fn === 'access-request') {
+      const operation = new AccessRequestOperation(services, options);
+      const AccessInput = z.discriminatedUnion('type', [
+        AccessRequestedV1,
+        SubjectRequestContinuedV1,
+      ]);
+      recordHandler = (record) =>
+        batch.applyOnce(record, AccessInput, (event) => operation.handle(event));
+    } else {
+      const operation = new AccountClosureOperation(services, options);
+      const RelationshipEvent = z.discriminatedUnion('type', [
+        AccountClosedV1,
+        AccountReopenedV1,
+        SubjectRequestContinuedV1,
+      ]);
+      recordHandler = (record) =>
+        batch.applyOnce(record, RelationshipEvent, (event) => operation.handle(event));
+    }
     const handler = batch.handler((event, context) =>
       processPartialResponse(event, inSubjectOrder(recordHandler), processor, {
         context,

@@ -1,5 +1,4 @@
 import { PutObjectCommand } from '@aws-sdk/client-s3';
-import fc from 'fast-check';
 import { registerClientPlugin } from '../../shared/aws/client-config';
 import type { ProcessingLogRecord } from '../../shared/processing-log/record';
 import {
@@ -18,6 +17,7 @@ import {
   ttlRemoval,
   type CrashFunction,
 } from './crash-harness';
+import { crashThenRetry as crashedRun, everyCrashPoint, RetryClock } from './paged-crash-driver';
 import { startOperationsHarness, type OperationsHarness } from './operations-harness';
 
 jest.setTimeout(900_000);
@@ -38,7 +38,7 @@ describe('crash points: every effect logged once, whatever call the function die
    * The clock of the functions: each retry comes 16 minutes later, past any in-flight window (a
    * sweep may run 15).
    */
-  let clock = new Date();
+  const clock = new RetryClock();
   let runs = 0;
 
   beforeAll(async () => {
@@ -51,7 +51,7 @@ describe('crash points: every effect logged once, whatever call the function die
     unregister?.();
   });
 
-  const instance = (fn: CrashFunction) => freshInstance(h.pipeline, fn, () => clock);
+  const instance = (fn: CrashFunction) => freshInstance(h.pipeline, fn, clock.now);
 
   /** Stores a document through the upload function (no fault); returns its item. */
   async function stored(who: string, documentId: string, category: string, documentDate?: string) {
@@ -72,37 +72,15 @@ describe('crash points: every effect logged once, whatever call the function die
    * instance, 16 minutes later each time) until it succeeds; returns the new log records.
    */
   async function crashThenRetry(fn: CrashFunction, event: unknown, crashAt?: number) {
-    clock = new Date();
-    const first = await attempt(injector, instance(fn), event, crashAt);
-    let failed = first.failed || first.crashed;
-    for (let retry = 1; failed && retry <= 3; retry += 1) {
-      clock = new Date(Date.now() + retry * 16 * 60_000);
-      failed = (await attempt(injector, instance(fn), event)).failed;
-    }
-    clock = new Date();
+    const run = await crashedRun(injector, clock, () => instance(fn), event, crashAt);
     const records = await tail.next();
-
-    return { first, failed, records };
+    return { ...run, records };
   }
 
   /** Calls a clean run of a scenario makes: the crash points to enumerate. */
   async function callsOf(run: (crashAt?: number) => Promise<{ calls: number }>): Promise<number[]> {
     const { calls } = await run();
     return Array.from({ length: calls }, (_, i) => i + 1);
-  }
-
-  /** Asserts the property at every crash point (each one an example; no shrinking). */
-  async function everyCrashPoint(points: number[], check: (n: number) => Promise<string[]>) {
-    const failures: string[] = [];
-    await fc.assert(
-      fc.asyncProperty(fc.constantFrom(...points), async (n) => {
-        const problems = await check(n);
-        failures.push(...problems.map((p) => `crash at call ${n}: ${p}`));
-        return true;
-      }),
-      { examples: points.map((n) => [n]), numRuns: points.length, endOnFailure: true },
-    );
-    expect(failures).toEqual([]);
   }
 
   /** Problems with the records of one effect kind: expected exactly `count`. */
@@ -222,7 +200,11 @@ describe('crash points: every effect logged once, whatever call the function die
       return { calls: run.first.calls, problems };
     };
     const points = await callsOf(scenario);
-    await everyCrashPoint(points, async (n) => (await scenario(n)).problems);
+    await everyCrashPoint(
+      points,
+      (n) => `call ${n}`,
+      async (n) => (await scenario(n)).problems,
+    );
   });
 
   it('upload: one received and one stored record, the item active over a readable document', async () => {
@@ -267,7 +249,11 @@ describe('crash points: every effect logged once, whatever call the function die
       return { calls: run.first.calls, problems };
     };
     const points = await callsOf(scenario);
-    await everyCrashPoint(points, async (n) => (await scenario(n)).problems);
+    await everyCrashPoint(
+      points,
+      (n) => `call ${n}`,
+      async (n) => (await scenario(n)).problems,
+    );
   });
 
   /** Two training records long past their ten years: due now; the second takes the key with it. */
@@ -330,7 +316,11 @@ describe('crash points: every effect logged once, whatever call the function die
       };
     };
     const points = await callsOf(scenario);
-    await everyCrashPoint(points, async (n) => (await scenario(n)).problems);
+    await everyCrashPoint(
+      points,
+      (n) => `call ${n}`,
+      async (n) => (await scenario(n)).problems,
+    );
   });
 
   it('expiry by the TTL stream: one expired record per document and one shred, nothing left', async () => {
@@ -353,6 +343,10 @@ describe('crash points: every effect logged once, whatever call the function die
       };
     };
     const points = await callsOf(scenario);
-    await everyCrashPoint(points, async (n) => (await scenario(n)).problems);
+    await everyCrashPoint(
+      points,
+      (n) => `call ${n}`,
+      async (n) => (await scenario(n)).problems,
+    );
   });
 });

@@ -1,15 +1,17 @@
 import { PutObjectCommand } from '@aws-sdk/client-s3';
-import {
-  CreateQueueCommand,
-  DeleteMessageCommand,
-  ReceiveMessageCommand,
-} from '@aws-sdk/client-sqs';
-import fc from 'fast-check';
 import { registerClientPlugin } from '../../shared/aws/client-config';
 import type { ProcessingLogRecord } from '../../shared/processing-log/record';
 import { subjectKey, uploadMarkerKey, vaultRefOf } from '../../shared/retention/retention-items';
 import { FaultInjector } from '../support/fault-injector';
 import { attempt, freshInstance, LogTail, sqsEvent } from './crash-harness';
+import {
+  ContinuationInbox,
+  everyCrashPoint,
+  pageCrashPoints,
+  PagedCrashDriver,
+  RetryClock,
+  type PageCrash,
+} from './paged-crash-driver';
 import { startOperationsHarness, type OperationsHarness } from './operations-harness';
 
 jest.setTimeout(1_800_000);
@@ -30,90 +32,38 @@ describe('paged erasure: every effect logged once, whatever call of whatever pag
   let unregister: () => void;
   let h: OperationsHarness;
   let tail: LogTail;
-  /** The queue the erasure instances continue on (the test delivers from it). */
-  let queueUrl: string;
-  let clock = new Date();
+  const clock = new RetryClock();
+  /** The erasure run page by page on its own queue. */
+  let driver: PagedCrashDriver;
   let runs = 0;
 
   beforeAll(async () => {
     unregister = registerClientPlugin(injector);
     h = await startOperationsHarness();
     tail = new LogTail(h.s3, h.outputs.LogBucketName);
-    const created = await h.sqs.send(
-      new CreateQueueCommand({ QueueName: `paged-erasure-${Date.now()}` }),
+    const inbox = await ContinuationInbox.create(h.sqs, 'paged-erasure');
+    const overrides = {
+      CONTINUATION_PAGE_DOCUMENTS: String(PAGE),
+      CONTINUATION_QUEUE_URL: inbox.queueUrl,
+    };
+    driver = new PagedCrashDriver(injector, clock, inbox, () =>
+      freshInstance(h.pipeline, 'erasure-request', clock.now, overrides),
     );
-    queueUrl = created.QueueUrl!;
   });
   afterAll(async () => {
     await h?.stop();
     unregister?.();
   });
 
-  const overrides = () => ({
-    CONTINUATION_PAGE_DOCUMENTS: String(PAGE),
-    CONTINUATION_QUEUE_URL: queueUrl,
-  });
-  const erasure = () => freshInstance(h.pipeline, 'erasure-request', () => clock, overrides());
-
   /** Stores a document through the upload function (no fault); returns its item. */
   async function stored(who: string, documentId: string, category: string, documentDate?: string) {
     const event = await h.upload(who, documentId, category, `content of ${documentId}`, {
       ...(documentDate ? { documentDate } : {}),
     });
-    const instance = freshInstance(h.pipeline, 'document-upload', () => clock);
+    const instance = freshInstance(h.pipeline, 'document-upload', clock.now);
     const outcome = await attempt(injector, instance, sqsEvent(documentId, event));
     if (outcome.failed) throw new Error(`setup upload ${documentId} failed`);
     return (await h.items(who))[documentId];
-  }
-
-  /** The continuation messages sent so far (taken off the queue). */
-  async function sentOn(): Promise<string[]> {
-    const bodies: string[] = [];
-    for (;;) {
-      const got = await h.sqs.send(
-        new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10 }),
-      );
-      if (!got.Messages?.length) return bodies;
-      for (const m of got.Messages) {
-        bodies.push(m.Body!);
-        await h.sqs.send(
-          new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: m.ReceiptHandle! }),
-        );
-      }
-    }
-  }
-
-  /**
-   * Runs the erasure page by page: each page's first attempt dies at call `crash.call` when it is
-   * page `crash.page`, then is retried (a fresh instance, 16 minutes later) until it succeeds; each
-   * continuation is then delivered twice. Returns the calls of each page's first attempt.
-   */
-  async function erase(who: string, body: unknown, crash?: { page: number; call: number }) {
-    const calls: number[] = [];
-    let pending: unknown[] = [body];
-    let failed = false;
-    for (let page = 1; pending.length > 0 && page < 20; page += 1) {
-      const next: unknown[] = [];
-      for (const [i, message] of pending.entries()) {
-        const event = sqsEvent(`m-${who}-${page}-${i}`, message);
-        clock = new Date();
-        const crashAt = crash?.page === page && i === 0 ? crash.call : undefined;
-        const first = await attempt(injector, erasure(), event, crashAt);
-        if (i === 0) calls.push(first.calls);
-        let retryFailed = first.failed || first.crashed;
-        for (let retry = 1; retryFailed && retry <= 3; retry += 1) {
-          clock = new Date(Date.now() + retry * 16 * 60_000);
-          retryFailed = (await attempt(injector, erasure(), event)).failed;
-        }
-        failed ||= retryFailed;
-        next.push(...(await sentOn()).map((b) => JSON.parse(b) as unknown));
-      }
-      // Every continuation delivered twice (a duplicate send, or a redelivery).
-      const unique = [...new Map(next.map((n) => [JSON.stringify(n), n])).values()];
-      pending = unique.flatMap((n) => [n, n]);
-    }
-    clock = new Date();
-    return { calls, failed };
   }
 
   function exactly(records: ProcessingLogRecord[], what: string, count: number): string[] {
@@ -121,7 +71,7 @@ describe('paged erasure: every effect logged once, whatever call of whatever pag
   }
 
   /** One erasure of a fresh subject, crashing where told; what is wrong afterwards. */
-  async function scenario(crash?: { page: number; call: number }) {
+  async function scenario(crash?: PageCrash) {
     runs += 1;
     const who = `paged-erase-${runs}`;
     const subject = await h.pseudonym(who);
@@ -166,7 +116,7 @@ describe('paged erasure: every effect logged once, whatever call of whatever pag
       receivedAt: new Date().toISOString(),
     });
     // Act
-    const run = await erase(who, event, crash);
+    const run = await driver.run(who, event, crash);
     // Assess
     const request = await h.ctx.pseudonyms.request('acme-sas', requestId);
     const mine = (await tail.next()).filter((r) => r.requestId === request);
@@ -230,20 +180,10 @@ describe('paged erasure: every effect logged once, whatever call of whatever pag
   it('erases across several invocations of the page budget, one record per effect, completed once, at every crash point of every page', async () => {
     const clean = await scenario();
     expect(clean.problems).toEqual([]);
-    const points = clean.calls.flatMap((calls, p) =>
-      Array.from({ length: calls }, (_, i) => ({ page: p + 1, call: i + 1 })),
+    await everyCrashPoint(
+      pageCrashPoints(clean.calls),
+      (crash) => `page ${crash.page} call ${crash.call}`,
+      async (crash) => (await scenario(crash)).problems,
     );
-    const failures: string[] = [];
-    await fc.assert(
-      fc.asyncProperty(fc.constantFrom(...points), async (crash) => {
-        const { problems } = await scenario(crash);
-        failures.push(
-          ...problems.map((p) => `crash at page ${crash.page} call ${crash.call}: ${p}`),
-        );
-        return true;
-      }),
-      { examples: points.map((p) => [p]), numRuns: points.length, endOnFailure: true },
-    );
-    expect(failures).toEqual([]);
   });
 });
