@@ -1,5 +1,5 @@
 import { ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import * as path from 'node:path';
 
@@ -42,19 +42,37 @@ function commandWorks(command: string, args: string[]): boolean {
 }
 
 /**
- * Finds how to start moto: `MOTO_SERVER` if set, the project's own virtualenv, the machine's
- * `moto_server`, `python3 -m moto.server`; otherwise installs `moto[server]` into `.local/venv`.
+ * moto's server with each DynamoDB request applied atomically, as DynamoDB does (see the script:
+ * moto's own server lets a refused transaction undo other requests' writes).
+ */
+const ATOMIC_SERVER = path.join(PROJECT_ROOT, 'local', 'moto_server_atomic.py');
+
+/** The Python interpreter the machine's `moto_server` script names on its first line, if any. */
+function motoServerInterpreter(): string | undefined {
+  const found = spawnSync('sh', ['-c', 'command -v moto_server'], { encoding: 'utf8' });
+  const file = found.status === 0 ? found.stdout.trim() : '';
+  if (!file || !existsSync(file)) return undefined;
+  const first = readFileSync(file, 'utf8').split('\n', 1)[0];
+  const python = /^#!\s*(\S*python[0-9.]*)\s*$/.exec(first)?.[1];
+  return python && commandWorks(python, ['-c', 'import moto.server']) ? python : undefined;
+}
+
+/**
+ * Finds how to start moto: `MOTO_SERVER` if set (run as it is); else a Python that has moto (the
+ * project's own virtualenv, `python3`, the interpreter of the machine's `moto_server`) running
+ * {@link ATOMIC_SERVER}; otherwise installs `moto[server]` into `.local/venv`.
  */
 export function resolveMotoCommand(log: (line: string) => void = () => undefined): {
   command: string;
   args: string[];
 } {
   if (process.env.MOTO_SERVER) return { command: process.env.MOTO_SERVER, args: [] };
-  const venvServer = path.join(VENV, 'bin', 'moto_server');
-  if (existsSync(venvServer)) return { command: venvServer, args: [] };
-  if (commandWorks('moto_server', ['--help'])) return { command: 'moto_server', args: [] };
-  if (commandWorks('python3', ['-c', 'import moto.server']))
-    return { command: 'python3', args: ['-m', 'moto.server'] };
+  const venvPython = path.join(VENV, 'bin', 'python');
+  const atomic = (python: string) => ({ command: python, args: [ATOMIC_SERVER] });
+  if (existsSync(path.join(VENV, 'bin', 'moto_server'))) return atomic(venvPython);
+  if (commandWorks('python3', ['-c', 'import moto.server'])) return atomic('python3');
+  const machines = motoServerInterpreter();
+  if (machines) return atomic(machines);
   log('moto not found: installing moto[server] into .local/venv (needs Python 3 and PyPI)');
   mkdirSync(path.dirname(VENV), { recursive: true });
   if (!commandWorks('python3', ['-m', 'venv', VENV])) {
@@ -67,12 +85,12 @@ export function resolveMotoCommand(log: (line: string) => void = () => undefined
     ['install', '--quiet', 'moto[server]==5.2.1'],
     { stdio: 'inherit' },
   );
-  if (pip.status !== 0 || !existsSync(venvServer)) {
+  if (pip.status !== 0 || !existsSync(path.join(VENV, 'bin', 'moto_server'))) {
     throw new LocalEndpointError(
       'Installing moto[server] failed: install it by hand with pip install "moto[server]"',
     );
   }
-  return { command: venvServer, args: [] };
+  return atomic(venvPython);
 }
 
 async function waitUntilAnswering(
