@@ -18,6 +18,10 @@ import { forEachConcurrently } from './workload';
 
 /** Documents per subject (`BENCH_LARGE_SIZES`, default 1,10000,100000). */
 const SIZES = (process.env.BENCH_LARGE_SIZES ?? '1,10000,100000').split(',').map(Number);
+/** Which requests to run (`BENCH_LARGE_KINDS`, default erasure,access). */
+const KINDS = (process.env.BENCH_LARGE_KINDS ?? 'erasure,access')
+  .split(',')
+  .filter((k): k is 'erasure' | 'access' => k === 'erasure' || k === 'access');
 /**
  * Above this many documents the erasure's vault objects are not seeded (items only, each naming
  * no version: the erasure lists each document's versions instead). @default every size
@@ -82,7 +86,7 @@ export async function measureLargeSubjects(pipeline: LocalPipeline) {
   const results: Record<string, unknown>[] = [];
   try {
     for (const n of SIZES) {
-      for (const kind of ['erasure', 'access'] as const) {
+      for (const kind of KINDS) {
         const who = `bench-${kind}-${n}-${Date.now()}`;
         const subject = await driver.pseudonym(who);
         const t0 = performance.now();

@@ -13,7 +13,8 @@
  * intake-throughput.ts, erasure.ts, bundles.ts, checkpoints.ts, upload-memory.ts (peak RSS of
  * the upload handler by document size, BENCH_MEMORY_SIZES MiB, default 1,64,256),
  * large-subjects.ts (erasure and export of one subject's documents across invocations,
- * BENCH_LARGE_SIZES, default 1,10000,100000); targets.ts judges them and tables.ts prints them.
+ * BENCH_LARGE_SIZES, default 1,10000,100000; BENCH_LARGE_KINDS, default erasure,access); targets.ts
+ * judges them and tables.ts prints them.
  *
  * `npm run bench -- <family>…` runs only the named families (those of {@link FAMILIES}) and
  * updates their entries of bench/results.json, leaving the others as they were.
