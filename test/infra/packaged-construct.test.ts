@@ -3,7 +3,8 @@
  * The package as an operator installs it: `npm pack` (which compiles the construct), the tarball
  * unpacked into a separate CDK app (test/support/fixtures/consumer-app) that brings its own
  * retention policy, instructions and producers, compiled against the package's types and
- * synthesized with its functions bundled and the five security rule packs.
+ * synthesized with its functions bundled and the five security rule packs; and its CLI, run from
+ * the installed package as npm links it. Only the dependencies the package declares are installed.
  */
 import { execFileSync } from 'node:child_process';
 import {
@@ -65,19 +66,28 @@ function failureOf(command: string, args: string[], cwd: string, env: NodeJS.Pro
 
 /**
  * Packs the repository and installs the tarball into a new app: its content unpacked as
- * node_modules/privacy-ops, exactly what npm would place there. Its dependencies are the
- * repository's own (a node_modules one level up, linked): `npm install` would fetch the metadata
- * of every dependency from the registry, and a file missing from the tarball fails all the same.
+ * node_modules/privacy-ops, exactly what npm would place there, and beside it, as npm would hoist
+ * them, only the packages its manifest declares as dependencies, and the app's own type
+ * definitions of Node.js: a package the code requires without declaring it is not found, as in an
+ * operator's install. They are linked from the repository's node_modules (`npm install` would
+ * fetch the metadata of every dependency from the registry); their own dependencies resolve there.
  */
 function installPackedPackage(): void {
   run('npm', ['pack', '--silent', '--pack-destination', work], REPO);
   const tarball = readdirSync(work).find((f) => f.endsWith('.tgz'));
   if (!tarball) throw new Error('npm pack wrote no tarball');
-  symlinkSync(path.join(REPO, 'node_modules'), path.join(work, 'node_modules'), 'dir');
   cpSync(FIXTURE, app, { recursive: true });
   const installed = path.join(app, 'node_modules', 'privacy-ops');
   mkdirSync(installed, { recursive: true });
   run('tar', ['-xzf', path.join(work, tarball), '-C', installed, '--strip-components=1'], app);
+  const { dependencies = {} } = JSON.parse(
+    readFileSync(path.join(installed, 'package.json'), 'utf8'),
+  );
+  for (const name of [...Object.keys(dependencies), '@types/node']) {
+    const link = path.join(app, 'node_modules', name);
+    mkdirSync(path.dirname(link), { recursive: true });
+    symlinkSync(path.join(REPO, 'node_modules', name), link, 'dir');
+  }
   const manifest = { name: 'lettings-privacy', version: '1.0.0', private: true };
   writeFileSync(
     path.join(app, 'package.json'),
@@ -154,6 +164,47 @@ describe('PrivacyOpsPipeline, packed and imported by a CDK app of its own', () =
       // Assess
       expect(output).toMatch(/us-east-1.*not allowed/);
       expect(output).toMatch(/eu-west-3.*eu-west-1/);
+    },
+    SLOW,
+  );
+});
+
+describe('the privacy-ops CLI, installed from the package', () => {
+  const installed = () => path.join(app, 'node_modules', 'privacy-ops');
+  const manifest = () => JSON.parse(readFileSync(path.join(installed(), 'package.json'), 'utf8'));
+  /** Runs the CLI as npm links it: the file the package's `bin` names, in the app's directory. */
+  const cli = (...args: string[]) =>
+    run(process.execPath, [path.join(installed(), manifest().bin['privacy-ops']), ...args], app);
+
+  it(
+    'prints its usage',
+    () => {
+      // Act
+      const output = cli('--help');
+      // Assess
+      expect(output).toContain('privacy-ops log verify');
+      expect(output).toContain('privacy-ops register');
+    },
+    SLOW,
+  );
+
+  it(
+    "writes the processing register of the app's own policy and tenants, without AWS",
+    () => {
+      // Act
+      cli(
+        'register',
+        '--policy',
+        'retention-policy.json',
+        '--tenants',
+        'tenants.json',
+        '--out',
+        'register',
+      );
+      // Assess
+      const register = readFileSync(path.join(app, 'register', 'processing-register.md'), 'utf8');
+      expect(register).toContain('tenant-screening-note');
+      expect(register).toContain('Agence Nord');
     },
     SLOW,
   );
