@@ -4,7 +4,7 @@ import { isLive, vaultRefOf, type DocumentItem } from '../../shared/retention/re
 import { FaultInjector } from '../support/fault-injector';
 import { freshInstance, LogTail, sqsEvent, ttlRemoval, type CrashFunction } from './crash-harness';
 import { erasureProblems, prepareErasureSubject } from './erasure-scenario';
-import { crashThenRetry as crashedRun, everyCrashPoint, RetryClock } from './paged-crash-driver';
+import { atEveryCall, crashThenRetry as crashedRun, RetryClock } from './paged-crash-driver';
 import { startOperationsHarness, type OperationsHarness } from './operations-harness';
 import { exactly, noDuplicateIds } from './record-checks';
 import { storedWithoutFaults, type StoreDocument } from './stored-documents';
@@ -55,12 +55,6 @@ describe('crash points: every effect logged once, whatever call the function die
     return { ...run, records };
   }
 
-  /** Calls a clean run of a scenario makes: the crash points to enumerate. */
-  async function callsOf(run: (crashAt?: number) => Promise<{ calls: number }>): Promise<number[]> {
-    const { calls } = await run();
-    return Array.from({ length: calls }, (_, i) => i + 1);
-  }
-
   async function versions(bucket: string, prefix: string): Promise<number> {
     return h.versions(bucket, prefix);
   }
@@ -82,12 +76,7 @@ describe('crash points: every effect logged once, whatever call the function die
       ];
       return { calls: run.first.calls, problems };
     };
-    const points = await callsOf(scenario);
-    await everyCrashPoint(
-      points,
-      (n) => `call ${n}`,
-      async (n) => (await scenario(n)).problems,
-    );
+    await atEveryCall(scenario);
   });
 
   it('upload: one received and one stored record, the item active over a readable document', async () => {
@@ -131,12 +120,7 @@ describe('crash points: every effect logged once, whatever call the function die
         problems.push(`left behind: ${upload} upload versions, ${markers.length} markers`);
       return { calls: run.first.calls, problems };
     };
-    const points = await callsOf(scenario);
-    await everyCrashPoint(
-      points,
-      (n) => `call ${n}`,
-      async (n) => (await scenario(n)).problems,
-    );
+    await atEveryCall(scenario);
   });
 
   /** Two training records long past their ten years: due now; the second takes the key with it. */
@@ -198,12 +182,7 @@ describe('crash points: every effect logged once, whatever call the function die
         problems: await expiryProblems(who, documents, run.records, run.failed),
       };
     };
-    const points = await callsOf(scenario);
-    await everyCrashPoint(
-      points,
-      (n) => `call ${n}`,
-      async (n) => (await scenario(n)).problems,
-    );
+    await atEveryCall(scenario);
   });
 
   it('expiry by the TTL stream: one expired record per document and one shred, nothing left', async () => {
@@ -225,11 +204,6 @@ describe('crash points: every effect logged once, whatever call the function die
         problems: await expiryProblems(who, documents, run.records, run.failed),
       };
     };
-    const points = await callsOf(scenario);
-    await everyCrashPoint(
-      points,
-      (n) => `call ${n}`,
-      async (n) => (await scenario(n)).problems,
-    );
+    await atEveryCall(scenario);
   });
 });

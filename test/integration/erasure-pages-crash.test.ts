@@ -1,14 +1,13 @@
 import { registerClientPlugin } from '../../shared/aws/client-config';
 import { FaultInjector } from '../support/fault-injector';
-import { freshInstance, LogTail } from './crash-harness';
+import { LogTail } from './crash-harness';
 import { erasureProblems, prepareErasureSubject } from './erasure-scenario';
 import {
-  ContinuationInbox,
-  everyCrashPoint,
-  pageCrashPoints,
-  PagedCrashDriver,
+  atEveryPageCall,
+  pagedDriver,
   RetryClock,
   type PageCrash,
+  type PagedCrashDriver,
 } from './paged-crash-driver';
 import { startOperationsHarness, type OperationsHarness } from './operations-harness';
 import { storedWithoutFaults, type StoreDocument } from './stored-documents';
@@ -42,14 +41,7 @@ describe('paged erasure: every effect logged once, whatever call of whatever pag
     unregister = registerClientPlugin(injector);
     h = await startOperationsHarness();
     tail = new LogTail(h.s3, h.outputs.LogBucketName);
-    const inbox = await ContinuationInbox.create(h.sqs, 'paged-erasure');
-    const overrides = {
-      CONTINUATION_PAGE_DOCUMENTS: String(PAGE),
-      CONTINUATION_QUEUE_URL: inbox.queueUrl,
-    };
-    driver = new PagedCrashDriver(injector, clock, inbox, () =>
-      freshInstance(h.pipeline, 'erasure-request', clock.now, overrides),
-    );
+    driver = await pagedDriver(h, injector, clock, 'erasure-request', PAGE);
     stored = storedWithoutFaults(h, injector, clock.now);
   });
   afterAll(async () => {
@@ -76,12 +68,6 @@ describe('paged erasure: every effect logged once, whatever call of whatever pag
   }
 
   it('erases across several invocations of the page budget, one record per effect, completed once, at every crash point of every page', async () => {
-    const clean = await scenario();
-    expect(clean.problems).toEqual([]);
-    await everyCrashPoint(
-      pageCrashPoints(clean.calls),
-      (crash) => `page ${crash.page} call ${crash.call}`,
-      async (crash) => (await scenario(crash)).problems,
-    );
+    await atEveryPageCall(scenario);
   });
 });

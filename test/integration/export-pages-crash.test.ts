@@ -2,15 +2,14 @@ import { registerClientPlugin } from '../../shared/aws/client-config';
 import type { ManifestDocument } from '../../shared/operations/subject-export';
 import { subjectKey, type DocumentItem } from '../../shared/retention/retention-items';
 import { FaultInjector } from '../support/fault-injector';
-import { freshInstance, LogTail } from './crash-harness';
+import { LogTail } from './crash-harness';
 import { startOperationsHarness, type OperationsHarness } from './operations-harness';
 import {
-  ContinuationInbox,
-  everyCrashPoint,
-  pageCrashPoints,
-  PagedCrashDriver,
+  atEveryPageCall,
+  pagedDriver,
   RetryClock,
   type PageCrash,
+  type PagedCrashDriver,
 } from './paged-crash-driver';
 import { exactly, noDuplicateIds } from './record-checks';
 import { storedWithoutFaults, type StoreDocument } from './stored-documents';
@@ -46,18 +45,8 @@ describe('paged export: every document exported and logged once, whatever call o
     unregister = registerClientPlugin(injector);
     h = await startOperationsHarness();
     tail = new LogTail(h.s3, h.outputs.LogBucketName);
-    const paged = async (fn: 'access-request' | 'account-closure') => {
-      const inbox = await ContinuationInbox.create(h.sqs, `paged-${fn}`);
-      const overrides = {
-        CONTINUATION_PAGE_DOCUMENTS: String(PAGE),
-        CONTINUATION_QUEUE_URL: inbox.queueUrl,
-      };
-      return new PagedCrashDriver(injector, clock, inbox, () =>
-        freshInstance(h.pipeline, fn, clock.now, overrides),
-      );
-    };
-    access = await paged('access-request');
-    closure = await paged('account-closure');
+    access = await pagedDriver(h, injector, clock, 'access-request', PAGE);
+    closure = await pagedDriver(h, injector, clock, 'account-closure', PAGE);
     stored = storedWithoutFaults(h, injector, clock.now);
   });
   afterAll(async () => {
@@ -218,22 +207,10 @@ describe('paged export: every document exported and logged once, whatever call o
   }
 
   it('exports across several invocations of the page budget, one record per document, completed once, every document in the export once, at every crash point of every page', async () => {
-    const clean = await accessScenario();
-    expect(clean.problems).toEqual([]);
-    await everyCrashPoint(
-      pageCrashPoints(clean.calls),
-      (crash) => `page ${crash.page} call ${crash.call}`,
-      async (crash) => (await accessScenario(crash)).problems,
-    );
+    await atEveryPageCall(accessScenario);
   });
 
   it('exports before a closure across several invocations of the page budget, one record per document, the clocks started once, every document in the export once, at every crash point of every page', async () => {
-    const clean = await closureScenario();
-    expect(clean.problems).toEqual([]);
-    await everyCrashPoint(
-      pageCrashPoints(clean.calls),
-      (crash) => `page ${crash.page} call ${crash.call}`,
-      async (crash) => (await closureScenario(crash)).problems,
-    );
+    await atEveryPageCall(closureScenario);
   });
 });
