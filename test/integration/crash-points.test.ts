@@ -1,24 +1,13 @@
-import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { registerClientPlugin } from '../../shared/aws/client-config';
 import type { ProcessingLogRecord } from '../../shared/processing-log/record';
-import {
-  isLive,
-  subjectKey,
-  uploadMarkerKey,
-  vaultRefOf,
-  type DocumentItem,
-} from '../../shared/retention/retention-items';
+import { isLive, vaultRefOf, type DocumentItem } from '../../shared/retention/retention-items';
 import { FaultInjector } from '../support/fault-injector';
-import {
-  attempt,
-  freshInstance,
-  LogTail,
-  sqsEvent,
-  ttlRemoval,
-  type CrashFunction,
-} from './crash-harness';
-import { crashThenRetry as crashedRun, everyCrashPoint, RetryClock } from './paged-crash-driver';
+import { freshInstance, LogTail, sqsEvent, ttlRemoval, type CrashFunction } from './crash-harness';
+import { erasureProblems, prepareErasureSubject } from './erasure-scenario';
+import { atEveryCall, crashThenRetry as crashedRun, RetryClock } from './paged-crash-driver';
 import { startOperationsHarness, type OperationsHarness } from './operations-harness';
+import { exactly, noDuplicateIds } from './record-checks';
+import { storedWithoutFaults, type StoreDocument } from './stored-documents';
 
 jest.setTimeout(900_000);
 
@@ -34,6 +23,8 @@ describe('crash points: every effect logged once, whatever call the function die
   let unregister: () => void;
   let h: OperationsHarness;
   let tail: LogTail;
+  /** Stores a document through the upload function (no fault); returns its item. */
+  let stored: StoreDocument;
   /**
    * The clock of the functions: each retry comes 16 minutes later, past any in-flight window (a
    * sweep may run 15).
@@ -45,6 +36,7 @@ describe('crash points: every effect logged once, whatever call the function die
     unregister = registerClientPlugin(injector);
     h = await startOperationsHarness();
     tail = new LogTail(h.s3, h.outputs.LogBucketName);
+    stored = storedWithoutFaults(h, injector, clock.now);
   });
   afterAll(async () => {
     await h?.stop();
@@ -52,20 +44,6 @@ describe('crash points: every effect logged once, whatever call the function die
   });
 
   const instance = (fn: CrashFunction) => freshInstance(h.pipeline, fn, clock.now);
-
-  /** Stores a document through the upload function (no fault); returns its item. */
-  async function stored(who: string, documentId: string, category: string, documentDate?: string) {
-    const event = await h.upload(who, documentId, category, `content of ${documentId}`, {
-      ...(documentDate ? { documentDate } : {}),
-    });
-    const outcome = await attempt(
-      injector,
-      instance('document-upload'),
-      sqsEvent(documentId, event),
-    );
-    if (outcome.failed) throw new Error(`setup upload ${documentId} failed`);
-    return (await h.items(who))[documentId];
-  }
 
   /**
    * Runs `fn` on `event` crashing at call `crashAt`, then retries it without faults (a fresh
@@ -77,22 +55,6 @@ describe('crash points: every effect logged once, whatever call the function die
     return { ...run, records };
   }
 
-  /** Calls a clean run of a scenario makes: the crash points to enumerate. */
-  async function callsOf(run: (crashAt?: number) => Promise<{ calls: number }>): Promise<number[]> {
-    const { calls } = await run();
-    return Array.from({ length: calls }, (_, i) => i + 1);
-  }
-
-  /** Problems with the records of one effect kind: expected exactly `count`. */
-  function exactly(records: ProcessingLogRecord[], what: string, count: number): string[] {
-    return records.length === count ? [] : [`${records.length} records of ${what}, not ${count}`];
-  }
-
-  function noDuplicateIds(records: ProcessingLogRecord[]): string[] {
-    const ids = records.map((r) => r.recordId);
-    return new Set(ids).size === ids.length ? [] : ['a record id logged twice'];
-  }
-
   async function versions(bucket: string, prefix: string): Promise<number> {
     return h.versions(bucket, prefix);
   }
@@ -100,111 +62,21 @@ describe('crash points: every effect logged once, whatever call the function die
   it('erasure: every deletion, shred, copy removal and restriction logged once, nothing left', async () => {
     const scenario = async (crashAt?: number) => {
       runs += 1;
-      const who = `crash-erase-${runs}`;
-      const subject = await h.pseudonym(who);
-      // Prepare: two case documents, an invoice (kept under a legal duty), an access export, an
-      // upload a crashed upload left (its object and marker), a vault object without an item
-      const cases = [await stored(who, `${who}-c1`, 'case-document')];
-      cases.push(await stored(who, `${who}-c2`, 'case-document'));
-      const invoice = await stored(who, `${who}-inv`, 'accounting-document', '2026-02-10');
-      const exportPrefix = `acme-sas/${subject}/access-${runs}/`;
-      await h.s3.send(
-        new PutObjectCommand({
-          Bucket: h.outputs.ExportBucketName,
-          Key: `${exportPrefix}documents.json`,
-          Body: 'decrypted copy',
-        }),
-      );
-      const pendingKey = `acme-sas/incoming/${who}-pending.pdf`;
-      await h.s3.send(
-        new PutObjectCommand({ Bucket: h.outputs.UploadBucketName, Key: pendingKey, Body: 'p' }),
-      );
-      await h.ctx.store.putUploadMarker({
-        pk: subjectKey('acme-sas', subject),
-        sk: uploadMarkerKey(pendingKey),
-        kind: 'upload',
-        tenant: 'acme-sas',
-        subject,
-        documentId: `${who}-pending`,
-        document: await h.ctx.pseudonyms.of('acme-sas', 'document', `${who}-pending`),
-        category: 'case-document',
-        uploadKey: pendingKey,
-        eventTime: '2026-01-01T00:00:00.000Z',
-      });
-      const orphan = `${who}-orphan`;
-      await h.ctx.vault.put(
-        { tenant: 'acme-sas', subject, keyClass: 'case-document', documentId: orphan },
-        Buffer.from('orphan'),
-      );
+      // Prepare: two case documents, an invoice kept under a legal duty, an access export, an
+      // upload a crashed upload left, a vault object without an item
+      const erased = await prepareErasureSubject(h, stored, `crash-erase-${runs}`, 2);
       await tail.next();
-      const requestId = `req-${who}`;
-      const event = h.event('privacy.erasure.requested.v1', {
-        subjectId: who,
-        requestId,
-        receivedAt: new Date().toISOString(),
-      });
       // Act
-      const run = await crashThenRetry('erasure-request', sqsEvent(`m-${who}`, event), crashAt);
+      const message = sqsEvent(`m-${erased.who}`, erased.event);
+      const run = await crashThenRetry('erasure-request', message, crashAt);
       // Assess
-      const request = await h.ctx.pseudonyms.request('acme-sas', requestId);
-      const mine = run.records.filter((r) => r.requestId === request);
-      const erased = mine.filter((r) => r.operation === 'erased' && r.outcome === 'success');
-      const reasonIs = (part: string) => erased.filter((r) => (r.reason ?? '').includes(part));
       const problems = [
         ...(run.failed ? ['the retries did not succeed'] : []),
-        ...exactly(
-          mine.filter((r) => r.operation === 'received'),
-          'received',
-          1,
-        ),
-        ...exactly(reasonIs('access-export-deleted'), 'the export removal', 1),
-        ...exactly(reasonIs('pending-upload-deleted'), 'the pending upload removal', 1),
-        ...exactly(reasonIs('vault-object-without-item'), 'the orphan removal', 1),
-        ...cases.flatMap((c) =>
-          exactly(
-            reasonIs('crypto-shredded').filter((r) => r.document === c.document),
-            `the erasure of ${c.documentId}`,
-            1,
-          ),
-        ),
-        ...exactly(
-          mine.filter((r) => r.operation === 'shredded' && r.category === 'case-document'),
-          'the shred',
-          1,
-        ),
-        ...exactly(
-          mine.filter((r) => r.operation === 'restricted' && r.document === invoice.document),
-          'the restriction',
-          1,
-        ),
-        ...exactly(
-          mine.filter((r) => r.operation === 'request-completed'),
-          'the completion',
-          1,
-        ),
-        ...noDuplicateIds(mine),
+        ...(await erasureProblems(h, erased, run.records, 'erased:2;restricted:1')),
       ];
-      const left = {
-        vault: await versions(h.outputs.VaultBucketName, `acme-sas/${subject}/case-document/`),
-        exports: await versions(h.outputs.ExportBucketName, `acme-sas/${subject}/`),
-        upload: await versions(h.outputs.UploadBucketName, pendingKey),
-        key: !(await h.ctx.vault.isShredded('acme-sas', subject, 'case-document')),
-      };
-      if (left.vault + left.exports + left.upload > 0 || left.key)
-        problems.push(`left behind: ${JSON.stringify(left)}`);
-      const invoiceText = await h.ctx.vault.get(vaultRefOf(invoice)).then(
-        (b) => Buffer.from(b).toString(),
-        () => 'unreadable',
-      );
-      if (invoiceText !== `content of ${who}-inv`) problems.push('the kept invoice is unreadable');
       return { calls: run.first.calls, problems };
     };
-    const points = await callsOf(scenario);
-    await everyCrashPoint(
-      points,
-      (n) => `call ${n}`,
-      async (n) => (await scenario(n)).problems,
-    );
+    await atEveryCall(scenario);
   });
 
   it('upload: one received and one stored record, the item active over a readable document', async () => {
@@ -248,12 +120,7 @@ describe('crash points: every effect logged once, whatever call the function die
         problems.push(`left behind: ${upload} upload versions, ${markers.length} markers`);
       return { calls: run.first.calls, problems };
     };
-    const points = await callsOf(scenario);
-    await everyCrashPoint(
-      points,
-      (n) => `call ${n}`,
-      async (n) => (await scenario(n)).problems,
-    );
+    await atEveryCall(scenario);
   });
 
   /** Two training records long past their ten years: due now; the second takes the key with it. */
@@ -315,12 +182,7 @@ describe('crash points: every effect logged once, whatever call the function die
         problems: await expiryProblems(who, documents, run.records, run.failed),
       };
     };
-    const points = await callsOf(scenario);
-    await everyCrashPoint(
-      points,
-      (n) => `call ${n}`,
-      async (n) => (await scenario(n)).problems,
-    );
+    await atEveryCall(scenario);
   });
 
   it('expiry by the TTL stream: one expired record per document and one shred, nothing left', async () => {
@@ -342,11 +204,6 @@ describe('crash points: every effect logged once, whatever call the function die
         problems: await expiryProblems(who, documents, run.records, run.failed),
       };
     };
-    const points = await callsOf(scenario);
-    await everyCrashPoint(
-      points,
-      (n) => `call ${n}`,
-      async (n) => (await scenario(n)).problems,
-    );
+    await atEveryCall(scenario);
   });
 });

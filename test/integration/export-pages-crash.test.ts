@@ -1,18 +1,18 @@
 import { registerClientPlugin } from '../../shared/aws/client-config';
 import type { ManifestDocument } from '../../shared/operations/subject-export';
-import type { ProcessingLogRecord } from '../../shared/processing-log/record';
 import { subjectKey, type DocumentItem } from '../../shared/retention/retention-items';
 import { FaultInjector } from '../support/fault-injector';
-import { attempt, freshInstance, LogTail, sqsEvent } from './crash-harness';
+import { LogTail } from './crash-harness';
 import { startOperationsHarness, type OperationsHarness } from './operations-harness';
 import {
-  ContinuationInbox,
-  everyCrashPoint,
-  pageCrashPoints,
-  PagedCrashDriver,
+  atEveryPageCall,
+  pagedDriver,
   RetryClock,
   type PageCrash,
+  type PagedCrashDriver,
 } from './paged-crash-driver';
+import { exactly, noDuplicateIds } from './record-checks';
+import { storedWithoutFaults, type StoreDocument } from './stored-documents';
 
 jest.setTimeout(1_800_000);
 
@@ -37,44 +37,22 @@ describe('paged export: every document exported and logged once, whatever call o
   /** The access request and the closure, each run page by page on its own queue. */
   let access: PagedCrashDriver;
   let closure: PagedCrashDriver;
+  /** Stores a document through the upload function (no fault); returns its item. */
+  let stored: StoreDocument;
   let runs = 0;
 
   beforeAll(async () => {
     unregister = registerClientPlugin(injector);
     h = await startOperationsHarness();
     tail = new LogTail(h.s3, h.outputs.LogBucketName);
-    const paged = async (fn: 'access-request' | 'account-closure') => {
-      const inbox = await ContinuationInbox.create(h.sqs, `paged-${fn}`);
-      const overrides = {
-        CONTINUATION_PAGE_DOCUMENTS: String(PAGE),
-        CONTINUATION_QUEUE_URL: inbox.queueUrl,
-      };
-      return new PagedCrashDriver(injector, clock, inbox, () =>
-        freshInstance(h.pipeline, fn, clock.now, overrides),
-      );
-    };
-    access = await paged('access-request');
-    closure = await paged('account-closure');
+    access = await pagedDriver(h, injector, clock, 'access-request', PAGE);
+    closure = await pagedDriver(h, injector, clock, 'account-closure', PAGE);
+    stored = storedWithoutFaults(h, injector, clock.now);
   });
   afterAll(async () => {
     await h?.stop();
     unregister?.();
   });
-
-  /** Stores a document through the upload function (no fault); returns its item. */
-  async function stored(who: string, documentId: string, category: string, documentDate?: string) {
-    const event = await h.upload(who, documentId, category, `content of ${documentId}`, {
-      ...(documentDate ? { documentDate } : {}),
-    });
-    const instance = freshInstance(h.pipeline, 'document-upload', clock.now);
-    const outcome = await attempt(injector, instance, sqsEvent(documentId, event));
-    if (outcome.failed) throw new Error(`setup upload ${documentId} failed`);
-    return (await h.items(who))[documentId];
-  }
-
-  function exactly(records: ProcessingLogRecord[], what: string, count: number): string[] {
-    return records.length === count ? [] : [`${records.length} records of ${what}, not ${count}`];
-  }
 
   /** What is wrong with the export the subject downloads: its one manifest and its documents. */
   async function exportProblems(
@@ -126,7 +104,6 @@ describe('paged export: every document exported and logged once, whatever call o
     const request = await h.ctx.pseudonyms.request('acme-sas', requestId);
     const mine = (await tail.next()).filter((r) => r.requestId === request);
     const exported = mine.filter((r) => r.operation === 'exported');
-    const ids = mine.map((r) => r.recordId);
     const item = await h.ctx.store.getRequest(subjectKey('acme-sas', subject), request);
     const problems = [
       ...(run.failed ? ['the retries did not succeed'] : []),
@@ -154,7 +131,7 @@ describe('paged export: every document exported and logged once, whatever call o
         'request-completed',
         1,
       ),
-      ...(new Set(ids).size === ids.length ? [] : ['a record id logged twice']),
+      ...noDuplicateIds(mine),
       ...(item?.completedAt && item.outcome === 'exported:5'
         ? []
         : [
@@ -193,7 +170,6 @@ describe('paged export: every document exported and logged once, whatever call o
     const mine = (await tail.next()).filter((r) => r.eventId === event.id);
     const exported = mine.filter((r) => r.operation === 'exported');
     const kept = mine.filter((r) => r.operation === 'stored' && r.outcome === 'kept');
-    const ids = mine.map((r) => r.recordId);
     const items = await h.items(who);
     const fiveYearsOn = new Date(closedAt);
     fiveYearsOn.setUTCFullYear(fiveYearsOn.getUTCFullYear() + 5);
@@ -219,7 +195,7 @@ describe('paged export: every document exported and logged once, whatever call o
           1,
         ),
       ]),
-      ...(new Set(ids).size === ids.length ? [] : ['a record id logged twice']),
+      ...noDuplicateIds(mine),
       ...[`${who}-k1`, `${who}-k2`].flatMap((id) => {
         const due = items[id]?.dueAt;
         const off = due ? Math.abs(Date.parse(due) - fiveYearsOn.getTime()) : Infinity;
@@ -231,22 +207,10 @@ describe('paged export: every document exported and logged once, whatever call o
   }
 
   it('exports across several invocations of the page budget, one record per document, completed once, every document in the export once, at every crash point of every page', async () => {
-    const clean = await accessScenario();
-    expect(clean.problems).toEqual([]);
-    await everyCrashPoint(
-      pageCrashPoints(clean.calls),
-      (crash) => `page ${crash.page} call ${crash.call}`,
-      async (crash) => (await accessScenario(crash)).problems,
-    );
+    await atEveryPageCall(accessScenario);
   });
 
   it('exports before a closure across several invocations of the page budget, one record per document, the clocks started once, every document in the export once, at every crash point of every page', async () => {
-    const clean = await closureScenario();
-    expect(clean.problems).toEqual([]);
-    await everyCrashPoint(
-      pageCrashPoints(clean.calls),
-      (crash) => `page ${crash.page} call ${crash.call}`,
-      async (crash) => (await closureScenario(crash)).problems,
-    );
+    await atEveryPageCall(closureScenario);
   });
 });

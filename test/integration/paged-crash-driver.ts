@@ -6,7 +6,15 @@ import {
 } from '@aws-sdk/client-sqs';
 import fc from 'fast-check';
 import type { FaultInjector } from '../support/fault-injector';
-import { attempt, sqsEvent, type Attempt, type AttemptOutcome } from './crash-harness';
+import {
+  attempt,
+  freshInstance,
+  sqsEvent,
+  type Attempt,
+  type AttemptOutcome,
+  type CrashFunction,
+} from './crash-harness';
+import type { OperationsHarness } from './operations-harness';
 
 /*
  * The crash driver of the crash-point tests: an attempt killed at its Nth SDK call, then retried
@@ -148,6 +156,27 @@ export class PagedCrashDriver {
   }
 }
 
+/**
+ * A driver of `fn` on the harness's pipeline that takes `pageDocuments` documents an invocation
+ * (its page budget) and continues on an inbox of its own.
+ */
+export async function pagedDriver(
+  h: OperationsHarness,
+  injector: FaultInjector,
+  clock: RetryClock,
+  fn: CrashFunction,
+  pageDocuments: number,
+): Promise<PagedCrashDriver> {
+  const inbox = await ContinuationInbox.create(h.sqs, `paged-${fn}`);
+  const overrides = {
+    CONTINUATION_PAGE_DOCUMENTS: String(pageDocuments),
+    CONTINUATION_QUEUE_URL: inbox.queueUrl,
+  };
+  return new PagedCrashDriver(injector, clock, inbox, () =>
+    freshInstance(h.pipeline, fn, clock.now, overrides),
+  );
+}
+
 /** Every crash point of a paged run whose pages' first attempts made `calls` SDK calls each. */
 export function pageCrashPoints(calls: readonly number[]): PageCrash[] {
   return calls.flatMap((n, p) =>
@@ -174,4 +203,42 @@ export async function everyCrashPoint<P>(
     { examples: points.map((p) => [p]), numRuns: points.length, endOnFailure: true },
   );
   expect(failures).toEqual([]);
+}
+
+/** One run of a scenario: the SDK calls of its first attempt(s), and what is wrong afterwards. */
+export interface ScenarioRun<Calls> {
+  readonly calls: Calls;
+  readonly problems: string[];
+}
+
+/**
+ * Runs `scenario` once without a crash, which must leave nothing wrong, then crashing at each call
+ * that clean run made (see {@link everyCrashPoint}).
+ */
+export async function atEveryCall(
+  scenario: (crashAt?: number) => Promise<ScenarioRun<number>>,
+): Promise<void> {
+  const clean = await scenario();
+  expect(clean.problems).toEqual([]);
+  await everyCrashPoint(
+    Array.from({ length: clean.calls }, (_, i) => i + 1),
+    (n) => `call ${n}`,
+    async (n) => (await scenario(n)).problems,
+  );
+}
+
+/**
+ * Runs a paged `scenario` once without a crash, which must leave nothing wrong, then crashing at
+ * each call of each page that clean run made (see {@link pageCrashPoints}).
+ */
+export async function atEveryPageCall(
+  scenario: (crash?: PageCrash) => Promise<ScenarioRun<readonly number[]>>,
+): Promise<void> {
+  const clean = await scenario();
+  expect(clean.problems).toEqual([]);
+  await everyCrashPoint(
+    pageCrashPoints(clean.calls),
+    (crash) => `page ${crash.page} call ${crash.call}`,
+    async (crash) => (await scenario(crash)).problems,
+  );
 }
