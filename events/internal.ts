@@ -20,8 +20,13 @@ export const ErasureProgress = z.strictObject({
   tombstoneTime: z.iso.datetime({ offset: true }),
   /** Whether the subject was held when the request arrived (what may go is deferred). */
   held: z.boolean(),
-  /** Key classes whose subject keys the first page shredded (and logged). */
+  /** Key classes whose subject keys the erasure shredded (and logged). */
   shredded: z.array(CategoryId),
+  /**
+   * Key classes the pages before found holding a document sent after the erasure: not shredded.
+   * (Absent in the progress of an erasure whose first page shredded every class of its scope.)
+   */
+  spared: z.optional(z.array(CategoryId)),
   erased: z.int().check(z.nonnegative()),
   restricted: z.int().check(z.nonnegative()),
   deferred: z.int().check(z.nonnegative()),

@@ -25,7 +25,7 @@ export interface CopiesPlan {
   readonly orphans: readonly VaultDocumentRef[];
   /** Versions an erased document left besides the one its item named (no record of their own). */
   readonly leftovers: readonly VaultDocumentRef[];
-  /** Key classes of orphans the first page did not shred (it found no key of them). */
+  /** Key classes of orphans the pages did not shred (they found no key of them). */
   readonly classes: readonly string[];
 }
 
@@ -73,7 +73,7 @@ export class ErasureCopies {
         continue;
       const document = await pseudonyms.of(tenant, 'document', ref.documentId);
       const erased =
-        done.shredded.includes(ref.keyClass) &&
+        [...done.shredded, ...(done.spared ?? [])].includes(ref.keyClass) &&
         (await store.getUploadReceipt(subjectKey(tenant, subject), `ERASED#${document}`));
       (erased ? leftovers : orphans).push(ref);
     }
@@ -85,8 +85,8 @@ export class ErasureCopies {
         continue;
       uploads.push({ marker, found: (await this.copies.uploadVersions(marker.uploadKey)) > 0 });
     }
-    // A class that has a live document again (stored under a new key after the first page's
-    // shred, while no mark held it back) keeps its key: only its orphans go.
+    // A class that has a live document (one sent after the erasure, which the pages left) keeps
+    // its key: only its orphans go.
     const live = new Set(documents.map((d) => d.keyClass));
     const shreds = (c: string) =>
       policy.find(c)?.erasure !== 'restrict' && !done.shredded.includes(c) && !live.has(c);

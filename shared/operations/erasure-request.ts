@@ -38,8 +38,16 @@ interface PagePlan {
   readonly held: boolean;
   /** The erasure tombstone's time (decided by the first page). */
   readonly tombstoneTime: string;
-  /** The first page only: key classes it shreds (every class of the scope that erasure deletes). */
+  /**
+   * The last page only: key classes it shreds, every class of the scope that erasure deletes but
+   * those holding a document sent after the erasure (see {@link sentBefore}).
+   */
   readonly classes: readonly string[];
+  /**
+   * Key classes holding a document sent after the erasure, found by this page or the ones before
+   * (absent from a plan saved by a first page that shredded every class of its scope).
+   */
+  readonly spared?: readonly string[];
   /** Documents the page erases (or, under a legal hold, defers): their items as read. */
   readonly documents: readonly DocumentItem[];
   /** Documents the page restricts (the law keeps them): their items as read. */
@@ -48,6 +56,15 @@ interface PagePlan {
   readonly after: string | undefined;
   /** True when items may follow: the page continues on the function's queue. */
   readonly more: boolean;
+}
+
+/**
+ * Whether the erasure whose tombstone is at `tombstoneTime` covers a document: its upload event is
+ * older than the erasure (the rule an upload arriving after the erasure follows, see
+ * `DocumentUploadOperation`).
+ */
+function sentBefore(document: Pick<DocumentItem, 'eventTime'>, tombstoneTime: string): boolean {
+  return document.eventTime < tombstoneTime;
 }
 
 /** The plan of one page of an erasure event: the digest of its key, and the page after the first. */
@@ -71,12 +88,18 @@ function planIdOf(event: ErasureRequestedV1, page: number, part: 'page' | 'copie
  * - under a legal hold nothing is deleted: what may be deleted is marked and is erased at the
  *   first sweep after the hold is released.
  *
+ * An erasure takes what was sent before it, whatever the order things arrive in: a document whose
+ * upload event is later than the erasure (stored before the erasure listed the subject, its queue
+ * having run first) is not erased, restricted or deferred, and its key class is not shredded (the
+ * erasure's documents of that class are deleted version by version all the same).
+ *
  * A subject is erased in pages of at most the page budget's documents, one invocation each: a
  * page that leaves documents sends the next (`privacy.internal.subject-request.continued.v1`, to
  * the function's own queue, applied once like any event) with the cursor and what the pages
  * before did. Each page renews the destruction mark (uploads of the scope wait) and saves its
- * plan before destroying anything; the first page shreds every key of the scope, so the pages
- * after it only delete what is already unreadable.
+ * plan before destroying anything; each deletes every version its documents stored. The last
+ * page, once every document has been seen, shreds the keys of the scope (all of them when the
+ * subject fits in one page, before its documents are deleted).
  *
  * The last page removes the copies, one record per removal: every version of the subject's exports
  * (decrypted documents, restricted ones included: the vault keeps the original), and, unless a
@@ -139,6 +162,7 @@ export class ErasureRequestOperation {
       tombstoneTime,
       held: Boolean(record.holds),
       shredded: [],
+      spared: [],
       erased: 0,
       restricted: 0,
       deferred: 0,
@@ -152,15 +176,14 @@ export class ErasureRequestOperation {
       (await store.saveEffectPlan(
         opened.pk,
         planId,
-        await this.planOf(tenant, subject, categories, page, start),
+        await this.planOf(tenant, subject, categories, start),
         this.planExpiry(),
       ));
     // A re-run of the first page goes on as its plan says, whatever it finds now.
     const progress = { ...start, held: plan.held, tombstoneTime: plan.tombstoneTime };
-    const shredded = page === 1 ? [...plan.classes] : progress.shredded;
     if (progress.held) entries.push(...(await this.deferred(plan.documents, requestId, common)));
     else {
-      if (page === 1) entries.push(...(await this.shredded(tenant, subject, plan.classes, common)));
+      entries.push(...(await this.shredded(tenant, subject, plan.classes, common)));
       entries.push(...(await this.erased(plan.documents, common)));
     }
     const closedAt = relationshipEndOf(record);
@@ -173,7 +196,8 @@ export class ErasureRequestOperation {
     const done: ErasureProgress = {
       ...progress,
       ...(plan.after ? { after: plan.after } : {}),
-      shredded,
+      shredded: [...progress.shredded, ...plan.classes],
+      spared: [...(plan.spared ?? [])],
       erased: progress.erased + (progress.held ? 0 : plan.documents.length),
       deferred: progress.deferred + (progress.held ? plan.documents.length : 0),
       restricted: progress.restricted + plan.kept.length,
@@ -205,14 +229,13 @@ export class ErasureRequestOperation {
   /**
    * What one page will do, read before anything is destroyed: the next documents of the subject
    * after the cursor (at most the page budget) that the erasure covers, split into those it erases
-   * and those the law keeps; on the first page, the key classes of the scope to shred (unless a
-   * legal hold keeps everything).
+   * and those the law keeps; on the last page, the key classes of the scope to shred (unless a
+   * legal hold keeps everything), but those holding a document the erasure does not cover.
    */
   private async planOf(
     tenant: string,
     subject: string,
     categories: readonly string[] | undefined,
-    page: number,
     progress: ErasureProgress,
   ): Promise<PagePlan> {
     const { store, policy, vault } = this.ctx;
@@ -224,15 +247,20 @@ export class ErasureRequestOperation {
       progress.after,
       this.budget.pageDocuments,
     );
-    const wanted = items.filter((d) => inScope(d.category) && isLive(d.state));
+    const listed = items.filter((d) => inScope(d.category) && isLive(d.state));
+    const wanted = listed.filter((d) => sentBefore(d, progress.tombstoneTime));
+    const later = listed.filter((d) => !sentBefore(d, progress.tombstoneTime));
+    const spared = [...new Set([...(progress.spared ?? []), ...later.map((d) => d.keyClass)])];
+    // Keys the pages before shredded are not shredded (nor logged) again.
+    const shreds = (c: string) =>
+      inScope(c) && deletes(c) && !spared.includes(c) && !progress.shredded.includes(c);
     const classes =
-      page === 1 && !progress.held
-        ? (await vault.keyClasses(tenant, subject)).filter((c) => inScope(c) && deletes(c))
-        : [];
+      !more && !progress.held ? (await vault.keyClasses(tenant, subject)).filter(shreds) : [];
     return {
       held: progress.held,
       tombstoneTime: progress.tombstoneTime,
       classes,
+      spared: spared.sort(),
       documents: wanted.filter((d) => deletes(d.category)),
       kept: wanted.filter((d) => !deletes(d.category)),
       after: items.length > 0 ? items[items.length - 1]!.sk : progress.after,
@@ -287,10 +315,10 @@ export class ErasureRequestOperation {
   }
 
   /**
-   * Erases the page's documents, their keys already destroyed: the version each upload stored goes
-   * in one call per 1,000 documents (no listing; a document whose version is not known is listed),
-   * then each retention item, {@link PAGE_CONCURRENCY} at a time. Any other version left under a
-   * shredded class is the last page's (see `ErasureCopies`).
+   * Erases the page's documents (on the last page, their keys already destroyed): the version each
+   * upload stored goes in one call per 1,000 documents (no listing; a document whose version is not
+   * known is listed), then each retention item, {@link PAGE_CONCURRENCY} at a time. Any other
+   * version a document left is the last page's (see `ErasureCopies`).
    */
   private async erased(
     deletable: readonly DocumentItem[],

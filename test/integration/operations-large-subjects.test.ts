@@ -1,6 +1,7 @@
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import type { SQSEvent } from 'aws-lambda';
 import { readLogObjects } from '../../shared/processing-log/reader';
+import { vaultRefOf } from '../../shared/retention/retention-items';
 import type { ProcessingLogRecord } from '../../shared/processing-log/record';
 import { startOperationsHarness, type OperationsHarness } from './operations-harness';
 
@@ -101,6 +102,64 @@ describe('large subjects: erasure and export continue across invocations (local 
     );
     expect(request).toMatchObject({ outcome: `erased:${DOCUMENTS};restricted:2` });
     expect(request?.completedAt).toBeDefined();
+  });
+
+  it("leaves a document sent after the erasure but stored before it, wherever its page: its class keeps its key, the erasure's documents of that class are deleted all the same", async () => {
+    // Prepare: 12 case documents and 2 contact records sent before the erasure
+    const who = 'emp-large-later';
+    await seed(who, 'case', 'case-document', 12);
+    await seed(who, 'contact', 'identity-contact', 2);
+    const erasureTime = new Date().toISOString();
+    // a case document sent 2 s after the erasure, stored first (its queue ran first); of the
+    // candidate ids, the one listed last, so that the erasure meets it after its first page
+    const sorted = async (ids: string[]) => {
+      const keyed = await Promise.all(
+        ids.map(async (id) => ({ id, key: await h.ctx.pseudonyms.of('acme-sas', 'document', id) })),
+      );
+      return keyed.sort((a, b) => (a.key < b.key ? -1 : 1)).map((k) => k.id);
+    };
+    const covered = await sorted(Array.from({ length: 12 }, (_, i) => `case-${i}`));
+    const candidates = await sorted(Array.from({ length: 20 }, (_, i) => `case-later-${i}`));
+    const later = candidates[candidates.length - 1]!;
+    expect((await sorted([...covered, later])).indexOf(later)).toBeGreaterThanOrEqual(PAGE);
+    await h.send(
+      await h.upload(who, later, 'case-document', 'sent after the erasure', {
+        time: new Date(Date.parse(erasureTime) + 2_000).toISOString(),
+      }),
+    );
+    const subject = await h.pseudonym(who);
+    const requestId = await h.ctx.pseudonyms.request('acme-sas', 'req-large-later');
+    // Act: the erasure, sent before that document, is processed after it
+    await h.send(
+      h.event(
+        'privacy.erasure.requested.v1',
+        { subjectId: who, requestId: 'req-large-later', receivedAt: erasureTime },
+        erasureTime,
+      ),
+    );
+    const records = (await recordsByObject(requestId)).flat();
+    const items = await h.items(who);
+    // Assess: the later document is live and readable, everything sent before is gone
+    expect(Object.keys(items)).toEqual([later]);
+    expect(await h.ctx.vault.get(vaultRefOf(items[later]!))).toEqual(
+      new Uint8Array(Buffer.from('sent after the erasure')),
+    );
+    expect(await h.versions(h.outputs.VaultBucketName, `acme-sas/${subject}/case-document/`)).toBe(
+      1,
+    );
+    expect(
+      await h.versions(h.outputs.VaultBucketName, `acme-sas/${subject}/identity-contact/`),
+    ).toBe(0);
+    // the contact key is shredded, the case documents' key is not (it holds the later one)
+    expect(records.filter((r) => r.operation === 'shredded').map((r) => r.category)).toEqual([
+      'identity-contact',
+    ]);
+    const erased = records.filter((r) => r.operation === 'erased' && r.outcome === 'success');
+    expect(erased).toHaveLength(14);
+    expect(erased.map((r) => r.document)).not.toContain(items[later]!.document);
+    expect(records.filter((r) => r.operation === 'request-completed')[0]?.reason).toBe(
+      'erased:14;restricted:0',
+    );
   });
 
   it('exports a subject in pages of the budget into one export (one manifest listing every document), one record per document; a continuation delivered twice adds none', async () => {

@@ -126,4 +126,48 @@ describe('legal holds are order-independent and every deletion path checks them 
     await h.sweep(new Date(Date.now() + 60_000).toISOString());
     expect(await h.items(who)).toEqual({});
   });
+
+  it('an erasure deferred by a hold leaves a document sent after it and stored before it: not marked, kept readable after the release', async () => {
+    // Prepare: a hold; a case document sent before the erasure; one sent after it, stored first
+    const who = 'emp-hold-later-upload';
+    await h.send(
+      h.event('privacy.legal-hold.placed.v1', {
+        subjectId: who,
+        holdId: 'hold-l',
+        reason: 'audit',
+      }),
+    );
+    await h.send(await h.upload(who, 'case-before', 'case-document', 'before'));
+    const erasureTime = new Date().toISOString();
+    await h.send(
+      await h.upload(who, 'case-after', 'case-document', 'after', {
+        time: new Date(Date.parse(erasureTime) + 2_000).toISOString(),
+      }),
+    );
+    // Act: the erasure (deferred by the hold), the release, the sweep that runs the erasure
+    await h.send(
+      h.event(
+        'privacy.erasure.requested.v1',
+        { subjectId: who, requestId: 'req-hold-later', receivedAt: erasureTime },
+        erasureTime,
+      ),
+    );
+    const deferred = await h.items(who);
+    await h.send(
+      h.event('privacy.legal-hold.released.v1', {
+        subjectId: who,
+        holdId: 'hold-l',
+        reason: 'done',
+      }),
+    );
+    await h.sweep(new Date(Date.now() + 60_000).toISOString());
+    const items = await h.items(who);
+    // Assess: only the document sent before the erasure was marked, and only it is gone
+    expect(deferred['case-before']?.erasurePending).toBeDefined();
+    expect(deferred['case-after']?.erasurePending).toBeUndefined();
+    expect(Object.keys(items)).toEqual(['case-after']);
+    expect(await h.ctx.vault.get(vaultRefOf(items['case-after']))).toEqual(
+      new Uint8Array(Buffer.from('after')),
+    );
+  });
 });

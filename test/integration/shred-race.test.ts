@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { registerClientPlugin } from '../../shared/aws/client-config';
+import { RECONCILIATION_PROGRESS } from '../../shared/operations/vault-reconciliation';
 import { isLive, vaultRefOf } from '../../shared/retention/retention-items';
 import { CallGate } from '../support/call-gate';
 import { FaultInjector } from '../support/fault-injector';
@@ -29,20 +30,28 @@ describe('no write under a destroyed key: upload racing a shred, every interleav
   beforeAll(async () => {
     unregister = [registerClientPlugin(injector), registerClientPlugin(gate)];
     h = await startOperationsHarness();
+    // The vault's reconciliation (the sweep function's second part) finished a pass just now: the
+    // sweeps here, within its interval, expire documents and do not start another.
+    await h.ctx.store.putProgress(RECONCILIATION_PROGRESS, {
+      completedAt: new Date().toISOString(),
+    });
   });
   afterAll(async () => {
     await h?.stop();
     for (const undo of unregister ?? []) undo();
   });
 
-  /** Runs `run` until it succeeds (each retry 16 minutes later, a fresh erasure instance). */
+  /** Runs `run` until it succeeds (each retry 16 minutes later, a fresh instance). */
   async function settle(run: () => Promise<{ failed: boolean }>, first: { failed: boolean }) {
     let failed = first.failed;
-    for (let retry = 1; failed && retry <= 4; retry += 1) {
-      clock = new Date(Date.now() + retry * 16 * 60_000);
-      failed = (await run()).failed;
+    try {
+      for (let retry = 1; failed && retry <= 4; retry += 1) {
+        clock = new Date(Date.now() + retry * 16 * 60_000);
+        failed = (await run()).failed;
+      }
+    } finally {
+      clock = new Date();
     }
-    clock = new Date();
     return failed;
   }
 
@@ -62,65 +71,73 @@ describe('no write under a destroyed key: upload racing a shred, every interleav
     });
     if ((await attempt(injector, upload, sqsEvent(`${who}-1`, first))).failed)
       throw new Error('setup upload failed');
-    const erasureEvent = sqsEvent(
-      `${who}-e`,
-      h.event('privacy.erasure.requested.v1', {
-        subjectId: who,
-        requestId: `req-${who}`,
-        receivedAt: new Date().toISOString(),
-      }),
-    );
-    // Sent after the erasure: not covered by it, stored.
+    // The shredder: the erasure function on the subject's request, or the sweep function's run
+    const shredEvent =
+      shredder === 'erasure'
+        ? sqsEvent(
+            `${who}-e`,
+            h.event('privacy.erasure.requested.v1', {
+              subjectId: who,
+              requestId: `req-${who}`,
+              receivedAt: new Date().toISOString(),
+            }),
+          )
+        : undefined;
+    const shredderFunction = shredder === 'erasure' ? 'erasure-request' : 'sweep';
+    // Sent after the erasure: not covered by it, stored (not due for ten years: the sweep keeps it).
     const second = await h.upload(who, `${who}-d2`, category, 'second', {
       time: new Date(Date.now() + 2_000).toISOString(),
     });
     const uploadEvent = sqsEvent(`${who}-2`, second);
-    const erasure = () =>
-      attempt(
-        injector,
-        freshInstance(h.pipeline, 'erasure-request', () => clock),
-        erasureEvent,
-      );
+    // The instances' clock from here: after the erasure was sent (a clock is never behind the
+    // events it receives; the erasure's tombstone is the earlier of its time and now).
+    clock = new Date();
     const uploadScope = `race-upload-${runs}`;
-    const erasureScope = `race-erasure-${runs}`;
+    const shredScope = `race-${shredder}-${runs}`;
     const uploading = () => attempt(injector, upload, uploadEvent, undefined, uploadScope);
-    const erasing = () =>
+    const shredding = (scope?: string) =>
       attempt(
         injector,
-        freshInstance(h.pipeline, 'erasure-request', () => clock),
-        erasureEvent,
+        freshInstance(h.pipeline, shredderFunction, () => clock),
+        shredEvent,
         undefined,
-        erasureScope,
+        scope,
       );
     let calls = 0;
     if (at === undefined) {
       // A clean run of the held one alone: how many calls it makes.
-      const alone = held === 'upload' ? await uploading() : await erasing();
+      const alone = held === 'upload' ? await uploading() : await shredding(shredScope);
       calls = alone.calls;
       await settle(
-        held === 'upload' ? erasure : uploading,
-        await (held === 'upload' ? erasure() : uploading()),
+        held === 'upload' ? shredding : uploading,
+        await (held === 'upload' ? shredding() : uploading()),
       );
     } else {
       const pause = gate.pauseAt(
-        (c) => c.scope === (held === 'upload' ? uploadScope : erasureScope),
+        (c) => c.scope === (held === 'upload' ? uploadScope : shredScope),
         at,
       );
-      const heldRun = held === 'upload' ? uploading() : erasing();
+      const heldRun = held === 'upload' ? uploading() : shredding(shredScope);
       const reached = await Promise.race([
         pause.reached.then(() => true),
         heldRun.then(() => false),
       ]);
-      const other = held === 'upload' ? await erasure() : await uploading();
+      const other = held === 'upload' ? await shredding() : await uploading();
       pause.release();
       const heldOutcome = await heldRun;
       if (!reached) throw new Error(`the ${held} made fewer than ${at} calls`);
-      await settle(held === 'upload' ? uploading : erasure, heldOutcome);
-      await settle(held === 'upload' ? erasure : uploading, other);
+      await settle(held === 'upload' ? uploading : () => shredding(), heldOutcome);
+      await settle(held === 'upload' ? () => shredding() : uploading, other);
     }
-    // Assess: every live item decrypts
+    // Assess: the shredder took the first document, the second is stored, every live item decrypts
     const problems: string[] = [];
-    for (const item of Object.values(await h.items(who))) {
+    const items = await h.items(who);
+    const live = (id: string) => items[id] !== undefined && isLive(items[id].state);
+    if (live(`${who}-d1`)) problems.push(`the ${shredder} left d1`);
+    // The sweep takes only what is due; the erasure only what was sent before it, whichever of
+    // the two is stored first.
+    if (!live(`${who}-d2`)) problems.push(`d2 is ${items[`${who}-d2`]?.state ?? 'not stored'}`);
+    for (const item of Object.values(items)) {
       if (!isLive(item.state)) continue;
       const read = await h.ctx.vault.get(vaultRefOf(item)).then(
         () => 'readable',
