@@ -61,10 +61,14 @@ interface PagePlan {
 /**
  * Whether the erasure whose tombstone is at `tombstoneTime` covers a document: its upload event is
  * older than the erasure (the rule an upload arriving after the erasure follows, see
- * `DocumentUploadOperation`).
+ * `DocumentUploadOperation`), or the pipeline stored it before the erasure's time, whatever time
+ * its producer gave it: a clock set ahead does not date a document out of an erasure.
  */
-function sentBefore(document: Pick<DocumentItem, 'eventTime'>, tombstoneTime: string): boolean {
-  return document.eventTime < tombstoneTime;
+function sentBefore(
+  document: Pick<DocumentItem, 'eventTime' | 'storedAt'>,
+  tombstoneTime: string,
+): boolean {
+  return document.eventTime < tombstoneTime || document.storedAt < tombstoneTime;
 }
 
 /** The plan of one page of an erasure event: the digest of its key, and the page after the first. */
@@ -89,9 +93,10 @@ function planIdOf(event: ErasureRequestedV1, page: number, part: 'page' | 'copie
  *   first sweep after the hold is released.
  *
  * An erasure takes what was sent before it, whatever the order things arrive in: a document whose
- * upload event is later than the erasure (stored before the erasure listed the subject, its queue
- * having run first) is not erased, restricted or deferred, and its key class is not shredded (the
- * erasure's documents of that class are deleted version by version all the same).
+ * upload event is later than the erasure and which was stored after the erasure's time (before
+ * the erasure listed the subject, its queue having run first) is not erased, restricted or
+ * deferred, and its key class is not shredded (the erasure's documents of that class are deleted
+ * version by version all the same).
  *
  * A subject is erased in pages of at most the page budget's documents, one invocation each: a
  * page that leaves documents sends the next (`privacy.internal.subject-request.continued.v1`, to

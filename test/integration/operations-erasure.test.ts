@@ -187,6 +187,37 @@ describe('privacy operations: erasure, access, reordering (local endpoint)', () 
     );
   });
 
+  it('reordering: a document its producer dated ahead, stored before the erasure was sent, is erased; one sent and stored after the erasure is left', async () => {
+    // Prepare: a case document dated 6 hours ahead (a producer's clock, within the intake's
+    // bound), stored now; then, after the erasure's time, one sent after it, stored first
+    const who = 'emp-race-ahead';
+    await h.send(
+      await h.upload(who, 'case-ahead', 'case-document', 'dated ahead', {
+        time: new Date(Date.now() + 6 * 3600_000).toISOString(),
+      }),
+    );
+    const erasureTime = new Date().toISOString();
+    await h.send(
+      await h.upload(who, 'case-after', 'case-document', 'sent after', {
+        time: new Date(Date.parse(erasureTime) + 2_000).toISOString(),
+      }),
+    );
+    // Act: the erasure, sent between the two, processed after both
+    await h.send(
+      h.event(
+        'privacy.erasure.requested.v1',
+        { subjectId: who, requestId: 'req-race-ahead', receivedAt: erasureTime },
+        erasureTime,
+      ),
+    );
+    const items = await h.items(who);
+    // Assess: the pipeline's own storage time settles what the producer's time cannot
+    expect(Object.keys(items)).toEqual(['case-after']);
+    expect(await h.ctx.vault.get(vaultRefOf(items['case-after']))).toEqual(
+      new Uint8Array(Buffer.from('sent after')),
+    );
+  });
+
   it('reordering in flight: an erasure that lands between the upload reading the subject and writing its item cancels the write; the retry erases it', async () => {
     // Prepare: a store that lets an erasure run right after the upload read the subject record
     const who = 'emp-race-2';
