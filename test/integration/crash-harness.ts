@@ -256,8 +256,11 @@ export async function attempt(
 ): Promise<AttemptOutcome> {
   attempts += 1;
   const scope: CallScope = { name: scopeName ?? `crash-attempt-${attempts}`, calls: new Map() };
-  if (crashAt !== undefined)
-    injector.crashOnce({ match: (c) => c.scope === scope.name, nth: crashAt });
+  // The trigger closes over this attempt's instance: disarmed when the attempt ends, fired or not.
+  const disarm =
+    crashAt === undefined
+      ? undefined
+      : injector.crashOnce({ match: (c) => c.scope === scope.name, nth: crashAt });
   let failed = false;
   try {
     const response = (await inCallScope(scope, () => run(event, shortContext()))) as
@@ -265,6 +268,8 @@ export async function attempt(
     failed = (response?.batchItemFailures?.length ?? 0) > 0;
   } catch {
     failed = true;
+  } finally {
+    disarm?.();
   }
   const calls = [...scope.calls.entries()]
     .filter(([op]) => !op.startsWith('__crash'))

@@ -148,8 +148,9 @@ export class FaultInjector implements Pluggable<any, any> {
     timing: FaultTiming;
     match?: (c: CallInfo) => boolean;
   }> = [];
-  private readonly crashes: CrashTrigger[] = [];
-  private crashIds = new Map<CrashTrigger, number>();
+  /** The armed crash triggers, each with the key its matching calls are counted under. */
+  private readonly crashes: Array<{ readonly trigger: CrashTrigger; readonly key: string }> = [];
+  private crashesArmed = 0;
   /** What was injected so far. */
   readonly stats: FaultStats = {
     attemptsSeen: 0,
@@ -186,11 +187,22 @@ export class FaultInjector implements Pluggable<any, any> {
   /**
    * Arms a crash: within one invocation, the `nth` call matching the trigger throws
    * {@link InjectedCrashError} before reaching the endpoint, and so does every later call of that
-   * invocation (the process is dead). Each armed trigger fires once.
+   * invocation (the process is dead). Each armed trigger fires once. The injector keeps a trigger
+   * only while it is armed (a trigger may close over the whole invocation it kills): once it
+   * fired, or once the returned function disarmed it, nothing of it stays reachable from here.
    */
-  crashOnce(trigger: CrashTrigger): void {
-    this.crashIds.set(trigger, this.crashIds.size);
-    this.crashes.push(trigger);
+  crashOnce(trigger: CrashTrigger): () => void {
+    let armed: (typeof this.crashes)[number] | undefined = {
+      trigger,
+      key: `__crash${this.crashesArmed}`,
+    };
+    this.crashesArmed += 1;
+    this.crashes.push(armed);
+    return () => {
+      const i = armed ? this.crashes.indexOf(armed) : -1;
+      if (i >= 0) this.crashes.splice(i, 1);
+      armed = undefined;
+    };
   }
 
   private pick(): FaultKind {
@@ -235,9 +247,8 @@ export class FaultInjector implements Pluggable<any, any> {
             context[INJECTED_BEFORE_CALL] = true;
             throw new InjectedCrashError();
           }
-          for (const [i, crash] of this.crashes.entries()) {
+          for (const [i, { trigger: crash, key }] of this.crashes.entries()) {
             if (!crash.match(info)) continue;
-            const key = `__crash${this.crashIds.get(crash)}`;
             const n = (scope.calls.get(key) ?? 0) + 1;
             scope.calls.set(key, n);
             if (n < crash.nth) continue;
