@@ -196,20 +196,8 @@ describe('privacy operations: erasure, access, reordering (local endpoint)', () 
         time: new Date(Date.now() + 6 * 3600_000).toISOString(),
       }),
     );
-    const erasureTime = new Date().toISOString();
-    await h.send(
-      await h.upload(who, 'case-after', 'case-document', 'sent after', {
-        time: new Date(Date.parse(erasureTime) + 2_000).toISOString(),
-      }),
-    );
     // Act: the erasure, sent between the two, processed after both
-    await h.send(
-      h.event(
-        'privacy.erasure.requested.v1',
-        { subjectId: who, requestId: 'req-race-ahead', receivedAt: erasureTime },
-        erasureTime,
-      ),
-    );
+    await h.erasureAfterLaterUpload(who, 'case-after', 'sent after', 'req-race-ahead');
     const items = await h.items(who);
     // Assess: the pipeline's own storage time settles what the producer's time cannot
     expect(Object.keys(items)).toEqual(['case-after']);

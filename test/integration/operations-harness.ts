@@ -38,6 +38,16 @@ export interface OperationsHarness {
   ): Promise<Record<string, unknown>>;
   /** Sends events to the ingress queue and waits until the pipeline is idle. */
   send(...events: Array<Record<string, unknown>>): Promise<void>;
+  /**
+   * The reordering of an erasure and a later upload: a case document sent 2 s after an erasure of
+   * `subjectId` is stored first, then the erasure (request `requestId`, timed now) is processed.
+   */
+  erasureAfterLaterUpload(
+    subjectId: string,
+    documentId: string,
+    body: string,
+    requestId: string,
+  ): Promise<void>;
   pseudonym(subjectId: string, tenant?: string): Promise<string>;
   items(subjectId: string, tenant?: string): Promise<Record<string, DocumentItem>>;
   logs(): Promise<ProcessingLogRecord[]>;
@@ -73,6 +83,20 @@ export async function startOperationsHarness(
     upload: (subjectId, documentId, category, body, extra = {}) =>
       driver.upload(subjectId, documentId, category, { ...extra, body }),
     send: (...events) => driver.send(...events),
+    erasureAfterLaterUpload: async (subjectId, documentId, body, requestId) => {
+      const erasureTime = new Date().toISOString();
+      const later = new Date(Date.parse(erasureTime) + 2_000).toISOString();
+      await driver.send(
+        await driver.upload(subjectId, documentId, 'case-document', { body, time: later }),
+      );
+      await driver.send(
+        driver.event(
+          'privacy.erasure.requested.v1',
+          { subjectId, requestId, receivedAt: erasureTime },
+          erasureTime,
+        ),
+      );
+    },
     pseudonym: (subjectId, tenant) => driver.pseudonym(subjectId, tenant),
     items: (subjectId, tenant) => driver.items(subjectId, tenant),
     logs: () => readLogRecords<ProcessingLogRecord>(s3, outputs.LogBucketName),

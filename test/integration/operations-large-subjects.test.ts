@@ -109,7 +109,6 @@ describe('large subjects: erasure and export continue across invocations (local 
     const who = 'emp-large-later';
     await seed(who, 'case', 'case-document', 12);
     await seed(who, 'contact', 'identity-contact', 2);
-    const erasureTime = new Date().toISOString();
     // a case document sent 2 s after the erasure, stored first (its queue ran first); of the
     // candidate ids, the one listed last, so that the erasure meets it after its first page
     const sorted = async (ids: string[]) => {
@@ -122,21 +121,10 @@ describe('large subjects: erasure and export continue across invocations (local 
     const candidates = await sorted(Array.from({ length: 20 }, (_, i) => `case-later-${i}`));
     const later = candidates[candidates.length - 1]!;
     expect((await sorted([...covered, later])).indexOf(later)).toBeGreaterThanOrEqual(PAGE);
-    await h.send(
-      await h.upload(who, later, 'case-document', 'sent after the erasure', {
-        time: new Date(Date.parse(erasureTime) + 2_000).toISOString(),
-      }),
-    );
     const subject = await h.pseudonym(who);
     const requestId = await h.ctx.pseudonyms.request('acme-sas', 'req-large-later');
     // Act: the erasure, sent before that document, is processed after it
-    await h.send(
-      h.event(
-        'privacy.erasure.requested.v1',
-        { subjectId: who, requestId: 'req-large-later', receivedAt: erasureTime },
-        erasureTime,
-      ),
-    );
+    await h.erasureAfterLaterUpload(who, later, 'sent after the erasure', 'req-large-later');
     const records = (await recordsByObject(requestId)).flat();
     const items = await h.items(who);
     // Assess: the later document is live and readable, everything sent before is gone

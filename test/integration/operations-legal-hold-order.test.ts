@@ -138,20 +138,8 @@ describe('legal holds are order-independent and every deletion path checks them 
       }),
     );
     await h.send(await h.upload(who, 'case-before', 'case-document', 'before'));
-    const erasureTime = new Date().toISOString();
-    await h.send(
-      await h.upload(who, 'case-after', 'case-document', 'after', {
-        time: new Date(Date.parse(erasureTime) + 2_000).toISOString(),
-      }),
-    );
     // Act: the erasure (deferred by the hold), the release, the sweep that runs the erasure
-    await h.send(
-      h.event(
-        'privacy.erasure.requested.v1',
-        { subjectId: who, requestId: 'req-hold-later', receivedAt: erasureTime },
-        erasureTime,
-      ),
-    );
+    await h.erasureAfterLaterUpload(who, 'case-after', 'after', 'req-hold-later');
     const deferred = await h.items(who);
     await h.send(
       h.event('privacy.legal-hold.released.v1', {
